@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# tcbpf - tc/eBPF limiter for VM interfaces.
+
+OUTPUT		?= .output
+CLANG		?= clang
+CC		?= gcc
+BPFTOOL		?= bpftool
+PKG_CONFIG	?= pkg-config
+
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+LIBBPF_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP
+BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+		   -Wall -Werror -Iinclude -Ibpf -I. $(LIBBPF_CFLAGS) -MMD -MP
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# Everything in user/ but main.c forms a library the tests link too.
+LIB_SRCS	:= $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+MAIN_OBJ	:= $(OUTPUT)/user/main.o
+
+TEST_SRCS	:= $(wildcard tests/*_test.c)
+TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
+
+.PHONY: all clean test demo deps vmlinux vmtest bench
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: tcbpf
+
+tcbpf: $(LIB_OBJS) $(MAIN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBBPF_LIBS)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c vmlinux.h include/tcbpf.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBBPF_LIBS)
+
+# Regenerate vmlinux.h from the running kernel's BTF (committed, so the
+# build does not depend on the build machine's kernel).
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+test: tcbpf $(TEST_BINS)
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory tcbpf
+	$(Q)scripts/demo.sh
+
+vmtest: tcbpf $(TEST_BINS)
+	$(Q)tests/vm/vmtest.sh
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) tcbpf
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

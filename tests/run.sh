@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Run every test suite; each prints "PASS: name", "FAIL: name: why" or
+# "SKIP: name: why" lines. A suite that exits non-zero without printing a
+# FAIL line counts as one failure. Ends with "N passed, N failed".
+#
+#   tests/run.sh [SUITE...]     default: all suites, in order
+#   V=1                         verbose suite output
+set -u
+cd "$(dirname "$0")/.."
+
+OUT=${OUTPUT:-.output}
+suites=("$@")
+if [ ${#suites[@]} -eq 0 ]; then
+	suites=(unit bpf integration)
+fi
+
+pass=0 fail=0 skip=0
+for s in "${suites[@]}"; do
+	case $s in
+	unit)		cmd=("$OUT/tests/unit_test") ;;
+	bpf)		cmd=("$OUT/tests/bpf_test") ;;
+	integration)	cmd=(tests/integration.sh) ;;
+	*)		cmd=("$s") ;;
+	esac
+	echo "== $s"
+	log=$(mktemp)
+	"${cmd[@]}" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^PASS: ' "$log")
+	f=$(grep -c '^FAIL: ' "$log")
+	k=$(grep -c '^SKIP: ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: $s: suite exited with $rc"
+		f=1
+	fi
+	rm -f "$log"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
+done
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

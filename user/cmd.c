@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cmd.c - attach, change, detach.
+ *
+ * Every change happens under the lock file, and a command that fails puts
+ * back what it did: settings first (a device whose programs are attached
+ * but have no settings passes everything), hooks after, and on the way out
+ * the reverse.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "cfg.h"
+#include "hook.h"
+#include "obj.h"
+#include "log.h"
+
+struct dev {
+	const char *name;
+	int ifindex;
+	__u64 netns;
+};
+
+static int dev_resolve(struct dev *d, const char *name)
+{
+	d->name = name;
+	d->netns = netns_ino();
+	if (strlen(name) >= IF_NAMESIZE) {
+		pr_warn("device name \"%s\" is too long\n", name);
+		return -EINVAL;
+	}
+	d->ifindex = if_nametoindex(name);
+	if (!d->ifindex) {
+		pr_warn("cannot find device \"%s\"\n", name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* The settings of @dir of @d, or -ENOENT. */
+static int cfg_get(struct tcbpf *t, const struct dev *d, int dir,
+		   struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = d->ifindex, .dir = dir };
+
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, cfg))
+		return -errno;
+	return 0;
+}
+
+static int cfg_put(struct tcbpf *t, const struct dev *d, int dir,
+		   const struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = d->ifindex, .dir = dir };
+
+	if (bpf_map_update_elem(t->cfg_fd, &key, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void cfg_del(struct tcbpf *t, const struct dev *d, int dir)
+{
+	struct tcbpf_key key = { .ifindex = d->ifindex, .dir = dir };
+
+	bpf_map_delete_elem(t->cfg_fd, &key);
+}
+
+/* ifindexes are per namespace: one ifindex, one namespace. */
+static int netns_check(const struct dev *d, const struct tcbpf_cfg *cfg)
+{
+	if (cfg->netns_ino == d->netns)
+		return 0;
+	pr_warn("%s: ifindex %d already has a limiter for device \"%s\" in "
+		"another network namespace (inode %llu)\n", d->name, d->ifindex,
+		cfg->ifname, (unsigned long long)cfg->netns_ino);
+	return -EBUSY;
+}
+
+static int validate(const struct spec_dir dirs[TCBPF_NDIR], const char *dev)
+{
+	int dir, err;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		err = cfg_validate(&dirs[dir], dir, dev);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* What attach did, so that a failure can be undone. */
+struct undo {
+	bool had_cfg[TCBPF_NDIR];
+	struct tcbpf_cfg old[TCBPF_NDIR];
+	bool wrote[TCBPF_NDIR];
+	bool attached[TCBPF_NDIR];
+	bool made_clsact;
+};
+
+static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
+{
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (u->attached[dir])
+			hook_detach(d->ifindex, dir);
+		if (!u->wrote[dir])
+			continue;
+		if (u->had_cfg[dir])
+			cfg_put(t, d, dir, &u->old[dir]);
+		else
+			cfg_del(t, d, dir);
+	}
+	if (u->made_clsact)
+		hook_clsact_release(d->ifindex);
+	tcbpf_gc(t);
+}
+
+static int pick_hook(int want, int have)
+{
+	if (want != TCBPF_HOOK_NONE)
+		return want;
+	if (have != TCBPF_HOOK_NONE)
+		return have;
+	return hook_have_tcx() ? TCBPF_HOOK_TCX : TCBPF_HOOK_TC;
+}
+
+static int do_attach(struct tcbpf *t, const struct dev *d, const struct spec *s)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct undo u = {};
+	int dir, hook, cur, err, slot = -1;
+	bool own_clsact = false;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		spec_defaults(&dirs[dir], dir);
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	}
+	err = validate(dirs, d->name);
+	if (err)
+		return err;
+
+	/* Existing settings: keep slots (and bucket state), replace the rest. */
+	cur = TCBPF_HOOK_NONE;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		u.had_cfg[dir] = !cfg_get(t, d, dir, &u.old[dir]);
+		if (!u.had_cfg[dir])
+			continue;
+		err = netns_check(d, &u.old[dir]);
+		if (err)
+			return err;
+		cur = u.old[dir].hook;
+		own_clsact |= u.old[dir].flags & TCBPF_F_OWN_CLSACT;
+	}
+	hook = pick_hook(s->hook, cur);
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		memset(&cfg[dir], 0, sizeof(cfg[dir]));
+		if (u.had_cfg[dir]) {
+			cfg[dir].slot = u.old[dir].slot;
+		} else {
+			slot = cfg_free_slot(t, slot);
+			if (slot < 0) {
+				pr_warn("%s: no free slot: %d device-directions "
+					"already limited\n", d->name,
+					TCBPF_MAX_SLOTS);
+				return slot;
+			}
+			cfg[dir].slot = slot;
+			err = cfg_slot_reset(t, slot);
+			if (err)
+				return err;
+		}
+		cfg_from_spec(&cfg[dir], &dirs[dir]);
+		cfg[dir].hook = hook;
+		cfg[dir].netns_ino = d->netns;
+		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
+	}
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (u.had_cfg[dir])
+			cfg_rescale_state(t, &u.old[dir], &cfg[dir]);
+		err = cfg_put(t, d, dir, &cfg[dir]);
+		if (err) {
+			pr_warn("%s: cannot write settings: %s\n", d->name,
+				strerror(-err));
+			goto undo;
+		}
+		u.wrote[dir] = true;
+	}
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		int there = hook_query(d->ifindex, dir, t->prog_id[dir]);
+
+		if (there == hook)
+			continue;
+		if (there != TCBPF_HOOK_NONE)	/* switching hooks */
+			hook_detach(d->ifindex, dir);
+		err = hook_attach(d->ifindex, dir, hook, t->prog_fd[dir],
+				  &u.made_clsact);
+		if (err && dir == 0 && s->hook == TCBPF_HOOK_NONE &&
+		    hook == TCBPF_HOOK_TCX) {
+			pr_debug("tcx attach failed (%s), trying tc\n",
+				 strerror(-err));
+			hook = TCBPF_HOOK_TC;
+			err = hook_attach(d->ifindex, dir, hook,
+					  t->prog_fd[dir], &u.made_clsact);
+		}
+		if (err) {
+			pr_warn("%s: cannot attach %s program with hook %s: %s\n",
+				d->name, dir_name(dir), hook_name(hook),
+				strerror(-err));
+			goto undo;
+		}
+		u.attached[dir] = true;
+	}
+
+	/* Record the hook actually used and who owns clsact. */
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg[dir].hook = hook;
+		if (own_clsact || u.made_clsact)
+			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
+		err = cfg_put(t, d, dir, &cfg[dir]);
+		if (err)
+			goto undo;
+	}
+	return 0;
+undo:
+	attach_undo(t, d, &u);
+	return err;
+}
+
+int cmd_attach(const struct opts *o, const char *name, const struct spec *s)
+{
+	struct tcbpf t;
+	struct dev d;
+	int lock, err;
+
+	err = dev_resolve(&d, name);
+	if (err)
+		return err;
+	lock = tcbpf_lock();
+	if (lock < 0)
+		return lock;
+	err = tcbpf_open(&t, true);
+	if (err) {
+		pr_warn("cannot set up the limiter in %s: %s\n", TCBPF_PIN_DIR,
+			strerror(-err));
+		goto out;
+	}
+	err = do_attach(&t, &d, s);
+	tcbpf_close(&t);
+	if (!err && !o->json)
+		pr_info("%s: limiter attached\n", d.name);
+out:
+	tcbpf_unlock(lock);
+	return err;
+}
+
+int cmd_change(const struct opts *o, const char *name, const struct spec *s)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	struct tcbpf_cfg old[TCBPF_NDIR], cfg[TCBPF_NDIR];
+	struct tcbpf t;
+	struct dev d;
+	int lock, dir, err;
+
+	if (s->hook != TCBPF_HOOK_NONE) {
+		pr_warn("change cannot move %s to another hook: use attach\n",
+			name);
+		return -EUSAGE;
+	}
+	err = dev_resolve(&d, name);
+	if (err)
+		return err;
+	lock = tcbpf_lock();
+	if (lock < 0)
+		return lock;
+	err = tcbpf_open(&t, false);
+	if (err) {
+		pr_warn("%s has no limiter: attach it first\n", d.name);
+		goto out;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		err = cfg_get(&t, &d, dir, &old[dir]);
+		if (!err)
+			err = netns_check(&d, &old[dir]);
+		if (err) {
+			pr_warn("%s has no limiter: attach it first\n", d.name);
+			goto close;
+		}
+		cfg_to_spec(&dirs[dir], &old[dir]);
+		dirs[dir].set = 0;
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	}
+	err = validate(dirs, d.name);
+	if (err)
+		goto close;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg[dir] = old[dir];
+		cfg_from_spec(&cfg[dir], &dirs[dir]);
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg_rescale_state(&t, &old[dir], &cfg[dir]);
+		err = cfg_put(&t, &d, dir, &cfg[dir]);
+		if (err) {
+			pr_warn("%s: cannot write settings: %s\n", d.name,
+				strerror(-err));
+			while (dir-- > 0)
+				cfg_put(&t, &d, dir, &old[dir]);
+			goto close;
+		}
+	}
+	if (!o->json)
+		pr_info("%s: limiter changed\n", d.name);
+close:
+	tcbpf_close(&t);
+out:
+	tcbpf_unlock(lock);
+	return err;
+}
+
+/* Settings entries of a device that no longer exists, found by name. */
+static int detach_gone(struct tcbpf *t, const char *name)
+{
+	struct tcbpf_key key, next, *prev = NULL;
+	struct tcbpf_cfg cfg;
+	__u64 ns = netns_ino();
+	int n = 0;
+
+	while (bpf_map_get_next_key(t->cfg_fd, prev, &next) == 0) {
+		key = next;
+		if (bpf_map_lookup_elem(t->cfg_fd, &key, &cfg) == 0 &&
+		    cfg.netns_ino == ns && !strcmp(cfg.ifname, name)) {
+			hook_detach(key.ifindex, key.dir);	/* stale link pins */
+			bpf_map_delete_elem(t->cfg_fd, &key);
+			n++;
+			prev = NULL;	/* restart: the walk's key is gone */
+			continue;
+		}
+		prev = &key;
+	}
+	return n;
+}
+
+int cmd_detach(const struct opts *o, const char *name)
+{
+	struct tcbpf_cfg cfg;
+	bool own = false, had = false;
+	struct tcbpf t;
+	struct dev d;
+	int lock, dir, err, ret = 0;
+
+	lock = tcbpf_lock();
+	if (lock < 0)
+		return lock;
+	err = tcbpf_open(&t, false);
+	if (err) {
+		if (!o->json)
+			pr_info("%s: no limiter\n", name);
+		goto out;	/* nothing anywhere: done */
+	}
+	if (dev_resolve(&d, name)) {
+		/* Gone with its device: its tcx links went with it. */
+		if (detach_gone(&t, name) > 0)
+			pr_info("%s: removed the settings of the vanished device\n",
+				name);
+		goto gc;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (cfg_get(&t, &d, dir, &cfg) == 0) {
+			if (netns_check(&d, &cfg)) {
+				ret = -EBUSY;
+				goto gc;
+			}
+			had = true;
+			own |= cfg.flags & TCBPF_F_OWN_CLSACT;
+		}
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		err = hook_detach(d.ifindex, dir);
+		if (err) {
+			pr_warn("%s: cannot detach %s program: %s\n", d.name,
+				dir_name(dir), strerror(-err));
+			ret = err;
+		}
+	}
+	if (!ret) {
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			cfg_del(&t, &d, dir);
+		if (own) {
+			err = hook_clsact_release(d.ifindex);
+			if (err)
+				pr_warn("%s: cannot remove the clsact qdisc tcbpf "
+					"created: %s\n", d.name, strerror(-err));
+		}
+		if (!o->json)
+			pr_info("%s: %s\n", d.name,
+				had ? "limiter detached" : "no limiter");
+	}
+gc:
+	tcbpf_gc(&t);
+	tcbpf_close(&t);
+out:
+	tcbpf_unlock(lock);
+	return ret;
+}

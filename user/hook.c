@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* hook.c - see hook.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/pkt_sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcbpf.h"
+#include "hook.h"
+#include "obj.h"
+#include "nl.h"
+#include "log.h"
+
+/* Debian's uapi headers predate tcx (kernel 6.6). */
+#define TCBPF_BPF_TCX_INGRESS	46
+#define TCBPF_BPF_TCX_EGRESS	47
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE		(1U << 3)
+#endif
+
+static int tcx_type(int dir)
+{
+	return dir == TCBPF_INGRESS ? TCBPF_BPF_TCX_INGRESS : TCBPF_BPF_TCX_EGRESS;
+}
+
+static void link_pin_path(char *buf, size_t len, int ifindex, int dir)
+{
+	snprintf(buf, len, "%s/%d_%s", TCBPF_LINK_DIR, ifindex, dir_name(dir));
+}
+
+const char *hook_name(int hook)
+{
+	switch (hook) {
+	case TCBPF_HOOK_TC:
+		return "tc";
+	case TCBPF_HOOK_TCX:
+		return "tcx";
+	}
+	return "none";
+}
+
+static int tcx_attach(int ifindex, int dir, int prog_fd)
+{
+	/* In front of other tcx programs: we pass with TCX_NEXT, so they
+	 * still run, but a limiter behind a TCX_PASS would never see packets. */
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = BPF_F_BEFORE);
+	char path[128];
+	int fd, err;
+
+	fd = bpf_link_create(prog_fd, ifindex, tcx_type(dir), &opts);
+	if (fd < 0)
+		return -errno;
+	if (mkdir(TCBPF_LINK_DIR, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	link_pin_path(path, sizeof(path), ifindex, dir);
+	unlink(path);
+	if (bpf_obj_pin(fd, path) < 0) {
+		err = -errno;
+		pr_warn("cannot pin tcx link at %s: %s\n", path, strerror(-err));
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	bpf_link_detach(fd);
+	close(fd);
+	return err;
+}
+
+static int tcx_detach(int ifindex, int dir)
+{
+	char path[128];
+	int fd;
+
+	link_pin_path(path, sizeof(path), ifindex, dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	bpf_link_detach(fd);	/* fails harmlessly on a defunct link */
+	close(fd);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, int dir)
+{
+	memset(h, 0, sizeof(*h));
+	h->sz = sizeof(*h);
+	h->ifindex = ifindex;
+	h->attach_point = dir == TCBPF_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+}
+
+static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_hook h;
+	int err;
+
+	err = nl_has_clsact(ifindex);
+	if (err < 0)
+		return err;
+	if (err == 2) {
+		pr_warn("device has a classic ingress qdisc, which excludes clsact: "
+			"remove it or use hook tcx\n");
+		return -EBUSY;
+	}
+	if (err == 0) {
+		tc_hook_init(&h, ifindex, dir);
+		h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		err = bpf_tc_hook_create(&h);
+		if (err && err != -EEXIST)
+			return err;
+		if (!err)
+			*made_clsact = true;
+	}
+	tc_hook_init(&h, ifindex, dir);
+	return bpf_tc_attach(&h, &opts);
+}
+
+static int tc_detach(int ifindex, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO);
+	struct bpf_tc_hook h;
+	int err;
+
+	/* Without clsact there is no filter of ours (and libbpf would warn). */
+	if (nl_has_clsact(ifindex) != 1)
+		return 0;
+	tc_hook_init(&h, ifindex, dir);
+	err = bpf_tc_detach(&h, &opts);
+	/* No clsact or no such filter: nothing of ours is there. */
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	return err;
+}
+
+int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact)
+{
+	if (hook == TCBPF_HOOK_TCX)
+		return tcx_attach(ifindex, dir, prog_fd);
+	return tc_attach(ifindex, dir, prog_fd, made_clsact);
+}
+
+int hook_detach(int ifindex, int dir)
+{
+	int err1 = tcx_detach(ifindex, dir);
+	int err2 = tc_detach(ifindex, dir);
+
+	return err1 ? err1 : err2;
+}
+
+static bool tcx_has(int ifindex, int dir, __u32 prog_id)
+{
+	__u32 ids[64], cnt = 64, flags = 0, i;
+
+	if (bpf_prog_query(ifindex, tcx_type(dir), 0, &flags, ids, &cnt))
+		return false;
+	for (i = 0; i < cnt && i < 64; i++)
+		if (ids[i] == prog_id)
+			return true;
+	return false;
+}
+
+static bool tc_has(int ifindex, int dir, __u32 prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO);
+	struct bpf_tc_hook h;
+
+	if (nl_has_clsact(ifindex) != 1)
+		return false;
+	tc_hook_init(&h, ifindex, dir);
+	if (bpf_tc_query(&h, &opts))
+		return false;
+	return opts.prog_id == prog_id;
+}
+
+int hook_query(int ifindex, int dir, __u32 prog_id)
+{
+	if (tcx_has(ifindex, dir, prog_id))
+		return TCBPF_HOOK_TCX;
+	if (tc_has(ifindex, dir, prog_id))
+		return TCBPF_HOOK_TC;
+	return TCBPF_HOOK_NONE;
+}
+
+int hook_clsact_release(int ifindex)
+{
+	struct bpf_tc_hook h;
+	int n_in, n_eg;
+
+	if (nl_has_clsact(ifindex) != 1)
+		return 0;
+	n_in = nl_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+	n_eg = nl_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+	if (n_in < 0 || n_eg < 0)
+		return n_in < 0 ? n_in : n_eg;
+	if (n_in || n_eg) {
+		pr_debug("clsact on ifindex %d still has %d+%d filters: kept\n",
+			 ifindex, n_in, n_eg);
+		return 0;
+	}
+	tc_hook_init(&h, ifindex, TCBPF_INGRESS);
+	h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	return bpf_tc_hook_destroy(&h);
+}
+
+bool hook_have_tcx(void)
+{
+	__u32 cnt = 0, flags = 0;
+
+	/* lo always exists; tcx-less kernels reject the attach type. */
+	return bpf_prog_query(1, TCBPF_BPF_TCX_INGRESS, 0, &flags, NULL, &cnt) == 0;
+}

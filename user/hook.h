@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hook.h - put the limiter's programs on a device's tc hooks and take them
+ * off again: tcx links (kernel >= 6.6) or clsact + cls_bpf direct-action.
+ * Only tcbpf's own link pins and its own filter (TCBPF_TC_HANDLE,
+ * TCBPF_TC_PRIO) are ever touched.
+ */
+#ifndef TCBPF_HOOK_H
+#define TCBPF_HOOK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* Attach @prog_fd at @dir of @ifindex with @hook (TCBPF_HOOK_TC/TCX).
+ * *@made_clsact is set when this call created the clsact qdisc. */
+int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact);
+
+/* Remove tcbpf's program from @dir of @ifindex, whichever hook holds it.
+ * 0 also when nothing was there. */
+int hook_detach(int ifindex, int dir);
+
+/* Which hook carries program @prog_id at @dir of @ifindex: TCBPF_HOOK_*,
+ * TCBPF_HOOK_NONE when it is not attached. */
+int hook_query(int ifindex, int dir, __u32 prog_id);
+
+/* Delete the clsact qdisc if no filter is left on it. */
+int hook_clsact_release(int ifindex);
+
+/* 1 when the running kernel has tcx. */
+bool hook_have_tcx(void);
+
+const char *hook_name(int hook);
+
+#endif

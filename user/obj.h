@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * obj.h - the one loaded copy of the limiter: pinned programs and maps
+ * under TCBPF_PIN_DIR, shared by every device and every tcbpf process.
+ */
+#ifndef TCBPF_OBJ_H
+#define TCBPF_OBJ_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "tcbpf.h"
+
+#define TCBPF_LOCK_FILE		"/run/tcbpf.lock"
+#define TCBPF_LINK_DIR		TCBPF_PIN_DIR "/links"
+
+struct tcbpf {
+	int cfg_fd;
+	int state_fd;
+	int stats_fd;
+	int prog_fd[TCBPF_NDIR];
+	__u32 prog_id[TCBPF_NDIR];
+	int ncpus;
+	bool created;		/* this process loaded and pinned it */
+};
+
+/* Serialise tcbpf invocations that change something. Returns an fd. */
+int tcbpf_lock(void);
+void tcbpf_unlock(int fd);
+
+/*
+ * Find the pinned limiter, or with @create load and pin it (mounting bpffs
+ * on /sys/fs/bpf when needed). -ENOENT when absent and !@create.
+ */
+int tcbpf_open(struct tcbpf *t, bool create);
+void tcbpf_close(struct tcbpf *t);
+
+/* Remove every pin when no device uses the limiter any more. */
+int tcbpf_gc(struct tcbpf *t);
+
+/* Network namespace: enter /run/netns/NAME (net only), inode of current. */
+int netns_enter(const char *name);
+__u64 netns_ino(void);
+
+const char *dir_name(int dir);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * units.c - tc(8) units: rates, sizes, times; parsing and printing.
+ *
+ * The suffix tables follow iproute2 (get_rate64 and get_size64 in
+ * lib/utils_math.c, formerly tc/tc_util.c; get_time and get_time64 in
+ * lib/utils.c), so an operator can paste figures from a tc command line.
+ *
+ * Where tc goes through strtod() and a double, we parse the decimal text
+ * exactly in integers instead: a double has 53 bits of mantissa, so
+ * "18446744073709551615bit" or "0.000001tbit" would come back rounded,
+ * and strtod() also accepts forms nobody means on a command line
+ * (" 1mbit", "-5mbit", "inf", "nan", "0x1p3", "1e400"). Like tc, a
+ * fraction that does not come out whole is truncated ("1.5bit" = 1).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "units.h"
+
+/* Exact value * scale for any uint64_t value and suffix scale. */
+typedef unsigned __int128 u128;
+
+struct unit {
+	const char *name;
+	uint64_t scale;		/* in output units (bit/s, bytes, ns) */
+};
+
+#define KI	1024ULL
+#define MI	(KI * KI)
+#define GI	(KI * MI)
+#define TI	(KI * GI)
+
+/* tc's rate suffixes; "bps" is BYTES per second, as in tc. */
+static const struct unit rate_units[] = {
+	{ "",		1 },		/* bare number: bit/s */
+	{ "bit",	1 },
+	{ "kbit",	1000ULL },
+	{ "mbit",	1000000ULL },
+	{ "gbit",	1000000000ULL },
+	{ "tbit",	1000000000000ULL },
+	{ "kibit",	KI },
+	{ "mibit",	MI },
+	{ "gibit",	GI },
+	{ "tibit",	TI },
+	{ "bps",	8 },
+	{ "kbps",	8 * 1000ULL },
+	{ "mbps",	8 * 1000000ULL },
+	{ "gbps",	8 * 1000000000ULL },
+	{ "tbps",	8 * 1000000000000ULL },
+	{ "kibps",	8 * KI },
+	{ "mibps",	8 * MI },
+	{ "gibps",	8 * GI },
+	{ "tibps",	8 * TI },
+	{ NULL }
+};
+
+/*
+ * tc's size suffixes. All binary, and the "bit" forms are binary too:
+ * get_size() multiplies "kbit" by 1024/8, so "1200kbit" is 153600 bytes,
+ * not 150000. There is no "t"/"tb" and no "kib" in tc.
+ */
+static const struct unit size_units[] = {
+	{ "",		1 },		/* bare number: bytes */
+	{ "b",		1 },
+	{ "k",		KI },
+	{ "kb",		KI },
+	{ "m",		MI },
+	{ "mb",		MI },
+	{ "g",		GI },
+	{ "gb",		GI },
+	{ "kbit",	KI / 8 },
+	{ "mbit",	MI / 8 },
+	{ "gbit",	GI / 8 },
+	{ NULL }
+};
+
+/*
+ * tc's time suffixes, in ns. tc's get_time() counts in microseconds
+ * (TIME_UNITS_PER_SEC) and so takes a bare number as us; only its ns
+ * based get_time64() knows "ns", and there a bare number is ns. We keep
+ * get_time()'s bare unit, which is what netem/tbf "latency 400" means.
+ */
+static const struct unit time_units[] = {
+	{ "",		1000ULL },	/* bare number: microseconds */
+	{ "s",		1000000000ULL },
+	{ "sec",	1000000000ULL },
+	{ "secs",	1000000000ULL },
+	{ "ms",		1000000ULL },
+	{ "msec",	1000000ULL },
+	{ "msecs",	1000000ULL },
+	{ "us",		1000ULL },
+	{ "usec",	1000ULL },
+	{ "usecs",	1000ULL },
+	{ "ns",		1 },
+	{ "nsec",	1 },
+	{ "nsecs",	1 },
+	{ NULL }
+};
+
+static bool is_digit(char c)
+{
+	/* not isdigit(): that one follows the locale */
+	return c >= '0' && c <= '9';
+}
+
+static const struct unit *find_unit(const struct unit *tbl, const char *sfx)
+{
+	for (; tbl->name; tbl++)
+		if (strcasecmp(tbl->name, sfx) == 0)
+			return tbl;
+	return NULL;
+}
+
+/*
+ * Decimal fraction digits kept: 10^18 times the largest scale (8 * 2^40)
+ * still fits a u128. Later digits are checked but dropped; they can move
+ * the truncated result by at most one unit, where tc's double already
+ * loses everything past the 16th significant digit.
+ */
+#define FRAC_DIGITS	18
+
+/*
+ * "DIGITS[.DIGITS]SUFFIX" or ".DIGITS SUFFIX" -> value * scale, truncated.
+ * Syntax errors win over overflow, so "99999999999999999999xbit" is
+ * -EINVAL: the operator has a typo to fix first.
+ */
+static int parse_scaled(const char *str, const struct unit *tbl,
+			uint64_t *out)
+{
+	uint64_t ip = 0, frac = 0, fdiv = 1;
+	bool digits = false, over = false;
+	const struct unit *u;
+	const char *p = str;
+	u128 v;
+
+	if (!str)
+		return -EINVAL;
+
+	for (; is_digit(*p); p++) {
+		unsigned int d = *p - '0';
+
+		digits = true;
+		if (ip > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			ip = ip * 10 + d;
+	}
+	if (*p == '.') {
+		int n = 0;
+
+		for (p++; is_digit(*p); p++, n++) {
+			digits = true;
+			if (n < FRAC_DIGITS) {
+				frac = frac * 10 + (*p - '0');
+				fdiv *= 10;
+			}
+		}
+	}
+	if (!digits)
+		return -EINVAL;
+
+	u = find_unit(tbl, p);
+	if (!u)
+		return -EINVAL;
+	if (over)
+		return -ERANGE;
+
+	v = (u128)ip * u->scale + (u128)frac * u->scale / fdiv;
+	if (v > UINT64_MAX)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int parse_rate(const char *str, uint64_t *bits_per_sec)
+{
+	return parse_scaled(str, rate_units, bits_per_sec);
+}
+
+int parse_size(const char *str, uint64_t *bytes)
+{
+	return parse_scaled(str, size_units, bytes);
+}
+
+int parse_time(const char *str, uint64_t *ns)
+{
+	return parse_scaled(str, time_units, ns);
+}
+
+int parse_count(const char *str, uint64_t *val)
+{
+	static const struct unit bare[] = { { "", 1 }, { NULL } };
+	const char *p;
+
+	/* parse_scaled() would take "1.5"; a count is digits only */
+	if (!str)
+		return -EINVAL;
+	for (p = str; *p; p++)
+		if (!is_digit(*p))
+			return -EINVAL;
+	return parse_scaled(str, bare, val);
+}
+
+/*
+ * Print v in the largest unit (table in ascending order) in which it is
+ * whole or has at most three decimals, so that what we print parses back
+ * to the same value: 1500000 -> "1.5Mbit", but 1500 bytes -> "1500b"
+ * rather than an approximate "1.465Kb". The first unit has scale 1 and
+ * always qualifies.
+ */
+static char *fmt_scaled(char *buf, size_t len, uint64_t v,
+			const struct unit *tbl, size_t n)
+{
+	const struct unit *u = &tbl[0];
+	uint64_t rem, milli;
+	size_t i;
+	int w;
+
+	if (!buf || !len)
+		return buf;
+
+	for (i = n; i-- > 1; ) {
+		/* rem * 1000 < 1000 * 2^40: no overflow */
+		if (v >= tbl[i].scale && (v % tbl[i].scale) * 1000 % tbl[i].scale == 0) {
+			u = &tbl[i];
+			break;
+		}
+	}
+
+	rem = v % u->scale;
+	if (!rem) {
+		snprintf(buf, len, "%llu%s", (unsigned long long)(v / u->scale),
+			 u->name);
+		return buf;
+	}
+
+	milli = rem * 1000 / u->scale;
+	w = 3;
+	while (milli % 10 == 0) {
+		milli /= 10;
+		w--;
+	}
+	snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)(v / u->scale),
+		 w, (unsigned long long)milli, u->name);
+	return buf;
+}
+
+/* tc prints rates in decimal multiples of bit ("10Mbit"). */
+static const struct unit rate_fmt[] = {
+	{ "bit",	1 },
+	{ "Kbit",	1000ULL },
+	{ "Mbit",	1000000ULL },
+	{ "Gbit",	1000000000ULL },
+	{ "Tbit",	1000000000000ULL },
+};
+
+/* tc prints sizes in binary multiples of bytes ("150Kb"). */
+static const struct unit size_fmt[] = {
+	{ "b",		1 },
+	{ "Kb",		KI },
+	{ "Mb",		MI },
+	{ "Gb",		GI },
+};
+
+static const struct unit time_fmt[] = {
+	{ "ns",		1 },
+	{ "us",		1000ULL },
+	{ "ms",		1000000ULL },
+	{ "s",		1000000000ULL },
+};
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec)
+{
+	return fmt_scaled(buf, len, bits_per_sec, rate_fmt, ARRAY_SIZE(rate_fmt));
+}
+
+char *fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+	return fmt_scaled(buf, len, bytes, size_fmt, ARRAY_SIZE(size_fmt));
+}
+
+char *fmt_time(char *buf, size_t len, uint64_t ns)
+{
+	return fmt_scaled(buf, len, ns, time_fmt, ARRAY_SIZE(time_fmt));
+}

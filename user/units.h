@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* units.h - tc(8) units: rates, sizes, times; parsing and printing. */
+#ifndef TCBPF_UNITS_H
+#define TCBPF_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * All parsers return 0 or a negative errno (-EINVAL for nonsense,
+ * -ERANGE for overflow) and never accept trailing garbage.
+ */
+
+/* "1mbit" -> 1000000 bits/s. Units as tc(8): bit kbit mbit gbit tbit,
+ * bps kbps mbps gbps tbps (BYTES per second), kibit mibit gibit tibit,
+ * kibps mibps gibps tibps; a bare number is bits/s. */
+int parse_rate(const char *str, uint64_t *bits_per_sec);
+
+/* "1200kbit" -> 150000 bytes. Units as tc(8): b k kb m mb g gb (bytes,
+ * binary multiples of 1024 as tc does), kbit mbit gbit (bits, 1024-based
+ * as tc's get_size), bare number = bytes. */
+int parse_size(const char *str, uint64_t *bytes);
+
+/* "400ms" -> 400000000 ns. Units: s sec secs, ms msec msecs, us usec usecs,
+ * ns nsec nsecs; a bare number is microseconds (tc's get_time). */
+int parse_time(const char *str, uint64_t *ns);
+
+/* Plain unsigned decimal count (pps, pburst), no unit. */
+int parse_count(const char *str, uint64_t *val);
+
+/* Human forms for text output: "10Mbit", "150Kb", "400ms". */
+char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec);
+char *fmt_size(char *buf, size_t len, uint64_t bytes);
+char *fmt_time(char *buf, size_t len, uint64_t ns);
+
+#endif
