@@ -18,10 +18,13 @@
 #include "tcbpf.h"
 #include "parse.h"
 #include "bucket.h"
+#include "edt.h"
 #include "classify.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
+/* BPF_SKB_TSTAMP_DELIVERY_MONO (6.1) == BPF_SKB_CLOCK_MONOTONIC (6.11+) */
+#define BPF_SKB_TSTAMP_DELIVERY_MONO_	1
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -51,43 +54,70 @@ struct {
 } tcbpf_stats SEC(".maps");
 
 /*
- * Run both buckets of one class. Returns the departure time (>= now) when
- * the packet conforms, 0 when it must be dropped.
+ * Run both buckets of one class. Policing: returns now when the packet
+ * conforms, 0 when it must be dropped. EDT (@horizon != 0): returns the
+ * packet's departure time, 0 when that lies beyond the horizon.
  */
 static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 					  struct tcbpf_bucket_state *bs,
-					  __u64 now, __u64 len)
+					  __u64 now, __u64 len, __u64 horizon)
 {
-	__u64 t_pkt = now, t_byte = now, cost = 0;
+	__u64 t_pkt = now, t_byte = now, cost;
 
 	if (bc->pps) {
-		t_pkt = gcra_take(&bs->tat_pkts, now, bc->pkt_ns, bc->pburst_ns);
+		t_pkt = horizon ?
+			edt_take(&bs->tat_pkts, now, bc->pkt_ns, bc->pburst_ns, horizon) :
+			gcra_take(&bs->tat_pkts, now, bc->pkt_ns, bc->pburst_ns);
 		if (!t_pkt)
 			return 0;
 	}
 	if (bc->rate_bits_per_sec) {
 		cost = bytes_cost_ns(len, bc->rate_bits_per_sec);
-		t_byte = gcra_take(&bs->tat_bytes, now, cost, bc->burst_ns);
+		t_byte = horizon ?
+			edt_take(&bs->tat_bytes, now, cost, bc->burst_ns, horizon) :
+			gcra_take(&bs->tat_bytes, now, cost, bc->burst_ns);
 		if (!t_byte) {
 			if (bc->pps)
 				gcra_refund(&bs->tat_pkts, bc->pkt_ns);
 			return 0;
 		}
 	}
+	if (!horizon)
+		return now;
 	return t_pkt > t_byte ? t_pkt : t_byte;
+}
+
+/*
+ * Pace: stamp the departure time for fq, plus the class's extra delay.
+ * A timestamp already on the skb (TCP's own pacing) is kept when later,
+ * unless it is not a plausible monotonic departure time at all.
+ */
+static __always_inline void edt_stamp(struct __sk_buff *skb,
+				      const struct tcbpf_cfg *cfg, __u32 cls,
+				      __u64 now, __u64 dep)
+{
+	__u64 cur = skb->tstamp;
+
+	if (cls == TCBPF_CLASS_DEFAULT)
+		dep += cfg->delay_ns;
+	if (cur > dep && cur - now <= cfg->horizon_ns + cfg->delay_ns)
+		dep = cur;
+	if (dep > now || cur > now)
+		bpf_skb_set_tstamp(skb, dep, BPF_SKB_TSTAMP_DELIVERY_MONO_);
 }
 
 static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 {
 	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = dir };
+	struct tcbpf_bucket_state *bs;
+	const struct tcbpf_bucket_cfg *bc;
 	struct tcbpf_counters *cnt;
 	struct tcbpf_state *st;
 	struct tcbpf_stats *stats;
 	struct tcbpf_cfg *cfg;
 	struct pkt pkt;
-	__u64 len = skb->len, now;
+	__u64 len = skb->len, now, dep, horizon = 0;
 	__u32 slot, cls;
-	int pass = 1;
 
 	cfg = bpf_map_lookup_elem(&tcbpf_cfg, &key);
 	if (!cfg)
@@ -100,27 +130,39 @@ static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 
 	parse_skb(skb, &pkt);
 	cls = classify(cfg, &pkt, dir);
-	/* A constant index keeps the verifier's bounds simple. */
-	if (cls == TCBPF_CLASS_ALLOW)
+	/* Constant indexes keep the verifier's bounds simple. */
+	if (cls == TCBPF_CLASS_ALLOW) {
 		cnt = &stats->cls[TCBPF_CLASS_ALLOW];
-	else
+		bc = &cfg->cls[TCBPF_CLASS_ALLOW];
+		bs = &st->cls[TCBPF_CLASS_ALLOW];
+	} else {
 		cnt = &stats->cls[TCBPF_CLASS_DEFAULT];
-
-	if (cfg->mode != TCBPF_MODE_MONITOR) {
-		now = bpf_ktime_get_ns();
-		if (cls == TCBPF_CLASS_ALLOW)
-			pass = !!buckets_take(&cfg->cls[TCBPF_CLASS_ALLOW],
-					      &st->cls[TCBPF_CLASS_ALLOW], now, len);
-		else
-			pass = !!buckets_take(&cfg->cls[TCBPF_CLASS_DEFAULT],
-					      &st->cls[TCBPF_CLASS_DEFAULT], now, len);
+		bc = &cfg->cls[TCBPF_CLASS_DEFAULT];
+		bs = &st->cls[TCBPF_CLASS_DEFAULT];
 	}
 
-	if (pass) {
-		cnt->pass_pkts++;
-		cnt->pass_bytes += len;
-		return TC_ACT_UNSPEC;
+	if (cfg->mode == TCBPF_MODE_MONITOR)
+		goto pass;
+
+	now = bpf_ktime_get_ns();
+	if (cfg->mode == TCBPF_MODE_EDT)
+		horizon = cfg->horizon_ns ? cfg->horizon_ns : 1;
+	dep = buckets_take(bc, bs, now, len, horizon);
+	if (!dep)
+		goto drop;
+	if (horizon) {
+		/* Queue building past the threshold: ask the sender to back
+		 * off (CE) before the horizon forces a drop. */
+		if (cfg->ecn_ns && dep - now > cfg->ecn_ns &&
+		    bpf_skb_ecn_set_ce(skb))
+			cnt->mark_pkts++;
+		edt_stamp(skb, cfg, cls, now, dep);
 	}
+pass:
+	cnt->pass_pkts++;
+	cnt->pass_bytes += len;
+	return TC_ACT_UNSPEC;
+drop:
 	cnt->drop_pkts++;
 	cnt->drop_bytes += len;
 	return TC_ACT_SHOT;

@@ -12,13 +12,14 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(unit bpf integration)
+	suites=(unit nl bpf integration)
 fi
 
 pass=0 fail=0 skip=0
 for s in "${suites[@]}"; do
 	case $s in
 	unit)		cmd=("$OUT/tests/unit_test") ;;
+	nl)		cmd=("$OUT/tests/nl_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	*)		cmd=("$s") ;;

@@ -297,6 +297,9 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 		}
 		cfg_to_spec(&dirs[dir], &old[dir]);
 		dirs[dir].set = 0;
+		/* A new pps without pburst gets a pburst derived from it. */
+		if ((s->dir[dir].set & SPEC_PPS) && !(s->dir[dir].set & SPEC_PBURST))
+			dirs[dir].pburst = 0;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
 	err = validate(dirs, d.name);

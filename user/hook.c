@@ -137,7 +137,9 @@ static int tc_detach(int ifindex, int dir)
 	if (nl_has_clsact(ifindex) != 1)
 		return 0;
 	tc_hook_init(&h, ifindex, dir);
+	libbpf_mute++;
 	err = bpf_tc_detach(&h, &opts);
+	libbpf_mute--;
 	/* No clsact or no such filter: nothing of ours is there. */
 	if (err == -ENOENT || err == -EINVAL)
 		return 0;
@@ -176,13 +178,15 @@ static bool tc_has(int ifindex, int dir, __u32 prog_id)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
 		    .priority = TCBPF_TC_PRIO);
 	struct bpf_tc_hook h;
+	int err;
 
 	if (nl_has_clsact(ifindex) != 1)
 		return false;
 	tc_hook_init(&h, ifindex, dir);
-	if (bpf_tc_query(&h, &opts))
-		return false;
-	return opts.prog_id == prog_id;
+	libbpf_mute++;		/* "no such filter" is an answer here */
+	err = bpf_tc_query(&h, &opts);
+	libbpf_mute--;
+	return !err && opts.prog_id == prog_id;
 }
 
 int hook_query(int ifindex, int dir, __u32 prog_id)

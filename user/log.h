@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 extern int log_level;	/* 0 quiet, 1 default, 2 verbose (-v) */
+extern int libbpf_mute;	/* > 0: drop libbpf's messages (expected failures) */
 
 #define pr_warn(fmt, ...) fprintf(stderr, "tcbpf: " fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) \

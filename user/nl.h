@@ -101,9 +101,13 @@ void fq_params_for(uint64_t rate_bits, uint64_t delay_ns, uint64_t horizon_ns,
 		   uint32_t mtu, struct fq_params *p);
 
 /* nl_qdisc_install() of fq with @p. @p is checked against sch_fq's
- * limits first (-EINVAL/-ERANGE, nothing sent). */
+ * limits first (-ERANGE, nothing sent). */
 int nl_fq_install(int ifindex, const struct fq_params *p, char *err,
 		  size_t errlen);
+/* The TCA_OPTIONS payload nl_fq_install() sends for @p: its length, or
+ * -ERANGE, or -ENOSPC if @len is too small (128 bytes always do). */
+int nl_fq_opts(const struct fq_params *p, void *buf, size_t len, char *err,
+	       size_t errlen);
 
 /*
  * Put back a root qdisc saved with nl_root_qdisc():

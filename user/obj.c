@@ -120,9 +120,13 @@ static int open_pinned(struct tcbpf *t)
 	return 0;
 }
 
+int libbpf_mute;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list args)
 {
+	if (libbpf_mute && log_level < 3)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_level < 3)
 		return 0;
 	if (level == LIBBPF_INFO && log_level < 2)

@@ -290,15 +290,19 @@ static int parse_value(const struct key *k, const char *arg, struct value *v,
 		       char *errbuf, size_t errlen)
 {
 	const struct name_val *nv;
-	char why[128];
+	char why[192];
 	int err;
 
 	switch (k->kind) {
 	case V_PORTS:
+		/*
+		 * why names the bad entry; repeating a long list before it
+		 * could push the culprit out of a short errbuf
+		 */
 		err = parse_ports(arg, v->ports, &v->nports, why, sizeof(why));
 		if (err)
-			seterr(errbuf, errlen, "Illegal \"%s\" value \"%s\": %s",
-			       k->name, arg, why);
+			seterr(errbuf, errlen, "Illegal \"%s\" value: %s",
+			       k->name, why);
 		return err;
 	case V_MODE:
 	case V_HOOK:

@@ -210,7 +210,7 @@ int parse_count(const char *str, uint64_t *val)
  * whole or has at most three decimals, so that what we print parses back
  * to the same value: 1500000 -> "1.5Mbit", but 1500 bytes -> "1500b"
  * rather than an approximate "1.465Kb". The first unit has scale 1 and
- * always qualifies.
+ * always qualifies. snprintf() copes with len 0 and truncates like tc.
  */
 static char *fmt_scaled(char *buf, size_t len, uint64_t v,
 			const struct unit *tbl, size_t n)
@@ -219,9 +219,6 @@ static char *fmt_scaled(char *buf, size_t len, uint64_t v,
 	uint64_t rem, milli;
 	size_t i;
 	int w;
-
-	if (!buf || !len)
-		return buf;
 
 	for (i = n; i-- > 1; ) {
 		/* rem * 1000 < 1000 * 2^40: no overflow */

@@ -8,7 +8,10 @@
 
 /*
  * All parsers return 0 or a negative errno (-EINVAL for nonsense,
- * -ERANGE for overflow) and never accept trailing garbage.
+ * -ERANGE for overflow), never accept trailing garbage and leave the
+ * output alone on error. Suffixes are case-insensitive, a decimal
+ * fraction is allowed ("1.5mbit") and truncated like tc does; unlike tc's
+ * strtod() there are no signs, spaces, exponents, hex, inf or nan.
  */
 
 /* "1mbit" -> 1000000 bits/s. Units as tc(8): bit kbit mbit gbit tbit,
@@ -16,9 +19,9 @@
  * kibps mibps gibps tibps; a bare number is bits/s. */
 int parse_rate(const char *str, uint64_t *bits_per_sec);
 
-/* "1200kbit" -> 150000 bytes. Units as tc(8): b k kb m mb g gb (bytes,
+/* "1200kbit" -> 153600 bytes. Units as tc(8): b k kb m mb g gb (bytes,
  * binary multiples of 1024 as tc does), kbit mbit gbit (bits, 1024-based
- * as tc's get_size), bare number = bytes. */
+ * as tc's get_size: kbit = 1024 bits = 128 bytes), bare number = bytes. */
 int parse_size(const char *str, uint64_t *bytes);
 
 /* "400ms" -> 400000000 ns. Units: s sec secs, ms msec msecs, us usec usecs,
@@ -28,7 +31,9 @@ int parse_time(const char *str, uint64_t *ns);
 /* Plain unsigned decimal count (pps, pburst), no unit. */
 int parse_count(const char *str, uint64_t *val);
 
-/* Human forms for text output: "10Mbit", "150Kb", "400ms". */
+/* Human forms for text output: "10Mbit", "150Kb", "400ms", "1.5Mbit".
+ * Always exact (at most three decimals, else a smaller unit), so the
+ * text parses back to the same value. Return buf. */
 char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec);
 char *fmt_size(char *buf, size_t len, uint64_t bytes);
 char *fmt_time(char *buf, size_t len, uint64_t ns);

@@ -1,0 +1,1710 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpf_test.c - the data plane (bpf/tcbpf.bpf.c) under BPF_PROG_TEST_RUN.
+ *
+ * Loads a private copy of the skeleton (every map unpinned before load, so
+ * the CLI's pins under /sys/fs/bpf/tcbpf are never touched), writes settings
+ * for ifindex 1 (lo: test_run only lets a tc program see a real device),
+ * runs hand-built frames through tcbpf_ingress / tcbpf_egress and checks the
+ * verdicts, the per-class counters and the bucket timelines.
+ *
+ * Prints "PASS: name" or "FAIL: name: why" per case, "SKIP: all: why" when
+ * not root; exits 1 on any failure. V=1 adds libbpf's messages and the
+ * per-packet cost test_run measured.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip6.h>
+#include <linux/bpf.h>
+#include <linux/icmpv6.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/types.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcbpf.h"
+#include "tcbpf.skel.h"
+
+/* The skeleton is named by the Makefile's "bpftool gen skeleton ... name". */
+#ifdef __TCBPF_BPF_SKEL_H__
+typedef struct tcbpf_bpf skel_t;
+#define skel_open	tcbpf_bpf__open
+#define skel_load	tcbpf_bpf__load
+#define skel_destroy	tcbpf_bpf__destroy
+#else
+typedef struct tcbpf skel_t;
+#define skel_open	tcbpf__open
+#define skel_load	tcbpf__load
+#define skel_destroy	tcbpf__destroy
+#endif
+
+#define NSEC_PER_SEC	1000000000ULL
+#define LO_IFINDEX	1	/* test_run accepts only a real device */
+#define FRAME_BUF	4096	/* test_run takes up to a page less overhead */
+#define WHY_LEN		256
+#define EPH		40000	/* an ephemeral port */
+
+#define ING		TCBPF_INGRESS
+#define EGR		TCBPF_EGRESS
+#define DEF		TCBPF_CLASS_DEFAULT
+#define ALLOW		TCBPF_CLASS_ALLOW
+#define ALLP		(TCBPF_P_TCP | TCBPF_P_UDP | TCBPF_P_SCTP)
+
+/* Host-order flag bits of the IPv4 and IPv6 fragment fields. */
+#define IP4_MF		0x2000
+#define IP4_DF		0x4000
+#define IP6_MF		0x0001
+
+/* Fail the current case with a message; cases return 0 or -1. */
+#define FAILF(...)	(snprintf(why, WHY_LEN, __VA_ARGS__), -1)
+
+static skel_t *skel;
+static int prog_fd[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
+static struct tcbpf_stats *percpu;	/* ncpus values for lookups */
+static int verbose, ncases, nfail;
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static void report(const char *name, int err, const char *why)
+{
+	ncases++;
+	if (!err) {
+		printf("PASS: %s\n", name);
+	} else {
+		nfail++;
+		printf("FAIL: %s: %s\n", name, why);
+	}
+	fflush(stdout);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock of bpf_ktime_get_ns(). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- maps --------------------------------------------------------------- */
+
+static int cfg_put(__u32 dir, const struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
+
+	return bpf_map_update_elem(cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
+}
+
+static void cfg_del(__u32 dir)
+{
+	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
+
+	bpf_map_delete_elem(cfg_fd, &key);
+}
+
+static int stats_zero(__u32 slot)
+{
+	memset(percpu, 0, ncpus * sizeof(*percpu));
+	if (bpf_map_update_elem(stats_fd, &slot, percpu, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Sum the per-CPU counters of @slot. */
+static int stats_read(__u32 slot, struct tcbpf_stats *sum)
+{
+	int cpu, c;
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(stats_fd, &slot, percpu))
+		return -errno;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		for (c = 0; c < TCBPF_NCLASS; c++) {
+			const struct tcbpf_counters *p = &percpu[cpu].cls[c];
+			struct tcbpf_counters *s = &sum->cls[c];
+
+			s->pass_pkts += p->pass_pkts;
+			s->pass_bytes += p->pass_bytes;
+			s->drop_pkts += p->drop_pkts;
+			s->drop_bytes += p->drop_bytes;
+			s->mark_pkts += p->mark_pkts;
+		}
+	}
+	return 0;
+}
+
+static int state_read(__u32 slot, struct tcbpf_state *st)
+{
+	return bpf_map_lookup_elem(state_fd, &slot, st) ? -errno : 0;
+}
+
+/* No settings, zeroed timelines and counters in the slots the tests use. */
+static void reset(void)
+{
+	struct tcbpf_state st = {};
+	__u32 slot;
+
+	cfg_del(ING);
+	cfg_del(EGR);
+	for (slot = 0; slot < TCBPF_NDIR; slot++) {
+		bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
+		stats_zero(slot);
+	}
+}
+
+/* One bucket pair with its derived costs, as the CLI computes them. */
+static void bucket(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
+		   __u64 pps, __u64 pburst)
+{
+	memset(b, 0, sizeof(*b));
+	b->rate_bits_per_sec = rate;
+	b->burst_bytes = burst;
+	b->pps = pps;
+	b->pburst_pkts = pburst;
+	if (rate)
+		b->burst_ns = (unsigned __int128)burst * 8 * NSEC_PER_SEC /
+			      rate;
+	if (pps) {
+		b->pkt_ns = NSEC_PER_SEC / pps;
+		b->pburst_ns = pburst * NSEC_PER_SEC / pps;
+	}
+}
+
+/* Settings of @dir in slot @dir: police, no buckets, no ports. */
+static void cfg_init(struct tcbpf_cfg *c, __u32 dir)
+{
+	memset(c, 0, sizeof(*c));
+	c->slot = dir;
+	c->mode = TCBPF_MODE_POLICE;
+	c->hook = TCBPF_HOOK_TC;
+	strcpy(c->ifname, "lo");
+}
+
+static void cfg_ports(struct tcbpf_cfg *c, const struct tcbpf_port *p, int n)
+{
+	memcpy(c->ports, p, n * sizeof(*p));
+	c->nports = n;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct sctp_common {
+	__be16 source;
+	__be16 dest;
+	__be32 vtag;
+	__le32 checksum;
+};
+
+/* What build() puts in a frame. Zero fields mean "the usual". */
+struct fspec {
+	__u16 tags[3];		/* VLAN TPIDs, outermost first; 0 ends */
+	__u16 proto;		/* ethertype after the tags */
+	__u8 l4;		/* IPPROTO_* after the IP headers */
+	__u16 sport, dport;
+	__u8 icmp6;		/* ICMPv6 type */
+	__u8 optlen;		/* IPv4 option bytes, a multiple of 4 */
+	__u16 frag;		/* frag_off of IPv4 or of the IPv6 fragment
+				 * header, host order, flags included */
+	__u8 ihl;		/* IPv4 IHL to claim instead of the real one */
+	__u8 version;		/* IP version nibble to claim */
+	__u8 tos;		/* IPv4 TOS: DSCP and ECN bits */
+	__u8 next;		/* IPv6 extension headers, in order */
+	__u8 ext[12];
+	__u16 len;		/* pad with payload to this frame length */
+};
+
+struct frame {
+	__u8 b[FRAME_BUF] __attribute__((aligned(8)));
+	size_t len;
+	size_t ports_end;	/* length that holds both ports; 0: none */
+};
+
+#define IP4(p, s, d, ...) { .proto = ETH_P_IP, .l4 = IPPROTO_##p,	\
+			    .sport = (s), .dport = (d), __VA_ARGS__ }
+#define IP6(p, s, d, ...) { .proto = ETH_P_IPV6, .l4 = IPPROTO_##p,	\
+			    .sport = (s), .dport = (d), __VA_ARGS__ }
+#define EXT(...)	.ext = { __VA_ARGS__ },				\
+			.next = sizeof((__u8[]){ __VA_ARGS__ })
+#define ND(type)	IP6(ICMPV6, 0, 0, .icmp6 = (type))
+
+static const __u8 mac_vm[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const __u8 mac_host[ETH_ALEN] = { 0xfe, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static __u16 csum16(const void *data, size_t len)
+{
+	const __u8 *p = data;
+	__u32 sum = 0;
+
+	for (; len > 1; len -= 2, p += 2)
+		sum += p[0] << 8 | p[1];
+	if (len)
+		sum += p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static bool has_ports(__u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       proto == IPPROTO_SCTP;
+}
+
+/* IPv4 header and NOP options; length fields are fixed by build(). */
+static size_t put_ipv4(__u8 *p, const struct fspec *s)
+{
+	struct iphdr *ip = (struct iphdr *)p;
+	size_t hlen = sizeof(*ip) + s->optlen;
+
+	ip->version = s->version ? s->version : 4;
+	ip->ihl = s->ihl ? s->ihl : hlen / 4;
+	ip->tos = s->tos;
+	ip->ttl = 64;
+	ip->protocol = s->l4;
+	ip->frag_off = htons(s->frag);
+	ip->id = htons(0x7cbf);
+	ip->saddr = htonl(0x0a000001);
+	ip->daddr = htonl(0x0a000002);
+	/* With a short IHL, what it points at reads as ports 22 -> 22. */
+	if (s->ihl && s->ihl < 5)
+		memcpy(&ip->daddr, "\x00\x16\x00\x16", 4);
+	memset(p + sizeof(*ip), 1 /* NOP */, s->optlen);
+	if (s->optlen)
+		p[hlen - 1] = 0;	/* end of options */
+	return hlen;
+}
+
+static size_t put_ext(__u8 *p, __u8 type, __u8 next, __u16 frag)
+{
+	struct ipv6_opt_hdr *opt = (struct ipv6_opt_hdr *)p;
+	struct ipv6_rt_hdr *rt = (struct ipv6_rt_hdr *)p;
+	struct ip_auth_hdr *ah = (struct ip_auth_hdr *)p;
+	struct ip6_frag *fh = (struct ip6_frag *)p;
+
+	switch (type) {
+	case IPPROTO_HOPOPTS:		/* 8 bytes: one PadN */
+		opt->nexthdr = next;
+		opt->hdrlen = 0;
+		p[2] = 1;
+		p[3] = 4;
+		return 8;
+	case IPPROTO_DSTOPTS:		/* 16 bytes: one PadN */
+		opt->nexthdr = next;
+		opt->hdrlen = 1;
+		p[2] = 1;
+		p[3] = 12;
+		return 16;
+	case IPPROTO_ROUTING:		/* 24 bytes, no segments left */
+		rt->nexthdr = next;
+		rt->hdrlen = 2;
+		rt->type = 0;
+		rt->segments_left = 0;
+		return 24;
+	case IPPROTO_FRAGMENT:
+		fh->ip6f_nxt = next;
+		fh->ip6f_offlg = htons(frag);
+		fh->ip6f_ident = htonl(0x7cbf);
+		return sizeof(*fh);
+	case IPPROTO_AH:		/* 24 bytes; hdrlen: 4-byte words - 2 */
+		ah->nexthdr = next;
+		ah->hdrlen = 24 / 4 - 2;
+		ah->spi = htonl(0x100);
+		ah->seq_no = htonl(1);
+		return 24;
+	}
+	return 0;
+}
+
+/* IPv6 header and the extension header chain of @s. */
+static size_t put_ipv6(__u8 *p, const struct fspec *s)
+{
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
+	size_t off = sizeof(*ip6);
+	int i;
+
+	ip6->version = s->version ? s->version : 6;
+	ip6->nexthdr = s->next ? s->ext[0] : s->l4;
+	/* Neighbour discovery is link-local with hop limit 255. */
+	ip6->hop_limit = s->l4 == IPPROTO_ICMPV6 ? 255 : 64;
+	ip6->saddr.s6_addr[0] = 0xfe;
+	ip6->saddr.s6_addr[1] = 0x80;
+	ip6->saddr.s6_addr[15] = 1;
+	ip6->daddr.s6_addr[0] = 0xfe;
+	ip6->daddr.s6_addr[1] = 0x80;
+	ip6->daddr.s6_addr[15] = 2;
+	for (i = 0; i < s->next; i++)
+		off += put_ext(p + off, s->ext[i],
+			       i + 1 < s->next ? s->ext[i + 1] : s->l4,
+			       s->frag);
+	return off;
+}
+
+/* The L4 header; for later fragments these bytes are payload that looks
+ * like one. */
+static size_t put_l4(__u8 *p, const struct fspec *s)
+{
+	struct tcphdr *tcp = (struct tcphdr *)p;
+	struct udphdr *udp = (struct udphdr *)p;
+	struct sctp_common *sctp = (struct sctp_common *)p;
+	struct icmp6hdr *icmp6 = (struct icmp6hdr *)p;
+
+	switch (s->l4) {
+	case IPPROTO_TCP:
+		tcp->source = htons(s->sport);
+		tcp->dest = htons(s->dport);
+		tcp->seq = htonl(1);
+		tcp->doff = sizeof(*tcp) / 4;
+		tcp->ack = 1;
+		tcp->window = htons(512);
+		return sizeof(*tcp);
+	case IPPROTO_UDP:
+		udp->source = htons(s->sport);
+		udp->dest = htons(s->dport);
+		return sizeof(*udp);
+	case IPPROTO_SCTP:
+		sctp->source = htons(s->sport);
+		sctp->dest = htons(s->dport);
+		sctp->vtag = htonl(0x7cbf);
+		return sizeof(*sctp);
+	case IPPROTO_ICMPV6:		/* header + 16 bytes: an ND target */
+		icmp6->icmp6_type = s->icmp6;
+		return sizeof(*icmp6) + 16;
+	case IPPROTO_ICMP:		/* echo request */
+		p[0] = 8;
+		return 8;
+	}
+	return 0;
+}
+
+/* ARP request for IPv4 over Ethernet. */
+static size_t put_arp(__u8 *p)
+{
+	struct arphdr *arp = (struct arphdr *)p;
+
+	arp->ar_hrd = htons(ARPHRD_ETHER);
+	arp->ar_pro = htons(ETH_P_IP);
+	arp->ar_hln = ETH_ALEN;
+	arp->ar_pln = 4;
+	arp->ar_op = htons(ARPOP_REQUEST);
+	memcpy(p + sizeof(*arp), mac_vm, ETH_ALEN);
+	return sizeof(*arp) + 2 * (ETH_ALEN + 4);
+}
+
+static void put_be16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/* Offset != 0: what follows the headers is mid-datagram payload. */
+static bool later_fragment(const struct fspec *s)
+{
+	int i;
+
+	if (s->proto == ETH_P_IP)
+		return s->frag & 0x1fff;
+	for (i = 0; i < s->next; i++)
+		if (s->ext[i] == IPPROTO_FRAGMENT)
+			return s->frag & 0xfff8;
+	return false;
+}
+
+static void build(struct frame *f, const struct fspec *s)
+{
+	struct ethhdr *eth = (struct ethhdr *)f->b;
+	__u8 *p = f->b + sizeof(*eth), *ip, *l4;
+	__u8 *type = f->b + offsetof(struct ethhdr, h_proto);
+	size_t n;
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(eth->h_dest, mac_vm, ETH_ALEN);
+	memcpy(eth->h_source, mac_host, ETH_ALEN);
+	for (i = 0; i < 3 && s->tags[i]; i++) {
+		struct vlan_tag *v = (struct vlan_tag *)p;
+
+		put_be16(type, s->tags[i]);
+		v->tci = htons(100 + i);
+		type = (__u8 *)&v->proto;
+		p += sizeof(*v);
+	}
+	put_be16(type, s->proto);
+
+	ip = p;
+	if (s->proto == ETH_P_IP)
+		p += put_ipv4(p, s);
+	else if (s->proto == ETH_P_IPV6)
+		p += put_ipv6(p, s);
+	else if (s->proto == ETH_P_ARP)
+		p += put_arp(p);
+	l4 = p;
+	if (s->proto == ETH_P_IP || s->proto == ETH_P_IPV6) {
+		p += put_l4(p, s);
+		if (has_ports(s->l4) && !s->ihl && !s->version &&
+		    !later_fragment(s))
+			f->ports_end = l4 - f->b + 4;
+	}
+	n = p - f->b;
+	for (; n < s->len && n < sizeof(f->b); n++)
+		f->b[n] = n;
+	f->len = n;
+
+	/* Lengths and the IPv4 header checksum over the final frame. */
+	if (s->proto == ETH_P_IP) {
+		struct iphdr *iph = (struct iphdr *)ip;
+
+		iph->tot_len = htons(n - (ip - f->b));
+		iph->check = htons(csum16(ip, sizeof(*iph) + s->optlen));
+	} else if (s->proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)ip;
+
+		ip6->payload_len = htons(n - (ip - f->b) - sizeof(*ip6));
+	}
+	if (s->l4 == IPPROTO_UDP && l4 != ip)
+		((struct udphdr *)l4)->len = htons(n - (l4 - f->b));
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+struct run {
+	int err;		/* 0 or -errno of test_run */
+	int retval;		/* TC_ACT_* */
+	__u32 duration;		/* ns per run, as the kernel measured it */
+	struct __sk_buff ctx;	/* ctx_out */
+	__u8 out[FRAME_BUF];	/* the frame as the program left it */
+	__u32 out_len;
+};
+
+/* Run @repeat times with an skb timestamp of @tstamp on the way in. */
+static int run_ts(__u32 dir, const void *data, size_t len, int repeat,
+		  __u64 tstamp, struct run *r)
+{
+	struct __sk_buff ctx = { .ifindex = LO_IFINDEX, .tstamp = tstamp };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = data,
+		.data_size_in = len,
+		.data_out = r->out,
+		.data_size_out = sizeof(r->out),
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.ctx_out = &r->ctx,
+		.ctx_size_out = sizeof(r->ctx),
+		.repeat = repeat,
+	);
+
+	memset(r, 0, offsetof(struct run, out));
+	r->err = bpf_prog_test_run_opts(prog_fd[dir], &opts);
+	r->retval = (int)opts.retval;
+	r->duration = opts.duration;
+	r->out_len = opts.data_size_out;
+	return r->err;
+}
+
+static int run(__u32 dir, const void *data, size_t len, int repeat,
+	       struct run *r)
+{
+	return run_ts(dir, data, len, repeat, 0, r);
+}
+
+/*
+ * The shortest frame test_run takes: an Ethernet header, and when the
+ * outer ethertype is IPv4 or IPv6 (6.18 checks it) that IP header too.
+ * Shorter IP headers reach the parser only behind a VLAN tag.
+ */
+static size_t min_len(const __u8 *data, size_t len)
+{
+	__u16 proto = len >= ETH_HLEN ? data[12] << 8 | data[13] : 0;
+
+	if (proto == ETH_P_IP)
+		return ETH_HLEN + sizeof(struct iphdr);
+	if (proto == ETH_P_IPV6)
+		return ETH_HLEN + sizeof(struct ipv6hdr);
+	return ETH_HLEN;
+}
+
+static bool verdict_ok(int retval)
+{
+	return retval == TC_ACT_UNSPEC || retval == TC_ACT_SHOT;
+}
+
+/*
+ * Run one frame against freshly zeroed counters of slot @dir. Returns the
+ * class that counted it, -1 when none did; -2 on a test_run error, -3 when
+ * it was counted more than once.
+ */
+static int run_class(__u32 dir, const void *data, size_t len, struct run *r)
+{
+	struct tcbpf_stats s;
+	__u64 n = 0;
+	int c, cls = -1;
+
+	stats_zero(dir);
+	if (run(dir, data, len, 1, r))
+		return -2;
+	if (stats_read(dir, &s))
+		return -2;
+	for (c = 0; c < TCBPF_NCLASS; c++) {
+		__u64 k = s.cls[c].pass_pkts + s.cls[c].drop_pkts;
+
+		if (k)
+			cls = c;
+		n += k;
+	}
+	return n > 1 ? -3 : cls;
+}
+
+static const char *cls_name(int cls)
+{
+	switch (cls) {
+	case DEF:	return "default";
+	case ALLOW:	return "allow";
+	case -1:	return "none";
+	case -2:	return "error";
+	}
+	return "counted twice";
+}
+
+/*
+ * Run @n frames of spec @s padded to @lens[i] through @dir, one test_run
+ * each; writes the verdicts as "P"/"D" into @got. Returns the seconds it
+ * took, or -1 on error.
+ */
+static double seq(__u32 dir, const struct fspec *s, const __u16 *lens, int n,
+		  char *got)
+{
+	struct fspec sp = *s;
+	struct frame f;
+	struct run r;
+	double t0 = now_s();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sp.len = lens[i];
+		build(&f, &sp);
+		if (run(dir, f.b, f.len, 1, &r) || !verdict_ok(r.retval))
+			return -1;
+		got[i] = r.retval == TC_ACT_SHOT ? 'D' : 'P';
+	}
+	got[n] = 0;
+	return now_s() - t0;
+}
+
+/* Default-class and allow-class frames for either direction. */
+static const struct fspec f_def = IP4(UDP, 80, 80);
+static const struct fspec f_allow = IP4(TCP, 22, 22);
+
+static const struct tcbpf_port al_22[] = { { 22, 22, ALLP } };
+
+static int check_counters(__u32 slot, int cls, __u64 pp, __u64 pb, __u64 dp,
+			  __u64 db, char *why)
+{
+	struct tcbpf_stats s;
+	const struct tcbpf_counters *c = &s.cls[cls];
+	const struct tcbpf_counters *o = &s.cls[!cls];
+
+	if (stats_read(slot, &s))
+		return FAILF("reading stats: %s", strerror(errno));
+	if (c->pass_pkts != pp || c->pass_bytes != pb ||
+	    c->drop_pkts != dp || c->drop_bytes != db)
+		return FAILF("%s counters pass %llu/%llub drop %llu/%llub, "
+			     "want pass %llu/%llub drop %llu/%llub",
+			     cls_name(cls), c->pass_pkts, c->pass_bytes,
+			     c->drop_pkts, c->drop_bytes, pp, pb, dp, db);
+	if (o->pass_pkts || o->drop_pkts || o->pass_bytes || o->drop_bytes)
+		return FAILF("%s counters moved too", cls_name(!cls));
+	return 0;
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+enum { AL_22, AL_MIX, AL_NONE };
+
+static const struct tcbpf_port al_mix[] = {
+	{ 22, 22, TCBPF_P_TCP },			/* tcp/22 */
+	{ 53, 53, TCBPF_P_TCP | TCBPF_P_UDP },		/* 53: a bare port */
+	{ 1000, 2000, TCBPF_P_TCP | TCBPF_P_UDP },	/* 1000-2000 */
+	{ 2905, 2905, TCBPF_P_SCTP },			/* sctp/2905 */
+};
+
+struct ccase {
+	const char *name;
+	int allow;		/* AL_* */
+	__u32 dir;
+	struct fspec f;
+	int want;		/* TCBPF_CLASS_* */
+};
+
+#define Q	.tags = { ETH_P_8021Q }
+#define QINQ	.tags = { ETH_P_8021AD, ETH_P_8021Q }
+#define TAGS3	.tags = { ETH_P_8021AD, ETH_P_8021Q, ETH_P_8021Q }
+#define H	IPPROTO_HOPOPTS
+#define D	IPPROTO_DSTOPTS
+#define R	IPPROTO_ROUTING
+#define F	IPPROTO_FRAGMENT
+#define A	IPPROTO_AH
+
+static const struct ccase ccases[] = {
+	/* The VM-side port: the destination towards the VM (egress), the
+	 * source from it (ingress); never the other one. */
+	{ "ipv4 tcp egress dport 22", AL_22, EGR, IP4(TCP, EPH, 22), ALLOW },
+	{ "ipv4 udp egress dport 22", AL_22, EGR, IP4(UDP, EPH, 22), ALLOW },
+	{ "ipv4 sctp egress dport 22", AL_22, EGR, IP4(SCTP, EPH, 22), ALLOW },
+	{ "ipv4 tcp ingress sport 22", AL_22, ING, IP4(TCP, 22, EPH), ALLOW },
+	{ "ipv4 udp ingress sport 22", AL_22, ING, IP4(UDP, 22, EPH), ALLOW },
+	{ "ipv4 sctp ingress sport 22", AL_22, ING, IP4(SCTP, 22, EPH), ALLOW },
+	{ "ipv4 tcp ingress dport 22 is default", AL_22, ING,
+	  IP4(TCP, EPH, 22), DEF },
+	{ "ipv4 tcp egress sport 22 is default", AL_22, EGR,
+	  IP4(TCP, 22, EPH), DEF },
+	{ "ipv4 tcp other port is default", AL_22, EGR,
+	  IP4(TCP, EPH, 80), DEF },
+	{ "ipv4 icmp is default", AL_22, EGR, IP4(ICMP, 0, 0), DEF },
+	{ "ipv4 4 bytes of options", AL_22, EGR,
+	  IP4(TCP, EPH, 22, .optlen = 4), ALLOW },
+	{ "ipv4 20 bytes of options", AL_22, ING,
+	  IP4(UDP, 22, EPH, .optlen = 20), ALLOW },
+	{ "ipv4 40 bytes of options", AL_22, EGR,
+	  IP4(TCP, EPH, 22, .optlen = 40), ALLOW },
+	{ "ipv4 40 bytes of options, other port", AL_22, EGR,
+	  IP4(TCP, 22, 80, .optlen = 40), DEF },
+	{ "ipv4 first fragment", AL_22, EGR,
+	  IP4(UDP, EPH, 22, .frag = IP4_MF, .len = 1000), ALLOW },
+	{ "ipv4 dont-fragment flag", AL_22, EGR,
+	  IP4(TCP, EPH, 22, .frag = IP4_DF), ALLOW },
+	{ "ipv4 non-first fragment is default", AL_22, EGR,
+	  IP4(UDP, 22, 22, .frag = IP4_MF | 185), DEF },
+	{ "ipv4 last fragment is default", AL_22, ING,
+	  IP4(TCP, 22, 22, .frag = 1), DEF },
+
+	{ "ipv6 tcp egress dport 22", AL_22, EGR, IP6(TCP, EPH, 22), ALLOW },
+	{ "ipv6 udp ingress sport 22", AL_22, ING, IP6(UDP, 22, EPH), ALLOW },
+	{ "ipv6 sctp egress dport 22", AL_22, EGR, IP6(SCTP, EPH, 22), ALLOW },
+	{ "ipv6 tcp ingress dport 22 is default", AL_22, ING,
+	  IP6(TCP, EPH, 22), DEF },
+	{ "ipv6 hop-by-hop+dstopts+routing", AL_22, EGR,
+	  IP6(TCP, EPH, 22, EXT(H, D, R)), ALLOW },
+	{ "ipv6 hop-by-hop+dstopts+routing, other port", AL_22, EGR,
+	  IP6(TCP, 22, 443, EXT(H, D, R)), DEF },
+	{ "ipv6 ah", AL_22, ING, IP6(TCP, 22, EPH, EXT(A)), ALLOW },
+	{ "ipv6 hop-by-hop+ah+dstopts udp", AL_22, EGR,
+	  IP6(UDP, EPH, 22, EXT(H, A, D)), ALLOW },
+	{ "ipv6 five extension headers", AL_22, EGR,
+	  IP6(TCP, EPH, 22, EXT(H, D, R, F, A), .frag = IP6_MF), ALLOW },
+	{ "ipv6 first fragment", AL_22, EGR,
+	  IP6(UDP, EPH, 22, EXT(F), .frag = IP6_MF, .len = 1000), ALLOW },
+	{ "ipv6 non-first fragment is default", AL_22, EGR,
+	  IP6(UDP, 22, 22, EXT(F), .frag = 1480 | IP6_MF), DEF },
+	{ "ipv6 last fragment after hop-by-hop is default", AL_22, ING,
+	  IP6(TCP, 22, 22, EXT(H, F), .frag = 1480), DEF },
+
+	{ "802.1q ipv4 tcp", AL_22, EGR, IP4(TCP, EPH, 22, Q), ALLOW },
+	{ "802.1q ipv6 udp", AL_22, ING, IP6(UDP, 22, EPH, Q), ALLOW },
+	{ "qinq ipv4 tcp", AL_22, EGR, IP4(TCP, EPH, 22, QINQ), ALLOW },
+	{ "qinq ipv6 tcp with ah", AL_22, ING,
+	  IP6(TCP, 22, EPH, QINQ, EXT(A)), ALLOW },
+	{ "qinq ipv4 other port is default", AL_22, EGR,
+	  IP4(TCP, EPH, 80, QINQ), DEF },
+	{ "three vlan tags is default", AL_22, EGR,
+	  IP4(TCP, EPH, 22, TAGS3), DEF },
+
+	{ "arp ingress", AL_22, ING, { .proto = ETH_P_ARP }, ALLOW },
+	{ "arp egress", AL_22, EGR, { .proto = ETH_P_ARP }, ALLOW },
+	{ "qinq arp", AL_22, ING, { .proto = ETH_P_ARP, QINQ }, ALLOW },
+	{ "icmpv6 router solicitation", AL_22, ING, ND(133), ALLOW },
+	{ "icmpv6 router advertisement", AL_22, EGR, ND(134), ALLOW },
+	{ "icmpv6 neighbour solicitation", AL_22, EGR, ND(135), ALLOW },
+	{ "icmpv6 neighbour advertisement", AL_22, ING, ND(136), ALLOW },
+	{ "icmpv6 echo request is default", AL_22, EGR, ND(128), DEF },
+	{ "icmpv6 echo reply is default", AL_22, ING, ND(129), DEF },
+	{ "unknown ethertype is default", AL_22, EGR,
+	  { .proto = 0x88b5, .len = 64 }, DEF },
+
+	{ "tcp/22 matches tcp", AL_MIX, EGR, IP4(TCP, EPH, 22), ALLOW },
+	{ "tcp/22 does not match udp", AL_MIX, EGR, IP4(UDP, EPH, 22), DEF },
+	{ "tcp/22 does not match sctp", AL_MIX, ING, IP6(SCTP, 22, EPH), DEF },
+	{ "bare port matches tcp", AL_MIX, EGR, IP4(TCP, EPH, 53), ALLOW },
+	{ "bare port matches udp", AL_MIX, ING, IP6(UDP, 53, EPH), ALLOW },
+	{ "range 1000-2000: 999 is default", AL_MIX, EGR,
+	  IP4(TCP, EPH, 999), DEF },
+	{ "range 1000-2000: 1000", AL_MIX, EGR, IP4(TCP, EPH, 1000), ALLOW },
+	{ "range 1000-2000: 1500 udp", AL_MIX, EGR,
+	  IP4(UDP, EPH, 1500), ALLOW },
+	{ "range 1000-2000: 2000", AL_MIX, ING, IP4(TCP, 2000, EPH), ALLOW },
+	{ "range 1000-2000: 2001 is default", AL_MIX, EGR,
+	  IP4(TCP, EPH, 2001), DEF },
+	{ "range tcp+udp does not match sctp", AL_MIX, EGR,
+	  IP4(SCTP, EPH, 1500), DEF },
+	{ "sctp/2905 matches sctp", AL_MIX, EGR, IP4(SCTP, EPH, 2905), ALLOW },
+	{ "sctp/2905 does not match tcp", AL_MIX, EGR,
+	  IP4(TCP, EPH, 2905), DEF },
+	{ "nports 0: tcp 22 is default", AL_NONE, EGR, IP4(TCP, EPH, 22), DEF },
+	{ "nports 0: udp 22 is default", AL_NONE, ING, IP6(UDP, 22, EPH), DEF },
+	{ "nports 0: arp still allowed", AL_NONE, ING,
+	  { .proto = ETH_P_ARP }, ALLOW },
+
+	{ "ipv4 ihl 4 is default", AL_22, EGR,
+	  IP4(TCP, 22, 22, .ihl = 4), DEF },
+	{ "ipv4 ihl 1 is default", AL_22, EGR,
+	  IP4(TCP, 22, 22, .ihl = 1), DEF },
+	{ "ipv4 version 6 is default", AL_22, EGR,
+	  IP4(TCP, 22, 22, .version = 6), DEF },
+	{ "ipv6 version 4 is default", AL_22, EGR,
+	  IP6(TCP, 22, 22, .version = 4), DEF },
+	{ "ipv6 eight extension headers is default", AL_22, EGR,
+	  IP6(TCP, 22, 22, EXT(H, D, D, D, D, D, D, D)), DEF },
+};
+
+static int class_case(const struct ccase *c, char *why)
+{
+	struct tcbpf_cfg cfg;
+	struct frame f;
+	struct run r;
+	int cls;
+
+	reset();
+	cfg_init(&cfg, c->dir);
+	if (c->allow == AL_22) {
+		cfg_ports(&cfg, al_22, 1);
+	} else if (c->allow == AL_MIX) {
+		cfg_ports(&cfg, al_mix, sizeof(al_mix) / sizeof(al_mix[0]));
+	} else {
+		/* A stale entry beyond nports must not count. */
+		cfg_ports(&cfg, al_22, 1);
+		cfg.nports = 0;
+	}
+	if (cfg_put(c->dir, &cfg))
+		return FAILF("writing cfg: %s", strerror(errno));
+	build(&f, &c->f);
+	cls = run_class(c->dir, f.b, f.len, &r);
+	if (cls == -2)
+		return FAILF("test_run: %s", strerror(-r.err));
+	if (r.retval != TC_ACT_UNSPEC)
+		return FAILF("verdict %d with no buckets, want %d",
+			     r.retval, TC_ACT_UNSPEC);
+	if (cls != c->want)
+		return FAILF("%zu-byte frame counted in class %s, want %s",
+			     f.len, cls_name(cls), cls_name(c->want));
+	return 0;
+}
+
+/* ---- robustness --------------------------------------------------------- */
+
+/*
+ * Every prefix of a frame whose ports are allowlisted: a valid verdict,
+ * never the allow class before both ports are in, allow for the whole.
+ */
+static int trunc_case(__u32 dir, const struct fspec *s, char *why)
+{
+	struct tcbpf_cfg cfg;
+	struct frame f;
+	struct run r;
+	size_t len;
+	int cls;
+
+	reset();
+	cfg_init(&cfg, dir);
+	cfg_ports(&cfg, al_22, 1);
+	if (cfg_put(dir, &cfg))
+		return FAILF("writing cfg: %s", strerror(errno));
+	build(&f, s);
+	if (!f.ports_end)
+		return FAILF("test bug: frame has no ports");
+	for (len = 0; len <= f.len; len++) {
+		cls = run_class(dir, f.b, len, &r);
+		if (cls == -2 && r.err == -EINVAL && len < min_len(f.b, len))
+			continue;	/* test_run refuses it */
+		if (cls == -2)
+			return FAILF("len %zu: test_run: %s", len,
+				     strerror(-r.err));
+		if (!verdict_ok(r.retval))
+			return FAILF("len %zu: verdict %d", len, r.retval);
+		if (cls < 0)
+			return FAILF("len %zu: counted in %s", len,
+				     cls_name(cls));
+		if (cls == ALLOW && len < f.ports_end)
+			return FAILF("len %zu: allow class, ports end at %zu",
+				     len, f.ports_end);
+	}
+	if (cls != ALLOW)
+		return FAILF("whole %zu-byte frame counted in %s", f.len,
+			     cls_name(cls));
+	return 0;
+}
+
+static __u64 rng = 0x7cbf7cbf7cbf7cbfULL;
+
+static __u64 rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/*
+ * Random frames, fixed seed. A quarter each: raw bytes, an IPv4 version
+ * nibble, IPv6 with an extension header chain start, and VLAN tags in
+ * front of either. Every run must succeed, return a valid verdict and be
+ * counted exactly once.
+ */
+static int garbage_case(char *why)
+{
+	static const __u8 nh6[] = { H, R, F, A, D, IPPROTO_TCP, IPPROTO_UDP,
+				    IPPROTO_SCTP, IPPROTO_ICMPV6 };
+	static const __u16 tpid[] = { ETH_P_8021Q, ETH_P_8021AD };
+	const int n = 4000;
+	struct tcbpf_stats st;
+	struct tcbpf_cfg cfg;
+	__u8 buf[1514];
+	__u64 counted = 0;
+	struct run r;
+	int i, d, j, refused = 0;
+
+	reset();
+	for (d = 0; d < TCBPF_NDIR; d++) {
+		cfg_init(&cfg, d);
+		cfg_ports(&cfg, al_mix, sizeof(al_mix) / sizeof(al_mix[0]));
+		bucket(&cfg.cls[DEF], 8, 3000, 0, 0);
+		if (cfg_put(d, &cfg))
+			return FAILF("writing cfg: %s", strerror(errno));
+	}
+	for (i = 0; i < n; i++) {
+		size_t len = ETH_HLEN + rnd() % (sizeof(buf) - ETH_HLEN + 1);
+		size_t off = ETH_HLEN;
+
+		for (j = 0; j < (int)len; j++)
+			buf[j] = rnd();
+		if (i % 4 == 3 && len >= 22) {
+			buf[12] = tpid[rnd() % 2] >> 8;
+			buf[13] = tpid[rnd() % 2] & 0xff;
+			buf[16] = ETH_P_8021Q >> 8;
+			buf[17] = ETH_P_8021Q & 0xff;
+			off += 8;
+		}
+		if (i % 4 && off + 8 < len) {
+			bool v6 = i % 4 == 2 || (i % 4 == 3 && rnd() % 2);
+
+			buf[off - 2] = v6 ? 0x86 : 0x08;
+			buf[off - 1] = v6 ? 0xdd : 0x00;
+			buf[off] = (v6 ? 0x60 : 0x40) | (buf[off] & 0x0f);
+			if (v6)
+				buf[off + 6] = nh6[rnd() % sizeof(nh6)];
+		}
+		if (run(i % 2, buf, len, 1, &r) == -EINVAL &&
+		    len < min_len(buf, len)) {
+			refused++;
+			continue;
+		}
+		if (r.err)
+			return FAILF("frame %d (%zu bytes): test_run: %s", i,
+				     len, strerror(-r.err));
+		if (!verdict_ok(r.retval))
+			return FAILF("frame %d: verdict %d", i, r.retval);
+	}
+	for (d = 0; d < TCBPF_NDIR; d++) {
+		if (stats_read(d, &st))
+			return FAILF("reading stats: %s", strerror(errno));
+		for (j = 0; j < TCBPF_NCLASS; j++)
+			counted += st.cls[j].pass_pkts + st.cls[j].drop_pkts;
+	}
+	if (counted != (__u64)(n - refused))
+		return FAILF("%llu frames counted, %d run", counted,
+			     n - refused);
+	return 0;
+}
+
+/* ---- buckets ------------------------------------------------------------ */
+
+/*
+ * Byte buckets at 8 bit/s (1 byte/s) and packet buckets at 10 pps: what
+ * refills between two test_runs (microseconds) is far below one frame or
+ * one packet. A packet sequence that took longer than a token's worth of
+ * time (a stalled, noisy machine) is retried.
+ */
+#define SLOW_RATE	8
+#define SLOW_PPS	10
+#define TRIES		3
+
+static int put_default(__u32 dir, __u32 mode, __u64 rate, __u64 burst,
+		       __u64 pps, __u64 pburst, char *why)
+{
+	struct tcbpf_cfg cfg;
+
+	cfg_init(&cfg, dir);
+	cfg.mode = mode;
+	cfg_ports(&cfg, al_22, 1);
+	bucket(&cfg.cls[DEF], rate, burst, pps, pburst);
+	if (cfg_put(dir, &cfg))
+		return FAILF("writing cfg: %s", strerror(errno));
+	return 0;
+}
+
+/* Run @lens through a fresh default class of @dir; compare with @want. */
+static int seq_case(__u32 dir, __u32 mode, __u64 rate, __u64 burst,
+		    __u64 pps, __u64 pburst, const __u16 *lens, int n,
+		    const char *want, char *why)
+{
+	char got[64];
+	double t;
+	int try;
+
+	for (try = 0; try < TRIES; try++) {
+		reset();
+		if (put_default(dir, mode, rate, burst, pps, pburst, why))
+			return -1;
+		t = seq(dir, &f_def, lens, n, got);
+		if (t < 0)
+			return FAILF("test_run failed: %s", strerror(errno));
+		if (!pps || t < 0.5 / pps)
+			break;
+	}
+	if (strcmp(got, want))
+		return FAILF("verdicts %s, want %s", got, want);
+	return 0;
+}
+
+static int bytes_case(char *why)
+{
+	static const __u16 lens[] = { 1000, 1000, 1000, 1000, 1000 };
+
+	if (seq_case(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 3000, 0, 0, lens, 5,
+		     "PPPDD", why))
+		return -1;
+	return check_counters(EGR, DEF, 3, 3000, 2, 2000, why);
+}
+
+/* Mixed sizes: the bucket counts bytes, the counters the frame lengths. */
+static int counters_case(char *why)
+{
+	static const __u16 lens[] = { 1000, 500, 1500, 700, 60, 1 };
+
+	if (seq_case(ING, TCBPF_MODE_POLICE, SLOW_RATE, 3000, 0, 0, lens, 6,
+		     "PPPDDD", why))
+		return -1;
+	/* The last "1-byte" frame is padded to its headers: 42 bytes. */
+	return check_counters(ING, DEF, 3, 3000, 3, 700 + 60 + 42, why);
+}
+
+static int pkts_case(char *why)
+{
+	static const __u16 lens[] = { 100, 100, 100, 100, 100, 100, 1500, 60 };
+
+	if (seq_case(EGR, TCBPF_MODE_POLICE, 0, 0, SLOW_PPS, 5, lens, 8,
+		     "PPPPPDDD", why))
+		return -1;
+	return check_counters(EGR, DEF, 5, 500, 3, 1660, why);
+}
+
+/*
+ * Both buckets: a frame the byte bucket refuses must give its packet token
+ * back. 1500 passes (1500 bytes and 4 packets left), three 2000s are
+ * refused by bytes, then 100s: four pass on the packet tokens left, the
+ * fifth finds none. Without the refund only one would pass.
+ */
+static int refund_case(char *why)
+{
+	static const __u16 lens[] = { 2000, 2000, 2000, 100, 100, 100, 100,
+				      100 };
+	struct tcbpf_state s1, s2;
+	char got[16];
+	__u16 first = 1500;
+	double t0;
+	int try;
+
+	for (try = 0; try < TRIES; try++) {
+		reset();
+		if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 3000,
+				SLOW_PPS, 5, why))
+			return -1;
+		t0 = now_s();
+		if (seq(EGR, &f_def, &first, 1, got) < 0 || strcmp(got, "P"))
+			return FAILF("first frame: %s", got);
+		state_read(EGR, &s1);
+		if (seq(EGR, &f_def, lens, 3, got) < 0)
+			return FAILF("test_run failed");
+		state_read(EGR, &s2);
+		if (strcmp(got, "DDD"))
+			return FAILF("2000-byte frames: %s, want DDD", got);
+		if (seq(EGR, &f_def, lens + 3, 5, got) < 0)
+			return FAILF("test_run failed");
+		if (now_s() - t0 < 0.5 / SLOW_PPS)
+			break;
+	}
+	if (s2.cls[DEF].tat_pkts != s1.cls[DEF].tat_pkts)
+		return FAILF("packet timeline moved %lld ns over 3 byte drops",
+			     (long long)(s2.cls[DEF].tat_pkts -
+					 s1.cls[DEF].tat_pkts));
+	if (s2.cls[DEF].tat_bytes != s1.cls[DEF].tat_bytes)
+		return FAILF("byte timeline moved on drops");
+	if (strcmp(got, "PPPPD"))
+		return FAILF("100-byte frames after the drops: %s, want PPPPD",
+			     got);
+	return check_counters(EGR, DEF, 5, 1900, 4, 6100, why);
+}
+
+/* A frame larger than the whole burst passes on a full bucket only. */
+static int gso_case(char *why)
+{
+	static const __u16 full[] = { 1000, 1000, 60 };
+	static const __u16 part[] = { 100, 1000 };
+
+	if (seq_case(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 500, 0, 0, full, 3,
+		     "PDD", why))
+		return -1;
+	if (check_counters(EGR, DEF, 1, 1000, 2, 1060, why))
+		return -1;
+	return seq_case(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 500, 0, 0, part, 2,
+			"PD", why);
+}
+
+static int monitor_case(char *why)
+{
+	static const __u16 lens[] = { 1000, 1000, 1000, 1000, 1000, 1000 };
+	struct tcbpf_state st;
+
+	if (seq_case(ING, TCBPF_MODE_MONITOR, SLOW_RATE, 1000, 1, 1, lens, 6,
+		     "PPPPPP", why))
+		return -1;
+	if (check_counters(ING, DEF, 6, 6000, 0, 0, why))
+		return -1;
+	if (state_read(ING, &st) || st.cls[DEF].tat_bytes ||
+	    st.cls[DEF].tat_pkts)
+		return FAILF("monitor mode moved the timelines");
+	return 0;
+}
+
+/* No settings for the device and direction: pass, count nothing. */
+static int nocfg_case(char *why)
+{
+	struct frame f;
+	struct run r;
+	int d;
+
+	reset();
+	build(&f, &f_def);
+	for (d = 0; d < TCBPF_NDIR; d++) {
+		if (run_class(d, f.b, f.len, &r) != -1)
+			return FAILF("%s: counted",
+				     d == ING ? "ingress" : "egress");
+		if (r.retval != TC_ACT_UNSPEC)
+			return FAILF("verdict %d", r.retval);
+	}
+	return 0;
+}
+
+static int direction_case(char *why)
+{
+	static const __u16 lens[] = { 1000, 1000, 1000 };
+	char got[8];
+
+	reset();
+	if (put_default(ING, TCBPF_MODE_POLICE, SLOW_RATE, 1000, 0, 0, why))
+		return -1;
+	seq(ING, &f_def, lens, 2, got);
+	if (strcmp(got, "PD"))
+		return FAILF("ingress %s, want PD", got);
+	seq(EGR, &f_def, lens, 3, got);
+	if (strcmp(got, "PPP"))
+		return FAILF("egress without cfg %s, want PPP", got);
+	if (check_counters(EGR, DEF, 0, 0, 0, 0, why))
+		return -1;
+	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 2000, 0, 0, why))
+		return -1;
+	seq(EGR, &f_def, lens, 3, got);
+	if (strcmp(got, "PPD"))
+		return FAILF("egress with its own cfg %s, want PPD", got);
+	seq(ING, &f_def, lens, 1, got);
+	if (strcmp(got, "D"))
+		return FAILF("ingress after egress %s, want D", got);
+	if (check_counters(EGR, DEF, 2, 2000, 1, 1000, why))
+		return -1;
+	return check_counters(ING, DEF, 1, 1000, 2, 2000, why);
+}
+
+/* An exhausted default class does not touch the allow class. */
+static int allow_bucket_case(char *why)
+{
+	static const __u16 lens[] = { 1000, 1000, 1000, 1000, 1000, 1000 };
+	struct tcbpf_stats s;
+	struct tcbpf_cfg cfg;
+	char got[8];
+
+	reset();
+	cfg_init(&cfg, ING);
+	cfg_ports(&cfg, al_22, 1);
+	bucket(&cfg.cls[DEF], SLOW_RATE, 1000, 0, 0);
+	bucket(&cfg.cls[ALLOW], SLOW_RATE, 5000, 0, 0);
+	if (cfg_put(ING, &cfg))
+		return FAILF("writing cfg: %s", strerror(errno));
+	seq(ING, &f_def, lens, 3, got);
+	if (strcmp(got, "PDD"))
+		return FAILF("default %s, want PDD", got);
+	seq(ING, &f_allow, lens, 6, got);
+	if (strcmp(got, "PPPPPD"))
+		return FAILF("allow %s, want PPPPPD", got);
+	seq(ING, &f_def, lens, 1, got);
+	if (strcmp(got, "D"))
+		return FAILF("default after allow %s, want D", got);
+	if (stats_read(ING, &s))
+		return FAILF("reading stats: %s", strerror(errno));
+	if (s.cls[ALLOW].pass_pkts != 5 || s.cls[ALLOW].drop_pkts != 1 ||
+	    s.cls[DEF].pass_pkts != 1 || s.cls[DEF].drop_pkts != 3)
+		return FAILF("counters allow %llu/%llu default %llu/%llu "
+			     "(pass/drop), want 5/1 1/3",
+			     s.cls[ALLOW].pass_pkts, s.cls[ALLOW].drop_pkts,
+			     s.cls[DEF].pass_pkts, s.cls[DEF].drop_pkts);
+	return 0;
+}
+
+/* test_run's repeat: a burst of 7 frames lets exactly 7 of 50 through. */
+static int repeat_case(char *why)
+{
+	struct fspec s = f_def;
+	struct frame f;
+	struct run r;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 7000, 0, 0, why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	if (run(EGR, f.b, f.len, 50, &r))
+		return FAILF("test_run: %s", strerror(-r.err));
+	if (r.retval != TC_ACT_SHOT)
+		return FAILF("last verdict %d, want %d", r.retval, TC_ACT_SHOT);
+	return check_counters(EGR, DEF, 7, 7000, 43, 43000, why);
+}
+
+/* ---- timelines ---------------------------------------------------------- */
+
+/*
+ * On a backlogged bucket each passed frame moves tat_bytes by exactly
+ * len * 8e9 / rate ns (3000 bit/s does not divide evenly) and tat_pkts by
+ * 1e9 / pps; a drop moves neither.
+ */
+static int timeline_case(char *why)
+{
+	static const __u16 lens[] = { 1514, 60, 1000, 333, 1514 };
+	const __u64 rate = 3000, pps = 3;
+	struct tcbpf_state a, b;
+	struct fspec s = f_def;
+	struct frame f;
+	struct run r;
+	int i;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, rate, 100000, pps, 100, why))
+		return -1;
+	for (i = 0; i < (int)(sizeof(lens) / sizeof(lens[0])); i++) {
+		__u64 cost = (__u64)lens[i] * 8 * NSEC_PER_SEC / rate;
+
+		s.len = lens[i];
+		build(&f, &s);
+		state_read(EGR, &a);
+		/* Three at first: a second of packet backlog for a start. */
+		if (run(EGR, f.b, f.len, i ? 1 : 3, &r) ||
+		    r.retval != TC_ACT_UNSPEC)
+			return FAILF("frame %d dropped or failed", i);
+		state_read(EGR, &b);
+		if (i == 0)
+			continue;	/* from an idle bucket: starts at now */
+		if (b.cls[DEF].tat_bytes - a.cls[DEF].tat_bytes != cost)
+			return FAILF("%u bytes: tat_bytes +%llu ns, want %llu",
+				     lens[i], b.cls[DEF].tat_bytes -
+				     a.cls[DEF].tat_bytes, cost);
+		if (b.cls[DEF].tat_pkts - a.cls[DEF].tat_pkts !=
+		    NSEC_PER_SEC / pps)
+			return FAILF("tat_pkts moved by %llu ns, want %llu",
+				     b.cls[DEF].tat_pkts - a.cls[DEF].tat_pkts,
+				     NSEC_PER_SEC / pps);
+	}
+
+	/* Now a bucket with no room: the drop leaves both timelines. */
+	if (put_default(EGR, TCBPF_MODE_POLICE, rate, 100, pps, 100, why))
+		return -1;
+	state_read(EGR, &a);
+	if (run(EGR, f.b, f.len, 1, &r) || r.retval != TC_ACT_SHOT)
+		return FAILF("frame on a full timeline not dropped");
+	state_read(EGR, &b);
+	if (memcmp(&a, &b, sizeof(a)))
+		return FAILF("a drop moved the timelines");
+	return 0;
+}
+
+/* ---- EDT pacing --------------------------------------------------------- */
+
+static int put_edt(__u64 rate, __u64 burst, __u64 horizon, __u64 delay,
+		   __u64 ecn, char *why)
+{
+	struct tcbpf_cfg cfg;
+
+	cfg_init(&cfg, EGR);
+	cfg.mode = TCBPF_MODE_EDT;
+	cfg.horizon_ns = horizon;
+	cfg.delay_ns = delay;
+	cfg.ecn_ns = ecn;
+	cfg_ports(&cfg, al_22, 1);
+	bucket(&cfg.cls[DEF], rate, burst, 0, 0);
+	if (cfg_put(EGR, &cfg))
+		return FAILF("writing cfg: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * 1000 bytes/s, 2000-byte burst, 10.5 s horizon, 1000-byte frames: two
+ * leave at once, then one a second, stamped exactly 1 s apart, the first
+ * of them 1 s after the first frame; at 11 s the horizon drops, and a drop
+ * leaves the timeline where it was.
+ */
+static int edt_rate_case(char *why)
+{
+	const __u64 horizon = 10500000000ULL;
+	struct tcbpf_state a, b;
+	struct fspec s = f_def;
+	__u64 t0, t1 = 0, prev = 0;
+	struct frame f;
+	struct run r;
+	int i;
+
+	reset();
+	if (put_edt(8000, 2000, horizon, 0, 0, why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	t0 = now_ns();
+	for (i = 0; i < 14; i++) {
+		if (i == 12)
+			state_read(EGR, &a);
+		if (run(EGR, f.b, f.len, 1, &r))
+			return FAILF("frame %d: test_run: %s", i,
+				     strerror(-r.err));
+		if (i == 0)
+			t1 = now_ns();
+		if (r.retval != (i < 12 ? TC_ACT_UNSPEC : TC_ACT_SHOT))
+			return FAILF("frame %d: verdict %d", i, r.retval);
+		if (i < 2 && r.ctx.tstamp > now_ns())
+			return FAILF("burst frame %d stamped %.3f s ahead",
+				     i, (r.ctx.tstamp - t0) / 1e9);
+		if (i == 2 && (r.ctx.tstamp < t0 + NSEC_PER_SEC ||
+			       r.ctx.tstamp > t1 + NSEC_PER_SEC))
+			return FAILF("frame 2 leaves at +%.6f s, want +1 s",
+				     ((double)r.ctx.tstamp - t0) / 1e9);
+		if (i > 2 && i < 12 && r.ctx.tstamp - prev != NSEC_PER_SEC)
+			return FAILF("frame %d leaves %lld ns after the one "
+				     "before, want 1e9", i,
+				     (long long)(r.ctx.tstamp - prev));
+		prev = r.ctx.tstamp;
+	}
+	state_read(EGR, &b);
+	if (memcmp(&a, &b, sizeof(a)))
+		return FAILF("drops beyond the horizon moved the timeline");
+	return check_counters(EGR, DEF, 12, 12000, 2, 2000, why);
+}
+
+/* The extra delay is for the default class only. */
+static int edt_delay_case(char *why)
+{
+	const __u64 delay = 50000000;
+	struct frame f;
+	struct run r;
+	__u64 t0, t1;
+
+	reset();
+	if (put_edt(0, 0, NSEC_PER_SEC, delay, 0, why))
+		return -1;
+	build(&f, &f_def);
+	t0 = now_ns();
+	if (run(EGR, f.b, f.len, 1, &r) || r.retval != TC_ACT_UNSPEC)
+		return FAILF("default frame failed or dropped");
+	t1 = now_ns();
+	if (r.ctx.tstamp < t0 + delay || r.ctx.tstamp > t1 + delay)
+		return FAILF("default class leaves at +%.6f s, want +%.3f s",
+			     ((double)r.ctx.tstamp - t0) / 1e9, delay / 1e9);
+	build(&f, &f_allow);
+	if (run(EGR, f.b, f.len, 1, &r) || r.retval != TC_ACT_UNSPEC)
+		return FAILF("allow frame failed or dropped");
+	if (r.ctx.tstamp > now_ns())
+		return FAILF("allow class delayed by %.3f s",
+			     ((double)r.ctx.tstamp - t1) / 1e9);
+	return 0;
+}
+
+/*
+ * Past ecn_ns of queue an ECN-capable packet leaves marked CE (with a
+ * correct header checksum) and is counted; one that is not ECN-capable is
+ * left alone.
+ */
+static int edt_ecn_case(char *why)
+{
+	struct fspec s = f_def;
+	struct tcbpf_stats st;
+	struct frame f;
+	struct run r;
+	int i;
+
+	reset();
+	if (put_edt(8000, 1000, 10 * NSEC_PER_SEC, 0, 1500000000ULL, why))
+		return -1;
+	s.len = 1000;
+	s.tos = 0x02;				/* ECT(0) */
+	build(&f, &s);
+	for (i = 0; i < 5; i++) {
+		struct iphdr *ip = (struct iphdr *)(r.out + ETH_HLEN);
+		int want = i < 2 ? 0x02 : 0x03;
+
+		if (i == 4) {
+			s.tos = 0;		/* not ECN-capable */
+			build(&f, &s);
+			want = 0;
+		}
+		if (run(EGR, f.b, f.len, 1, &r) || r.retval != TC_ACT_UNSPEC)
+			return FAILF("frame %d failed or dropped", i);
+		if (r.out_len < ETH_HLEN + sizeof(*ip))
+			return FAILF("frame %d: %u bytes out", i, r.out_len);
+		if ((ip->tos & 3) != want)
+			return FAILF("frame %d leaving +%d s: ECN %d, want %d",
+				     i, i, ip->tos & 3, want);
+		if (csum16(ip, ip->ihl * 4))
+			return FAILF("frame %d: bad IPv4 checksum", i);
+	}
+	if (stats_read(EGR, &st))
+		return FAILF("reading stats: %s", strerror(errno));
+	if (st.cls[DEF].mark_pkts != 2)
+		return FAILF("%llu marks counted, want 2",
+			     st.cls[DEF].mark_pkts);
+	return 0;
+}
+
+/*
+ * A departure time already on the skb (TCP pacing) is kept when it is
+ * later and within the horizon; one far beyond it is not a departure time
+ * and is replaced.
+ */
+static int edt_keep_case(char *why)
+{
+	struct frame f;
+	struct run r;
+	__u64 ts;
+
+	reset();
+	if (put_edt(0, 0, 10 * NSEC_PER_SEC, 0, 0, why))
+		return -1;
+	build(&f, &f_def);
+	ts = now_ns() + 3 * NSEC_PER_SEC;
+	if (run_ts(EGR, f.b, f.len, 1, ts, &r) || r.retval != TC_ACT_UNSPEC)
+		return FAILF("frame failed or dropped");
+	if (r.ctx.tstamp != ts)
+		return FAILF("a departure 3 s ahead became %+.3f s",
+			     ((double)r.ctx.tstamp - ts) / 1e9);
+	ts = now_ns() + 3600 * NSEC_PER_SEC;
+	if (run_ts(EGR, f.b, f.len, 1, ts, &r) || r.retval != TC_ACT_UNSPEC)
+		return FAILF("frame failed or dropped");
+	if (r.ctx.tstamp > now_ns())
+		return FAILF("a timestamp an hour ahead was kept");
+	return 0;
+}
+
+/* ---- concurrency -------------------------------------------------------- */
+
+struct worker {
+	pthread_t tid;
+	pthread_barrier_t *start;
+	int cpu;		/* -1: not pinned */
+	const struct frame *f;
+	int repeat;
+	struct run r;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	cpu_set_t set;
+
+	if (w->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	pthread_barrier_wait(w->start);
+	run(EGR, w->f->b, w->f->len, w->repeat, &w->r);
+	return NULL;
+}
+
+/* Two threads, on CPUs 0 and 1 when there are two, hammer one device. */
+static int hammer(const struct frame *f, int repeat, double *secs, char *why)
+{
+	struct worker w[2];
+	pthread_barrier_t start;
+	int i, two = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	double t0;
+
+	pthread_barrier_init(&start, NULL, 3);
+	for (i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].start = &start;
+		w[i].cpu = two ? i : -1;
+		w[i].f = f;
+		w[i].repeat = repeat;
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+			return FAILF("pthread_create failed");
+	}
+	t0 = now_s();
+	pthread_barrier_wait(&start);
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].tid, NULL);
+	*secs = now_s() - t0;
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++)
+		if (w[i].r.err)
+			return FAILF("thread %d: test_run: %s", i,
+				     strerror(-w[i].r.err));
+	return 0;
+}
+
+/*
+ * A burst of @frames 1000-byte frames at 1 byte/s: exactly that many pass,
+ * whoever sends them. 50 are gone before the second thread is really
+ * running; 100000 keep both CPUs on the timeline for a while, so a lost
+ * update (plain store instead of CAS) lets more through.
+ */
+static int cas_run(__u64 frames, char *why)
+{
+	const int repeat = 200000;
+	struct fspec s = f_def;
+	struct frame f;
+	double secs;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, frames * 1000, 0, 0,
+			why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	if (hammer(&f, repeat, &secs, why))
+		return -1;
+	return check_counters(EGR, DEF, frames, frames * 1000,
+			      2 * repeat - frames, (2 * repeat - frames) * 1000,
+			      why);
+}
+
+static int cas_case(char *why)
+{
+	return cas_run(50, why);
+}
+
+static int cas_long_case(char *why)
+{
+	return cas_run(100000, why);
+}
+
+/* 1 Gbit/s, 1 MB burst: what passes stays within rate * time + burst. */
+static int rate_case(char *why)
+{
+	const __u64 rate = 1000000000ULL, burst = 1000000;
+	struct fspec s = f_def;
+	struct tcbpf_stats st;
+	struct frame f;
+	double secs, limit;
+	__u64 passed;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, rate, burst, 0, 0, why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	if (hammer(&f, 200000, &secs, why))
+		return -1;
+	if (stats_read(EGR, &st))
+		return FAILF("reading stats: %s", strerror(errno));
+	passed = st.cls[DEF].pass_bytes;
+	limit = burst + rate / 8.0 * secs * 1.01;
+	if (verbose)
+		printf("info: 1 Gbit/s: %llu bytes passed in %.3f s, "
+		       "limit %.0f, %llu dropped\n", passed, secs, limit,
+		       st.cls[DEF].drop_pkts);
+	if (passed > limit)
+		return FAILF("%llu bytes passed in %.3f s, more than %.0f",
+			     passed, secs, limit);
+	if (passed < burst)
+		return FAILF("%llu bytes passed, less than the burst %llu",
+			     passed, burst);
+	return 0;
+}
+
+/* ---- informational: per-packet cost ------------------------------------- */
+
+static void timing(void)
+{
+	static const struct {
+		const char *name;
+		struct fspec f;
+	} t[] = {
+		{ "ipv4 tcp 64b", IP4(TCP, EPH, 22, .len = 64) },
+		{ "ipv6 hbh+dst+rt udp", IP6(UDP, EPH, 22, EXT(H, D, R)) },
+		{ "qinq ipv4 udp 1000b", IP4(UDP, EPH, 80, QINQ, .len = 1000) },
+	};
+	struct frame f;
+	struct run r0, r1, r2;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		build(&f, &t[i].f);
+		reset();
+		run(EGR, f.b, f.len, 100000, &r0);		/* no cfg */
+		put_default(EGR, TCBPF_MODE_MONITOR, 0, 0, 0, 0, NULL);
+		run(EGR, f.b, f.len, 100000, &r1);		/* count only */
+		put_default(EGR, TCBPF_MODE_POLICE, 1000000000000ULL,
+			    1ULL << 40, 1ULL << 30, 1ULL << 30, NULL);
+		run(EGR, f.b, f.len, 100000, &r2);	/* both buckets */
+		printf("info: %-22s %4zu bytes: %u ns no cfg, %u ns monitor, "
+		       "%u ns police\n", t[i].name, f.len, r0.duration,
+		       r1.duration, r2.duration);
+	}
+}
+
+/* ---- setup and main ----------------------------------------------------- */
+
+static int print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Open and load a private copy: no map is pinned or reuses a pin. */
+static int setup(char *why)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = skel_open();
+	if (!skel)
+		return FAILF("opening the skeleton: %s", strerror(errno));
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = skel_load(skel);
+	if (err)
+		return FAILF("loading: %s", strerror(-err));
+	bpf_object__for_each_map(map, skel->obj)
+		if (bpf_map__is_pinned(map))
+			return FAILF("map %s got pinned", bpf_map__name(map));
+	prog_fd[ING] = bpf_program__fd(skel->progs.tcbpf_ingress);
+	prog_fd[EGR] = bpf_program__fd(skel->progs.tcbpf_egress);
+	cfg_fd = bpf_map__fd(skel->maps.tcbpf_cfg);
+	state_fd = bpf_map__fd(skel->maps.tcbpf_state);
+	stats_fd = bpf_map__fd(skel->maps.tcbpf_stats);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return FAILF("possible CPUs: %s", strerror(-ncpus));
+	percpu = calloc(ncpus, sizeof(*percpu));
+	if (!percpu)
+		return FAILF("out of memory");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	__u32 dir;
+	struct fspec f;
+} truncs[] = {
+	{ "truncated ipv4 tcp", EGR, IP4(TCP, EPH, 22) },
+	{ "truncated ipv4 40 bytes of options udp", ING,
+	  IP4(UDP, 22, EPH, .optlen = 40) },
+	{ "truncated ipv6 hbh+dstopts+routing udp", ING,
+	  IP6(UDP, 22, EPH, EXT(H, D, R)) },
+	{ "truncated qinq ipv4 tcp", ING, IP4(TCP, 22, EPH, QINQ) },
+	{ "truncated qinq ipv6 ah sctp", EGR,
+	  IP6(SCTP, EPH, 22, QINQ, EXT(A)) },
+};
+
+static const struct {
+	const char *name;
+	int (*fn)(char *why);
+} cases[] = {
+	{ "garbage frames", garbage_case },
+	{ "no cfg passes uncounted", nocfg_case },
+	{ "byte bucket 3000b: 3 of 1000b pass", bytes_case },
+	{ "counters exact over mixed sizes", counters_case },
+	{ "packet bucket 10pps/5: 5 pass", pkts_case },
+	{ "packet token refunded on byte drop", refund_case },
+	{ "frame larger than burst passes on full bucket only", gso_case },
+	{ "monitor mode never drops, counts", monitor_case },
+	{ "directions are independent", direction_case },
+	{ "allow class has its own bucket", allow_bucket_case },
+	{ "repeat 50 with a 7-frame burst", repeat_case },
+	{ "timelines move by exact costs", timeline_case },
+	{ "edt: burst at once, then exactly at the rate", edt_rate_case },
+	{ "edt: delay for the default class only", edt_delay_case },
+	{ "edt: ecn marks past the threshold", edt_ecn_case },
+	{ "edt: a later tcp departure time is kept", edt_keep_case },
+	{ "two CPUs: exactly a 50-frame burst passes", cas_case },
+	{ "two CPUs: exactly a 100000-frame burst passes", cas_long_case },
+	{ "two CPUs: 1 Gbit/s stays within rate", rate_case },
+};
+
+int main(void)
+{
+	char why[WHY_LEN] = "";
+	const char *v = getenv("V");
+	size_t i;
+
+	if (geteuid() != 0) {
+		printf("SKIP: all: needs root for BPF_PROG_TEST_RUN\n");
+		return 0;
+	}
+	verbose = v && !strcmp(v, "1");
+	libbpf_set_print(print_fn);
+
+	if (setup(why)) {
+		report("load private skeleton", -1, why);
+		skel_destroy(skel);
+		return 1;
+	}
+	report("load private skeleton", 0, NULL);
+
+	for (i = 0; i < sizeof(ccases) / sizeof(ccases[0]); i++)
+		report(ccases[i].name, class_case(&ccases[i], why), why);
+	for (i = 0; i < sizeof(truncs) / sizeof(truncs[0]); i++)
+		report(truncs[i].name, trunc_case(truncs[i].dir, &truncs[i].f,
+						  why), why);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		report(cases[i].name, cases[i].fn(why), why);
+	if (verbose)
+		timing();
+
+	skel_destroy(skel);
+	free(percpu);
+	printf("%d cases, %d failed\n", ncases, nfail);
+	return nfail ? 1 : 0;
+}

@@ -1,0 +1,1102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tests/integration.sh - tcbpf with real traffic between network namespaces.
+#
+#   tests/integration.sh [test_name...]    default: every test_* below
+#   V=1                                    show the tcbpf commands
+#
+# Needs root (prints SKIP for every test otherwise) and ./tcbpf built in the
+# repository root. Builds the namespaces of tests/lib.sh (tcbpf-host with
+# vm-3-00c9 and vm-4-00c9, VMs tcbpf-vm and tcbpf-vm2; tcbpf-host2 for one
+# test), sends iperf3 traffic only between them, and deletes them on exit.
+# Prints "PASS: name", "FAIL: name: why", "SKIP: name: why" per result and
+# "  # ..." lines with what it measured; exits 1 if anything failed.
+#
+# Stale state from an interrupted run: the namespaces are deleted (after
+# `tcbpf detach` on their devices, while they still exist). Pins in
+# /sys/fs/bpf/tcbpf cannot be detached once their devices are gone, so the
+# suite writes $MARKER (holding its host namespace's inode) before its first
+# attach and removes it when it ends without leaving settings behind. At the
+# start, /sys/fs/bpf/tcbpf is removed with rm -rf only when that marker is
+# there AND every settings entry in tcbpf_cfg belongs to the namespace the
+# marker names, which no longer exists: then it is this suite's own leftover.
+# Anything else in that directory belongs to someone else and is left alone;
+# the checks that "the pin directory is gone after the last detach" then
+# check that this suite's entries are gone instead.
+#
+# Rates: the limiter counts frames (Ethernet + IP + L4 + payload), iperf3
+# reports payload; results compare the frame rate ("on the wire") with the
+# configured rate. Measurements run 3-4 s and leave out the first second,
+# where the bucket's burst and TCP's slow start distort the rate; the burst
+# is set explicitly to 50 ms of the rate (at least 3 frames) where the test
+# is about the rate itself.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+MARKER=/run/tcbpf-integration.netns
+PCT=10			# rate tolerance, percent
+
+TESTS=(
+	test_spec_json
+	test_udp_rate
+	test_direction
+	test_tcp_rate
+	test_allowlist
+	test_allowlist_vm_side
+	test_pps
+	test_ipv6
+	test_change
+	test_two_devices
+	test_detach
+	test_hooks
+	test_foreign_clsact
+	test_bad_input
+	test_concurrent_attach
+	test_same_ifindex_other_netns
+)
+
+# ------------------------------------------------------------------ helpers
+
+have_tcx() {
+	local v maj min
+	v=$(uname -r)
+	maj=${v%%.*}
+	min=${v#*.}
+	min=${min%%[!0-9]*}
+	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 6 ]; }
+}
+
+# burst_for RATE_BITS: 50 ms of the rate in bytes, at least 3 full frames.
+burst_for() { calc "($1 * 0.05 / 8 > 4536) ? $1 * 0.05 / 8 : 4536"; }
+# send_for RATE_BITS: iperf3 -b for a flood: 3x the rate, 2.5x from 50 Mbit/s.
+send_for() { calc "($1 >= 50000000) ? $1 * 2.5 : $1 * 3"; }
+
+# tb_try ARGS...: run tcbpf; TB_RC, TB_OUT, TB_ERR.
+tb_try() {
+	TB_OUT=$(tb "$@" 2>"$WORK/tb.err")
+	TB_RC=$?
+	TB_ERR=$(tr '\n' ' ' <"$WORK/tb.err")
+}
+
+# setup DEV CMD SPEC...: "tcbpf CMD DEV SPEC..." before a group of results;
+# on failure SETUP_ERR says why (each result of the group reports it).
+setup() {
+	local dev=$1 cmd=$2
+	shift 2
+	tb_try "$cmd" "$dev" "$@"
+	SETUP_ERR=
+	[ "$TB_RC" -eq 0 ] ||
+		SETUP_ERR="tcbpf $cmd $dev $* exited $TB_RC: $TB_ERR"
+	[ -z "$SETUP_ERR" ]
+}
+# setup_failed: at the top of a result: report the setup error, if any.
+setup_failed() {
+	[ -n "$SETUP_ERR" ] || return 1
+	res_bad "$SETUP_ERR"
+	return 0
+}
+
+ifindex_of() { # NS DEV
+	ip -n "$1" -j link show dev "$2" 2>/dev/null | jget 'd[0]["ifindex"]'
+}
+
+# devj DEV: DEVJ = this device's object of `tcbpf -j show DEV` ("" if none)
+devj() {
+	DEVJ=$(tb -j show "$1" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except Exception:
+    sys.exit(0)
+for o in d if isinstance(d, list) else []:
+    if o.get("ifname") == sys.argv[1] and str(o.get("ifindex")) == sys.argv[2]:
+        print(json.dumps(o))
+' "$1" "$(ifindex_of "$HOST_NS" "$1")")
+}
+# dget EXPR: EXPR over DEVJ (as d), e.g. dget 'd["ingress"]["pps"]'
+dget() { jget "$1" <<<"$DEVJ"; }
+
+# list_ours: `tcbpf -j list` entries of our devices, as "ifname:hook" lines
+# (other namespaces' devices, on a shared machine, are left out).
+list_ours() {
+	tb -j list 2>/dev/null | python3 -c '
+import json, sys
+ours = {sys.argv[1]: sys.argv[2], sys.argv[3]: sys.argv[4]}
+for o in json.load(sys.stdin):
+    if str(o.get("ifindex")) == ours.get(o.get("ifname")):
+        print("%s:%s" % (o["ifname"], o.get("hook")))
+' "$DEV" "$DEV_IFX" "$DEV2" "$DEV2_IFX" | sort | tr '\n' ' '
+}
+
+tc_filters() { tc -n "$HOST_NS" filter show dev "$1" "$2" 2>&1; }
+has_clsact() { tc -n "$HOST_NS" qdisc show dev "$1" | grep -q '^qdisc clsact'; }
+tcbpf_filter_count() { tc_filters "$1" "$2" | grep -c 'handle 0x7cbf'; }
+
+# cfg_entries: "ifindex dir netns_ino" per entry of the pinned settings map
+cfg_entries() {
+	[ -e "$PIN_DIR/tcbpf_cfg" ] || return 0
+	bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except Exception:
+    sys.exit(0)
+for e in d:
+    e = e.get("formatted", e)
+    k, v = e.get("key"), e.get("value")
+    if isinstance(k, dict) and isinstance(v, dict):
+        print(k.get("ifindex"), k.get("dir"), v.get("netns_ino"))
+'
+}
+
+netns_ino() { stat -L -c %i "/run/netns/$1" 2>/dev/null; }
+
+# live_netns_inodes: every network namespace in use on the machine
+live_netns_inodes() {
+	{
+		stat -L -c %i /run/netns/* 2>/dev/null
+		stat -L -c %i /proc/[0-9]*/ns/net 2>/dev/null
+	} | sort -u
+}
+
+# pins_state: the pinned objects as "kind path id" lines
+pinned_ids() {
+	local f id rel
+	[ -d "$PIN_DIR" ] || return 0
+	for f in "$PIN_DIR"/* "$PIN_DIR"/links/*; do
+		[ -f "$f" ] || continue
+		rel=${f#"$PIN_DIR"/}
+		if id=$(bpftool -j prog show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
+			echo "prog $rel $id"
+		elif id=$(bpftool -j link show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
+			echo "link $rel $id"
+		elif id=$(bpftool -j map show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
+			echo "map $rel $id"
+		fi
+	done
+}
+link_ids() { pinned_ids | awk '$1 == "link" { print $3 }' | sort; }
+all_link_ids() { bpftool -j link show 2>/dev/null | jget '" ".join(str(l["id"]) for l in d)'; }
+prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
+
+# pins_clean: after our last detach: no settings entry of ours is left and,
+# unless someone else's limiters share it, no pin directory at all.
+pins_clean() {
+	local mine=$(netns_ino "$HOST_NS") n_ours n_other
+	[ -d "$PIN_DIR" ] || return 0
+	n_ours=$(cfg_entries | awk -v ns="$mine" '$3 == ns' | wc -l)
+	n_other=$(cfg_entries | awk -v ns="$mine" '$3 != ns' | wc -l)
+	if [ "$n_ours" -gt 0 ]; then
+		PINS_WHY="$n_ours settings entries of ours left in $PIN_DIR/tcbpf_cfg"
+		return 1
+	fi
+	if [ "$n_other" -eq 0 ]; then
+		PINS_WHY="$PIN_DIR still there with no settings in it: $(ls -R "$PIN_DIR" | tr '\n' ' ')"
+		return 1
+	fi
+	note "$PIN_DIR kept: $n_other settings entries of other namespaces (not ours)"
+	return 0
+}
+
+# state: what a refused command must not change (settings without counters,
+# our list entries, pins, tc filters and qdiscs of both devices)
+state() {
+	local d dir
+	for d in "$DEV" "$DEV2"; do
+		echo "== $d"
+		devj "$d"
+		[ -n "$DEVJ" ] && dget '{k: {kk: vv for kk, vv in v.items() if kk != "classes"} if isinstance(v, dict) else v for k, v in d.items()}'
+		for dir in ingress egress; do
+			tc_filters "$d" "$dir"
+		done
+		tc -n "$HOST_NS" qdisc show dev "$d"
+	done
+	echo "== list: $(list_ours)"
+	pinned_ids
+	cfg_entries | sort
+}
+
+# Floods used by several tests (udp, 4 s, -b from the rate to check).
+from_vm() { # NAME PORT BW [more flow_start args]
+	local name=$1 port=$2 bw=$3
+	shift 3
+	flow_start "$name" from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" \
+		port="$port" bw="$bw" "$@"
+}
+to_vm() {
+	local name=$1 port=$2 bw=$3
+	shift 3
+	flow_start "$name" from="$HOST_NS" to="$VM_NS" addr="$VM_IP" \
+		port="$port" bw="$bw" "$@"
+}
+
+# check_rate LABEL RATE_BITS [PCT]: after flow_wait, the frame rate within
+# PCT% of RATE; SKIP when the sender could not even offer 1.3x the rate.
+check_rate() {
+	local label=$1 rate=$2 pct=${3:-$PCT}
+	note "$(flow_line "$label") [limit $(mbit "$rate")]"
+	if [ -n "$FLOW_ERR" ]; then
+		res_bad "$label: iperf3 failed: $FLOW_ERR"
+		return 1
+	fi
+	if ! ge "$FLOW_TX" "$(calc "$rate * 1.3")"; then
+		res_skip "$label: the sender reached only $(mbit "$FLOW_TX") Mbit/s, too little to load a $(mbit "$rate") Mbit/s limit"
+		return 1
+	fi
+	within "$FLOW_WIRE" "$rate" "$pct" && return 0
+	res_bad "$label: $(mbit "$FLOW_WIRE") Mbit/s on the wire, want $(mbit "$rate") +-$pct%"
+	return 1
+}
+
+# check_min LABEL MIN_BITS: after flow_wait, payload rate >= MIN
+check_min() {
+	local label=$1 min=$2
+	note "$(flow_line "$label") [want >= $(mbit "$min")]"
+	if [ -n "$FLOW_ERR" ]; then
+		res_bad "$label: iperf3 failed: $FLOW_ERR"
+		return 1
+	fi
+	ge "$FLOW_BPS" "$min" && return 0
+	res_bad "$label: $(mbit "$FLOW_BPS") Mbit/s, want >= $(mbit "$min")"
+	return 1
+}
+
+# expect FIELD_EXPR WANT: one JSON check on DEVJ
+expect() {
+	local got
+	got=$(dget "$1")
+	[ "$got" = "$2" ] && return 0
+	res_bad "$1 = ${got:-<missing>}, want $2"
+	return 1
+}
+
+reset_devices() {
+	tb_detach_all
+}
+
+# -------------------------------------------------------------------- tests
+
+# Defaults, units and direction words as `show -j` reports them.
+test_spec_json() {
+	local hook=tc dir allow22
+	have_tcx && hook=tcx
+	allow22='[{"port_max": 22, "port_min": 22, "protocols": ["tcp", "udp"]}, {"port_max": 3389, "port_min": 3389, "protocols": ["tcp", "udp"]}]'
+
+	res_begin spec_defaults
+	if ! setup "$DEV" attach; then
+		setup_failed
+	else
+		devj "$DEV"
+		expect 'd["hook"]' "$hook"
+		for dir in ingress egress; do
+			expect "d['$dir']['mode']" police
+			expect "d['$dir']['rate_bits_per_sec']" 1000000
+			expect "d['$dir']['burst_bytes']" 153600
+			expect "d['$dir']['pps']" 0
+			expect "d['$dir']['pburst_packets']" 0
+			expect "d['$dir']['allow']" "$allow22"
+			expect "d['$dir']['allow_rate_bits_per_sec']" 100000000
+			expect "d['$dir']['allow_burst_bytes']" 13107200
+			expect "d['$dir']['delay_enforced']" False
+			expect "int(d['$dir']['prog_id']) > 0" True
+			expect "sorted(d['$dir']['classes'])" '["allow", "default"]'
+			expect "sorted(d['$dir']['classes']['default'])" '["dropped_bytes", "dropped_packets", "passed_bytes", "passed_packets"]'
+		done
+	fi
+	res_end
+
+	res_begin list_json
+	local l
+	l=$(list_ours)
+	[ "$l" = "$DEV:$hook " ] || res_bad "list -j (our devices): '$l', want '$DEV:$hook'"
+	res_end
+
+	res_begin show_text
+	tb_try show "$DEV"
+	[ "$TB_RC" -eq 0 ] || res_bad "show $DEV exited $TB_RC: $TB_ERR"
+	grep -q "$DEV" <<<"$TB_OUT" || res_bad "show $DEV does not name the device: $TB_OUT"
+	res_end
+
+	# bps is BYTES per second; kb is kilobytes (1024), kbit is 128 bytes.
+	res_begin units_json
+	if setup "$DEV" attach rate 1250kbps burst 64kb allow-rate 2mbit \
+		allow-burst 10kbit pps 300 pburst 30; then
+		devj "$DEV"
+		for dir in ingress egress; do
+			expect "d['$dir']['rate_bits_per_sec']" 10000000
+			expect "d['$dir']['burst_bytes']" 65536
+			expect "d['$dir']['allow_rate_bits_per_sec']" 2000000
+			expect "d['$dir']['allow_burst_bytes']" 1280
+			expect "d['$dir']['pps']" 300
+			expect "d['$dir']['pburst_packets']" 30
+		done
+	else
+		setup_failed
+	fi
+	res_end
+
+	# attach on an attached device replaces the settings: what the new
+	# SPEC does not give is back to its default (contrast: change).
+	res_begin attach_replaces
+	if setup "$DEV" attach rate 5mbit; then
+		devj "$DEV"
+		for dir in ingress egress; do
+			expect "d['$dir']['rate_bits_per_sec']" 5000000
+			expect "d['$dir']['burst_bytes']" 153600
+			expect "d['$dir']['pps']" 0
+			expect "d['$dir']['allow_rate_bits_per_sec']" 100000000
+		done
+	else
+		setup_failed
+	fi
+	res_end
+
+	res_begin direction_keys_json
+	if setup "$DEV" attach rate 3mbit egress rate 7mbit burst 10k; then
+		devj "$DEV"
+		expect "d['ingress']['rate_bits_per_sec']" 3000000
+		expect "d['ingress']['burst_bytes']" 153600
+		expect "d['egress']['rate_bits_per_sec']" 7000000
+		expect "d['egress']['burst_bytes']" 10240
+	else
+		setup_failed
+	fi
+	res_end
+
+	res_begin allow_ports_json
+	if setup "$DEV" attach allow 80,1000-2000; then
+		devj "$DEV"
+		expect "d['ingress']['allow']" '[{"port_max": 80, "port_min": 80, "protocols": ["tcp", "udp"]}, {"port_max": 2000, "port_min": 1000, "protocols": ["tcp", "udp"]}]'
+		expect "d['egress']['allow'] == d['ingress']['allow']" True
+	else
+		setup_failed
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# UDP floods held at 1, 10 and 100 Mbit/s, from and to the VM.
+test_udp_rate() {
+	local r rate bw
+	for r in 1 10 100; do
+		rate=$((r * 1000000))
+		bw=$(send_for "$rate")
+		setup "$DEV" attach rate "${r}mbit" burst "$(burst_for "$rate")"
+
+		res_begin "udp_rate_from_vm_${r}mbit"
+		if ! setup_failed; then
+			from_vm f 5201 "$bw"
+			flow_wait f 1
+			check_rate "from VM ${r}mbit" "$rate"
+		fi
+		res_end
+
+		res_begin "udp_rate_to_vm_${r}mbit"
+		if ! setup_failed; then
+			to_vm t 5202 "$bw"
+			flow_wait t 1
+			check_rate "to VM ${r}mbit" "$rate"
+		fi
+		res_end
+		tb detach "$DEV" >/dev/null 2>&1
+	done
+}
+
+# Different limits per direction land on the right direction: ingress is
+# FROM the VM, egress TO the VM (both flows at once).
+test_direction() {
+	res_begin direction_ingress_is_from_vm
+	if setup "$DEV" attach ingress rate 2mbit burst 15000 egress rate 6mbit burst 15000; then
+		from_vm f 5201 6M
+		to_vm t 5202 18M
+		flow_wait f 1
+		check_rate "from VM (ingress 2mbit)" 2000000
+		flow_wait t 1
+		check_rate "to VM (egress 6mbit)" 6000000
+	else
+		setup_failed
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# TCP through a 10 Mbit/s policer with the default burst (150 KB). Policing
+# makes TCP saw-tooth: it must not exceed the rate, and must keep at least
+# half of it (a collapse, e.g. from GSO packets larger than the burst being
+# dropped, shows as far less).
+test_tcp_rate() {
+	local rate=10000000
+	setup "$DEV" attach rate 10mbit
+
+	res_begin tcp_rate_from_vm
+	if ! setup_failed; then
+		measure f 1 proto=tcp from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" port=5201
+		note "$(flow_line "TCP from VM") [limit 10.00]"
+		if [ -n "$FLOW_ERR" ]; then
+			res_bad "iperf3 failed: $FLOW_ERR"
+		else
+			le "$FLOW_BPS" "$(calc "$rate * 1.1")" || res_bad "goodput $(mbit "$FLOW_BPS") > 11 Mbit/s"
+			ge "$FLOW_BPS" "$(calc "$rate * 0.5")" || res_bad "goodput $(mbit "$FLOW_BPS") < 5 Mbit/s"
+		fi
+	fi
+	res_end
+
+	res_begin tcp_rate_to_vm
+	if ! setup_failed; then
+		measure t 1 proto=tcp from="$HOST_NS" to="$VM_NS" addr="$VM_IP" port=5202
+		note "$(flow_line "TCP to VM") [limit 10.00]"
+		if [ -n "$FLOW_ERR" ]; then
+			res_bad "iperf3 failed: $FLOW_ERR"
+		else
+			le "$FLOW_BPS" "$(calc "$rate * 1.1")" || res_bad "goodput $(mbit "$FLOW_BPS") > 11 Mbit/s"
+			ge "$FLOW_BPS" "$(calc "$rate * 0.5")" || res_bad "goodput $(mbit "$FLOW_BPS") < 5 Mbit/s"
+		fi
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# Port 22 keeps its own bucket while the default class is flooded. The VM's
+# side of the port counts: TO the VM its destination port, FROM the VM its
+# source port (the VM's server answering from port 22: the iperf3 server
+# runs in the VM on port 22 and the host's client uses -R).
+ALLOW_SPEC=(rate 2mbit burst 15000 allow-rate 20mbit allow-burst 10mbit)
+test_allowlist() {
+	local def=2000000 allow=20000000
+	setup "$DEV" attach "${ALLOW_SPEC[@]}"
+
+	res_begin allowlist_to_vm_udp
+	if ! setup_failed; then
+		to_vm flood 5201 6M
+		to_vm ssh 22 40M
+		flow_wait flood 1
+		check_rate "to VM default class (flooded)" "$def"
+		flow_wait ssh 1
+		check_rate "to VM UDP dport 22 (allow class)" "$allow"
+	fi
+	res_end
+
+	res_begin allowlist_to_vm_tcp
+	if ! setup_failed; then
+		to_vm flood 5201 6M
+		flow_start ssh proto=tcp from="$HOST_NS" to="$VM_NS" addr="$VM_IP" port=22
+		flow_wait flood 1
+		check_rate "to VM default class (flooded)" "$def"
+		flow_wait ssh 1
+		check_min "to VM TCP dport 22 (allow class)" "$(calc "$allow * 0.5")" &&
+			{ le "$FLOW_BPS" "$(calc "$allow * 1.1")" || res_bad "TCP to port 22 $(mbit "$FLOW_BPS") Mbit/s > allow-rate +10%"; }
+	fi
+	res_end
+
+	res_begin allowlist_from_vm_udp
+	if ! setup_failed; then
+		from_vm flood 5201 6M
+		flow_start ssh from="$VM_NS" to="$HOST_NS" addr="$VM_IP" port=22 bw=40M server=from
+		flow_wait flood 1
+		check_rate "from VM default class (flooded)" "$def"
+		flow_wait ssh 1
+		check_rate "from VM UDP sport 22 (allow class)" "$allow"
+	fi
+	res_end
+
+	res_begin allowlist_from_vm_tcp
+	if ! setup_failed; then
+		from_vm flood 5201 6M
+		flow_start ssh proto=tcp from="$VM_NS" to="$HOST_NS" addr="$VM_IP" port=22 server=from
+		flow_wait flood 1
+		check_rate "from VM default class (flooded)" "$def"
+		flow_wait ssh 1
+		check_min "from VM TCP sport 22 (allow class)" "$(calc "$allow * 0.5")" &&
+			{ le "$FLOW_BPS" "$(calc "$allow * 1.1")" || res_bad "TCP from port 22 $(mbit "$FLOW_BPS") Mbit/s > allow-rate +10%"; }
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# The other side's port does not count: FROM the VM to the host's port 22,
+# and TO the VM from the host's port 3389, stay in the default class.
+test_allowlist_vm_side() {
+	res_begin allowlist_ignores_host_side_port
+	if setup "$DEV" attach "${ALLOW_SPEC[@]}"; then
+		# VM -> host:22 (dport 22 from the VM)
+		from_vm a 22 40M
+		# host:3389 -> VM (sport 3389 to the VM): server on the host, -R
+		flow_start b from="$HOST_NS" to="$VM_NS" addr="$HOST_IP" port=3389 bw=40M server=from
+		flow_wait a 1
+		check_rate "from VM to host port 22 (default class)" 2000000
+		flow_wait b 1
+		check_rate "to VM from host port 3389 (default class)" 2000000
+	else
+		setup_failed
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# pps 1000 pburst 100 on 64-byte UDP datagrams (~9800 pkt/s offered), with
+# a byte rate far above; the counters must agree with what was received.
+test_pps() {
+	local before after c
+	setup "$DEV" attach rate 1gbit burst 1mb pps 1000 pburst 100
+	devj "$DEV"
+	before=$DEVJ
+
+	res_begin pps_limit
+	if ! setup_failed; then
+		from_vm f 5201 5M len=64
+		to_vm t 5202 5M len=64
+		flow_wait f 1
+		note "$(flow_line "from VM 64-byte UDP") [limit 1000 pkt/s]"
+		if [ -n "$FLOW_ERR" ]; then
+			res_bad "from VM: iperf3 failed: $FLOW_ERR"
+		else
+			within "$FLOW_PPS" 1000 "$PCT" || res_bad "from VM: $FLOW_PPS pkt/s, want 1000 +-$PCT%"
+		fi
+		local rx_from=$FLOW_PPS tx_from=$FLOW_TX
+		flow_wait t 1
+		note "$(flow_line "to VM 64-byte UDP") [limit 1000 pkt/s]"
+		if [ -n "$FLOW_ERR" ]; then
+			res_bad "to VM: iperf3 failed: $FLOW_ERR"
+		else
+			within "$FLOW_PPS" 1000 "$PCT" || res_bad "to VM: $FLOW_PPS pkt/s, want 1000 +-$PCT%"
+		fi
+	fi
+	res_end
+
+	# In 4 s the ingress default class passes ~4000 + pburst packets
+	# (plus a few of iperf3's control connection) and drops the rest.
+	res_begin pps_counters
+	if ! setup_failed; then
+		devj "$DEV"
+		after=$DEVJ
+		c=$(python3 -c '
+import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def delta(dir, key):
+    return a[dir]["classes"]["default"][key] - b[dir]["classes"]["default"][key]
+print(delta("ingress", "passed_packets"), delta("ingress", "dropped_packets"))
+' "$before" "$after" 2>/dev/null)
+		local passed=${c% *} dropped=${c#* }
+		local sent=$(calc "$tx_from * 4 / 8 / 64")
+		note "ingress counters: passed $passed dropped $dropped packets; iperf3 sent ~$sent"
+		if [ -z "$c" ]; then
+			res_bad "no counters in show -j"
+		else
+			within "$passed" 4100 15 || res_bad "ingress passed_packets +$passed, want ~4100 (4 s x 1000 + 100) +-15%"
+			within "$((passed + dropped))" "$sent" 10 || res_bad "passed + dropped = $((passed + dropped)), iperf3 sent ~$sent"
+		fi
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# IPv6 is limited like IPv4 (no `protocol ip`-only hole).
+test_ipv6() {
+	setup "$DEV" attach rate 10mbit burst 62500
+	res_begin ipv6_rate
+	if ! setup_failed; then
+		flow_start f from="$VM_NS" to="$HOST_NS" addr="$HOST_IP6" port=5201 bw=30M
+		flow_start t from="$HOST_NS" to="$VM_NS" addr="$VM_IP6" port=5202 bw=30M
+		flow_wait f 1
+		check_rate "IPv6 from VM" 10000000
+		flow_wait t 1
+		check_rate "IPv6 to VM" 10000000
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# change takes effect at once, keeps the programs (and links) and changes
+# only the keys given.
+test_change() {
+	local ids_before ids_after p_in p_eg
+	setup "$DEV" attach rate 10mbit burst 15000 allow 22,3389,8000-8100
+
+	res_begin change_before_10mbit
+	if ! setup_failed; then
+		from_vm f 5201 30M time=3
+		to_vm t 5202 30M time=3
+		flow_wait f 1
+		check_rate "from VM before change" 10000000
+		flow_wait t 1
+		check_rate "to VM before change" 10000000
+	fi
+	res_end
+	devj "$DEV"
+	p_in=$(dget 'd["ingress"]["prog_id"]')
+	p_eg=$(dget 'd["egress"]["prog_id"]')
+	ids_before=$(pinned_ids)
+
+	res_begin change_rate_at_once
+	if ! setup_failed; then
+		if setup "$DEV" change rate 2mbit; then
+			# the whole measurement, from its first second
+			from_vm f 5201 6M time=3
+			to_vm t 5202 6M time=3
+			flow_wait f 0
+			check_rate "from VM right after change to 2mbit" 2000000
+			flow_wait t 0
+			check_rate "to VM right after change to 2mbit" 2000000
+		else
+			setup_failed
+		fi
+	fi
+	res_end
+
+	res_begin change_keeps_programs
+	if [ -z "$SETUP_ERR" ]; then
+		devj "$DEV"
+		ids_after=$(pinned_ids)
+		expect 'd["ingress"]["prog_id"]' "$p_in"
+		expect 'd["egress"]["prog_id"]' "$p_eg"
+		[ "$ids_before" = "$ids_after" ] ||
+			res_bad "pinned ids changed: '$(echo $ids_before)' -> '$(echo $ids_after)'"
+		note "ids kept: $(echo $ids_after)"
+	else
+		res_bad "$SETUP_ERR"
+	fi
+	res_end
+
+	res_begin change_only_given_keys
+	if setup "$DEV" change egress pps 500; then
+		devj "$DEV"
+		expect 'd["ingress"]["rate_bits_per_sec"]' 2000000
+		expect 'd["egress"]["rate_bits_per_sec"]' 2000000
+		expect 'd["ingress"]["burst_bytes"]' 15000
+		expect 'd["egress"]["burst_bytes"]' 15000
+		expect 'd["ingress"]["pps"]' 0
+		expect 'd["egress"]["pps"]' 500
+		expect 'd["ingress"]["allow"][2]["port_max"]' 8100
+		expect 'd["egress"]["allow_rate_bits_per_sec"]' 100000000
+	else
+		setup_failed
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# Two devices with their own limits at once; detaching one leaves the
+# other limited.
+test_two_devices() {
+	local e1 e2
+	setup "$DEV" attach rate 3mbit burst 15000
+	e1=$SETUP_ERR
+	setup "$DEV2" attach rate 12mbit burst 15000
+	e2=$SETUP_ERR
+	SETUP_ERR="$e1${e1:+${e2:+; }}$e2"
+
+	res_begin two_devices_limits
+	if ! setup_failed; then
+		local l=$(list_ours)
+		[ "$l" = "$DEV:$(tb_hook) $DEV2:$(tb_hook) " ] || res_bad "list: '$l'"
+		from_vm a 5201 9M
+		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+		flow_wait a 1
+		check_rate "VM 1 ($DEV, 3mbit)" 3000000
+		flow_wait b 1
+		check_rate "VM 2 ($DEV2, 12mbit)" 12000000
+	fi
+	res_end
+
+	res_begin two_devices_detach_one
+	if ! setup_failed; then
+		tb_try detach "$DEV"
+		[ "$TB_RC" -eq 0 ] || res_bad "detach $DEV exited $TB_RC: $TB_ERR"
+		local l=$(list_ours)
+		[ "$l" = "$DEV2:$(tb_hook) " ] || res_bad "list after detaching $DEV: '$l'"
+		from_vm a 5201 30M
+		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+		flow_wait a 1
+		check_min "VM 1 ($DEV, detached)" 25000000
+		flow_wait b 1
+		check_rate "VM 2 ($DEV2, still 12mbit)" 12000000
+	fi
+	res_end
+	tb_detach_all
+}
+tb_hook() { if have_tcx; then echo tcx; else echo tc; fi; }
+
+# detach removes everything and traffic is unlimited again; both hooks.
+test_detach() {
+	local hook links_pre links_ours p_in p_eg id left
+	for hook in tcx tc; do
+		if [ $hook = tcx ] && ! have_tcx; then
+			skip "detach_leaves_nothing_tcx" "kernel $(uname -r) has no tcx"
+			continue
+		fi
+		links_pre=$(link_ids)
+		setup "$DEV" attach hook "$hook" rate 2mbit burst 15000
+
+		res_begin "detach_limited_before_$hook"
+		if ! setup_failed; then
+			from_vm f 5201 6M time=3
+			flow_wait f 1
+			check_rate "from VM before detach (hook $hook)" 2000000
+		fi
+		res_end
+
+		devj "$DEV"
+		p_in=$(dget 'd["ingress"]["prog_id"]')
+		p_eg=$(dget 'd["egress"]["prog_id"]')
+		links_ours=$(comm -13 <(echo "$links_pre") <(link_ids))
+
+		res_begin "detach_leaves_nothing_$hook"
+		if ! setup_failed; then
+			tb_try detach "$DEV"
+			[ "$TB_RC" -eq 0 ] || res_bad "detach exited $TB_RC: $TB_ERR"
+			for dir in ingress egress; do
+				left=$(tc_filters "$DEV" "$dir")
+				[ -z "$left" ] || res_bad "tc filter $dir left: $(echo $left)"
+			done
+			has_clsact "$DEV" && res_bad "clsact qdisc left (tcbpf created it)"
+			for id in $links_ours; do
+				grep -qw "$id" <<<"$(all_link_ids)" && res_bad "link $id still exists"
+			done
+			[ $hook = tcx ] && [ -z "$links_ours" ] && res_bad "hook tcx attach pinned no link"
+			[ -z "$(list_ours)" ] || res_bad "list still shows: $(list_ours)"
+			PINS_WHY=
+			pins_clean || res_bad "$PINS_WHY"
+			# With the pins gone nothing holds the programs: freed.
+			if [ ! -d "$PIN_DIR" ]; then
+				for id in $p_in $p_eg; do
+					for i in 1 2 3 4 5 6 7 8 9 10; do
+						prog_exists "$id" || break
+						sleep 0.3
+					done
+					prog_exists "$id" && res_bad "program $id still loaded"
+				done
+			fi
+			tb_try detach "$DEV"
+			[ "$TB_RC" -eq 0 ] || res_bad "second detach exited $TB_RC (want 0): $TB_ERR"
+		fi
+		res_end
+
+		res_begin "detach_unlimited_after_$hook"
+		if ! setup_failed; then
+			from_vm f 5201 40M time=3
+			to_vm t 5202 40M time=3
+			flow_wait f 1
+			check_min "from VM after detach" 20000000
+			flow_wait t 1
+			check_min "to VM after detach" 20000000
+		fi
+		res_end
+		tb detach "$DEV" >/dev/null 2>&1
+	done
+}
+
+# hook tc and hook tcx: the hook in show -j, its kernel objects, the rate.
+test_hooks() {
+	local hook f
+	for hook in tcx tc; do
+		if [ $hook = tcx ] && ! have_tcx; then
+			skip "hook_tcx" "kernel $(uname -r) has no tcx"
+			continue
+		fi
+		setup "$DEV" attach hook "$hook" rate 1250kbps burst 15000
+
+		res_begin "hook_${hook}_attached"
+		if ! setup_failed; then
+			devj "$DEV"
+			expect 'd["hook"]' "$hook"
+			expect 'd["ingress"]["rate_bits_per_sec"]' 10000000
+			for dir in ingress egress; do
+				f=$(tc_filters "$DEV" "$dir")
+				if [ $hook = tc ]; then
+					grep -q 'pref 31935 bpf .*handle 0x7cbf .*direct-action' <<<"$f" ||
+						res_bad "no cls_bpf filter handle 0x7cbf pref 0x7cbf direct-action on $dir: $(echo $f)"
+				else
+					[ -z "$f" ] || res_bad "hook tcx but tc filters on $dir: $(echo $f)"
+				fi
+			done
+			if [ $hook = tc ]; then
+				has_clsact "$DEV" || res_bad "hook tc but no clsact qdisc"
+			else
+				has_clsact "$DEV" && res_bad "hook tcx but a clsact qdisc was created"
+				[ "$(ls "$PIN_DIR/links" 2>/dev/null | grep -c "$DEV_IFX")" -ge 2 ] ||
+					note "links pinned: $(ls "$PIN_DIR/links" 2>/dev/null | tr '\n' ' ')"
+			fi
+		fi
+		res_end
+
+		res_begin "hook_${hook}_rate"
+		if ! setup_failed; then
+			from_vm f 5201 30M
+			to_vm t 5202 30M
+			flow_wait f 1
+			check_rate "from VM, hook $hook, rate 1250kbps" 10000000
+			flow_wait t 1
+			check_rate "to VM, hook $hook, rate 1250kbps" 10000000
+		fi
+		res_end
+		tb detach "$DEV" >/dev/null 2>&1
+	done
+}
+
+# Someone else's clsact and filters (which match none of the test traffic)
+# survive attach and detach with either hook; the limiter still works
+# behind them.
+test_foreign_clsact() {
+	local before after f hook
+	tc -n "$HOST_NS" qdisc add dev "$DEV" clsact &&
+	tc -n "$HOST_NS" filter add dev "$DEV" ingress prio 1 protocol ip \
+		u32 match ip dst 10.203.0.99/32 classid 1:1 &&
+	tc -n "$HOST_NS" filter add dev "$DEV" egress prio 2 protocol ip \
+		u32 match ip dst 10.203.0.98/32 classid 1:2
+	if [ $? -ne 0 ]; then
+		skip foreign_clsact "cannot add the foreign clsact/u32 filters"
+		tc -n "$HOST_NS" qdisc del dev "$DEV" clsact 2>/dev/null
+		return
+	fi
+	before="$(tc_filters "$DEV" ingress)
+$(tc_filters "$DEV" egress)"
+
+	for hook in tc tcx; do
+		if [ $hook = tcx ] && ! have_tcx; then
+			continue
+		fi
+		res_begin "foreign_clsact_attach_$hook"
+		if setup "$DEV" attach hook "$hook" rate 10mbit burst 15000; then
+			f=$(tc_filters "$DEV" ingress)
+			grep -q 'pref 1 u32' <<<"$f" || res_bad "foreign ingress filter gone after attach"
+			grep -q 'pref 2 u32' <<<"$(tc_filters "$DEV" egress)" || res_bad "foreign egress filter gone after attach"
+			if [ $hook = tc ]; then
+				grep -q 'handle 0x7cbf' <<<"$f" || res_bad "no tcbpf filter next to the foreign one"
+			fi
+			from_vm f 5201 30M time=3
+			flow_wait f 1
+			check_rate "from VM, hook $hook, behind a foreign filter" 10000000
+		else
+			setup_failed
+		fi
+		res_end
+
+		res_begin "foreign_clsact_detach_$hook"
+		if [ -z "$SETUP_ERR" ]; then
+			tb_try detach "$DEV"
+			[ "$TB_RC" -eq 0 ] || res_bad "detach exited $TB_RC: $TB_ERR"
+			has_clsact "$DEV" || res_bad "the pre-existing clsact qdisc was removed"
+			after="$(tc_filters "$DEV" ingress)
+$(tc_filters "$DEV" egress)"
+			[ "$before" = "$after" ] ||
+				res_bad "filters differ after detach: before '$(echo $before)' after '$(echo $after)'"
+		else
+			res_bad "$SETUP_ERR"
+		fi
+		res_end
+		tb detach "$DEV" >/dev/null 2>&1
+	done
+	tc -n "$HOST_NS" qdisc del dev "$DEV" clsact 2>/dev/null
+}
+
+# bad_case NAME WANT_RC CULPRIT ARGS...: tcbpf ARGS must exit WANT_RC
+# ("1|2" for either), name CULPRIT on stderr, and change nothing.
+bad_case() {
+	local name=$1 want=$2 culprit=$3 s0 s1
+	shift 3
+	res_begin "bad_input_$name"
+	s0=$(state)
+	tb_try "$@"
+	s1=$(state)
+	note "tcbpf $* -> exit $TB_RC: $TB_ERR"
+	case "|$want|" in
+	*"|$TB_RC|"*) ;;
+	*) res_bad "exit $TB_RC, want $want" ;;
+	esac
+	grep -qiF -- "$culprit" <<<"$TB_ERR" || res_bad "stderr does not name '$culprit': '$TB_ERR'"
+	[ "$s0" = "$s1" ] || res_bad "state changed: $(diff <(echo "$s0") <(echo "$s1") | grep '^[<>]' | head -5 | tr '\n' ' ')"
+	res_end
+}
+
+test_bad_input() {
+	res_begin bad_input_setup
+	setup "$DEV" attach rate 3mbit burst 15000 allow 22,80 || setup_failed
+	res_end
+	bad_case missing_device 1 vm-nope-0 attach vm-nope-0 rate 1mbit
+	bad_case bad_unit 2 10xbit attach "$DEV" rate 10xbit
+	bad_case bad_unit_unattached 2 10xbit attach "$DEV2" rate 10xbit
+	bad_case bad_size 2 12zz change "$DEV" burst 12zz
+	bad_case rate_overflow 2 99999999999tbit attach "$DEV" rate 99999999999tbit
+	bad_case unknown_key 2 bogus-key change "$DEV" bogus-key 1
+	bad_case unknown_key_unattached 2 frobnicate attach "$DEV2" frobnicate 5
+	bad_case missing_value 2 rate attach "$DEV" rate
+	bad_case bad_port 2 70000 attach "$DEV" allow 70000
+	bad_case bad_hook 2 tcy attach "$DEV" hook tcy
+	bad_case change_unattached 1 "$DEV2" change "$DEV2" rate 5mbit
+	bad_case delay_attach '1|2' delay attach "$DEV" delay 100ms
+	bad_case delay_change '1|2' delay change "$DEV" egress delay 100ms
+	bad_case delay_unattached '1|2' delay attach "$DEV2" delay 100ms
+	bad_case no_device 2 attach attach
+	bad_case unknown_command 2 frobnicate frobnicate
+	bad_case missing_netns 1 no-such-netns -n no-such-netns list
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# Two attaches started at the same moment on two devices, first on an empty
+# pin directory (both may create it), then again; both succeed, both limit.
+test_concurrent_attach() {
+	local round p1 p2 r1 r2 l bad=
+	tb_detach_all
+	res_begin concurrent_attach
+	for round in 1 2 3 4 5; do
+		tb attach "$DEV" rate 3mbit burst 15000 >/dev/null 2>"$WORK/c1.err" &
+		p1=$!
+		tb attach "$DEV2" rate 12mbit burst 15000 >/dev/null 2>"$WORK/c2.err" &
+		p2=$!
+		wait "$p1"; r1=$?
+		wait "$p2"; r2=$?
+		[ "$r1" -eq 0 ] || res_bad "round $round: attach $DEV exited $r1: $(cat "$WORK/c1.err")"
+		[ "$r2" -eq 0 ] || res_bad "round $round: attach $DEV2 exited $r2: $(cat "$WORK/c2.err")"
+		l=$(list_ours)
+		[ "$l" = "$DEV:$(tb_hook) $DEV2:$(tb_hook) " ] || res_bad "round $round: list '$l'"
+		devj "$DEV"
+		expect 'd["ingress"]["rate_bits_per_sec"]' 3000000 >/dev/null
+		devj "$DEV2"
+		expect 'd["ingress"]["rate_bits_per_sec"]' 12000000 >/dev/null
+		[ $round -eq 5 ] && break
+		tb detach "$DEV" >/dev/null 2>"$WORK/c1.err" &
+		p1=$!
+		tb detach "$DEV2" >/dev/null 2>"$WORK/c2.err" &
+		p2=$!
+		wait "$p1"; r1=$?
+		wait "$p2"; r2=$?
+		[ "$r1" -eq 0 ] && [ "$r2" -eq 0 ] ||
+			res_bad "round $round: concurrent detach exited $r1/$r2: $(cat "$WORK/c1.err" "$WORK/c2.err")"
+		PINS_WHY=
+		pins_clean || res_bad "round $round, after both detached: $PINS_WHY"
+		[ -n "$RES_WHY" ] && break
+	done
+	res_end
+
+	res_begin concurrent_attach_limits
+	from_vm a 5201 9M
+	flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+	flow_wait a 1
+	check_rate "VM 1 after concurrent attach (3mbit)" 3000000
+	flow_wait b 1
+	check_rate "VM 2 after concurrent attach (12mbit)" 12000000
+	res_end
+	tb_detach_all
+}
+
+# A device in another namespace with the same ifindex as vm-3-00c9: tcbpf's
+# settings are keyed by ifindex. Whatever tcbpf does with the second device
+# (limit it too, or refuse with exit 1 and a message), vm-3-00c9's limiter
+# must stay as it was, through attach and detach on the other device.
+test_same_ifindex_other_netns() {
+	local s0 s1
+	res_begin same_ifindex_other_netns
+	if ! ip netns add "$HOST2_NS" ||
+	   ! ip -n "$HOST2_NS" link add "$DEV3" index "$DEV_IFX" type veth peer name vm-5-peer; then
+		res_skip "cannot build $HOST2_NS with ifindex $DEV_IFX"
+	elif setup "$DEV" attach rate 3mbit burst 15000; then
+		ip -n "$HOST2_NS" link set "$DEV3" up
+		ip -n "$HOST2_NS" link set vm-5-peer up
+		s0=$(state)
+		"$TCBPF" -n "$HOST2_NS" attach "$DEV3" rate 7mbit >"$WORK/o.out" 2>"$WORK/o.err"
+		local rc=$?
+		note "tcbpf -n $HOST2_NS attach $DEV3 (ifindex $DEV_IFX too) -> exit $rc: $(tr '\n' ' ' <"$WORK/o.err")"
+		case $rc in
+		0) ;;
+		1) [ -s "$WORK/o.err" ] || res_bad "exit 1 without a message" ;;
+		*) res_bad "attach in $HOST2_NS exited $rc" ;;
+		esac
+		"$TCBPF" -n "$HOST2_NS" detach "$DEV3" >"$WORK/o.out" 2>"$WORK/o.err"
+		note "tcbpf -n $HOST2_NS detach $DEV3 -> exit $?: $(tr '\n' ' ' <"$WORK/o.err")"
+		s1=$(state)
+		[ "$s0" = "$s1" ] || res_bad "$DEV's state changed: $(diff <(echo "$s0") <(echo "$s1") | grep '^[<>]' | head -5 | tr '\n' ' ')"
+		from_vm f 5201 9M time=3
+		flow_wait f 1
+		check_rate "VM 1 still limited" 3000000
+	else
+		setup_failed
+	fi
+	res_end
+	"$TCBPF" -n "$HOST2_NS" detach "$DEV3" >/dev/null 2>&1
+	ip netns del "$HOST2_NS" 2>/dev/null
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# --------------------------------------------------------------------- main
+
+# Leftovers of an interrupted run; see the header for the pin directory.
+stale_cleanup() {
+	local ino live left
+	lib_cleanup_quiet
+	[ -d "$PIN_DIR" ] || { rm -f "$MARKER"; return 0; }
+	[ -f "$MARKER" ] || return 0
+	ino=$(cat "$MARKER")
+	live=$(live_netns_inodes)
+	grep -qx "$ino" <<<"$live" && return 0
+	left=$(cfg_entries | awk -v ns="$ino" '$3 != ns' | wc -l)
+	if [ "$left" -eq 0 ]; then
+		note "removing $PIN_DIR left by an interrupted run of this suite (netns $ino)"
+		rm -rf "$PIN_DIR"
+		rm -f "$MARKER"
+	fi
+	return 0
+}
+lib_cleanup_quiet() {
+	tb_detach_all
+	ns_teardown
+}
+
+suite_cleanup() {
+	local ino
+	ino=$(netns_ino "$HOST_NS")
+	lib_cleanup
+	# Keep the marker only if settings of ours are still pinned.
+	if [ -f "$MARKER" ] && { [ ! -d "$PIN_DIR" ] ||
+	   ! cfg_entries | awk '{ print $3 }' | grep -qx "$(cat "$MARKER")"; }; then
+		rm -f "$MARKER"
+	fi
+}
+
+main() {
+	local t names=("$@")
+	[ ${#names[@]} -gt 0 ] || names=("${TESTS[@]}")
+
+	if [ "$(id -u)" -ne 0 ]; then
+		for t in "${names[@]}"; do
+			skip "$t" "needs root"
+		done
+		exit 0
+	fi
+	for t in iperf3 python3 bpftool nsenter tc ip flock; do
+		if ! command -v "$t" >/dev/null; then
+			for t2 in "${names[@]}"; do
+				skip "$t2" "$t not installed (scripts/install-deps.sh)"
+			done
+			exit 0
+		fi
+	done
+	if [ ! -x "$TCBPF" ]; then
+		fail integration "$TCBPF not built (make tcbpf)"
+		exit 1
+	fi
+
+	lib_lock || { fail integration "cannot take $LOCK_FILE"; exit 1; }
+	lib_init || { fail integration "mktemp failed"; exit 1; }
+	trap suite_cleanup EXIT
+	trap 'exit 130' INT TERM
+	stale_cleanup
+	if ! ns_setup; then
+		fail integration "cannot build the test namespaces"
+		exit 1
+	fi
+	netns_ino "$HOST_NS" >"$MARKER"
+
+	for t in "${names[@]}"; do
+		if ! declare -F "$t" >/dev/null; then
+			fail "$t" "no such test"
+			continue
+		fi
+		[ "${V:-0}" = 1 ] && echo "== $t"
+		reset_devices
+		"$t"
+	done
+	echo "integration: $NPASS passed, $NFAIL failed, $NSKIP skipped"
+	[ "$NFAIL" -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,377 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# tests/lib.sh - helpers for tests/integration.sh and scripts/demo.sh.
+# Source it from bash; it sets no shell options of its own.
+#
+# Topology (all traffic stays between these namespaces; nothing has a
+# default route, so no packet can leave them):
+#
+#   tcbpf-host  the hypervisor side
+#                 vm-3-00c9  10.203.0.1/24  fd00:7cbf::1/64   (VM 1's tap)
+#                 vm-4-00c9  10.203.1.1/24                    (VM 2's tap)
+#   tcbpf-vm    VM 1: eth0   10.203.0.2/24  fd00:7cbf::2/64
+#   tcbpf-vm2   VM 2: eth0   10.203.1.2/24
+#
+# Commands run in a namespace through `nsenter --net=/run/netns/NAME`,
+# never `ip netns exec`: the latter makes a mount namespace with a fresh
+# /sys in which /sys/fs/bpf (tcbpf's pins) is empty. tcbpf itself always
+# runs in the root namespaces with `-n tcbpf-host`.
+#
+# Traffic: iperf3, one server per flow, with `-1` (one test then exit) and
+# JSON output. Received rates are always read on the RECEIVING side (the
+# server, or the client in -R mode), from the per-second intervals, so the
+# first seconds (bucket burst, TCP slow start) can be left out.
+#
+# Reporting: pass/fail/skip print exactly "PASS: name", "FAIL: name: why",
+# "SKIP: name: why"; note prints "  # text" lines with the measurements.
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TCBPF_ROOT=$(cd "$LIB_DIR/.." && pwd)
+TCBPF=${TCBPF:-$TCBPF_ROOT/tcbpf}
+PIN_DIR=/sys/fs/bpf/tcbpf
+
+HOST_NS=tcbpf-host
+VM_NS=tcbpf-vm
+VM2_NS=tcbpf-vm2
+HOST2_NS=tcbpf-host2	# a second host namespace (same-ifindex test)
+DEV3=vm-5-00c9		# its device, with DEV's ifindex
+DEV=vm-3-00c9
+DEV2=vm-4-00c9
+HOST_IP=10.203.0.1
+VM_IP=10.203.0.2
+HOST_IP6=fd00:7cbf::1
+VM_IP6=fd00:7cbf::2
+HOST2_IP=10.203.1.1
+VM2_IP=10.203.1.2
+# Fixed ifindexes for the host ends. tcbpf keys its settings by ifindex and
+# refuses an ifindex that already has a limiter in another namespace; a
+# fresh namespace numbers its first veth 2, as every other engineer's test
+# namespace on a shared machine does, so auto-numbered devices collide.
+DEV_IFX=31923
+DEV2_IFX=31924
+
+# One lock for everything that builds these namespaces: the suite and the
+# demo must not tear down each other's namespaces.
+LOCK_FILE=/run/tcbpf-netns.lock
+
+NPASS=0
+NFAIL=0
+NSKIP=0
+WORK=
+BG_PIDS=()
+declare -A FLOW_RX FLOW_TX FLOW_PIDS FLOW_LEN FLOW_OV FLOW_DESC
+
+# ---------------------------------------------------------------- reporting
+
+pass() { NPASS=$((NPASS + 1)); echo "PASS: $1"; }
+fail() { NFAIL=$((NFAIL + 1)); echo "FAIL: $1: $2"; }
+skip() { NSKIP=$((NSKIP + 1)); echo "SKIP: $1: $2"; }
+note() { echo "  # $*"; }
+vlog() { [ "${V:-0}" = 1 ] && echo "  + $*" >&2; return 0; }
+
+# Collect the reasons one result fails, then report it once:
+#   res_begin NAME; res_check COND WHY...; res_end
+res_begin() { RES_NAME=$1; RES_WHY=; RES_SKIP=; }
+res_bad() { RES_WHY="${RES_WHY:+$RES_WHY; }$*"; }
+res_skip() { RES_SKIP="${RES_SKIP:+$RES_SKIP; }$*"; }
+res_end() {
+	if [ -n "$RES_WHY" ]; then
+		fail "$RES_NAME" "$RES_WHY"
+	elif [ -n "$RES_SKIP" ]; then
+		skip "$RES_NAME" "$RES_SKIP"
+	else
+		pass "$RES_NAME"
+	fi
+}
+
+# ------------------------------------------------------------------ numbers
+
+# mbit BITS_PER_SEC -> "12.34"
+mbit() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1e6 }'; }
+
+# within VALUE TARGET PERCENT: |VALUE - TARGET| <= TARGET * PERCENT / 100
+within() {
+	awk -v v="$1" -v t="$2" -v p="$3" \
+		'BEGIN { exit !(v >= t * (1 - p / 100) && v <= t * (1 + p / 100)) }'
+}
+# ge A B: A >= B;  le A B: A <= B (floating point)
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+# calc EXPR: awk arithmetic, integer result
+calc() { awk "BEGIN { printf \"%.0f\", $1 }"; }
+
+# jget EXPR: evaluate a python expression over the JSON on stdin (as d);
+# prints scalars plainly, containers as JSON; prints nothing on bad JSON.
+jget() {
+	python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+    v = eval(sys.argv[1])
+except Exception:
+    sys.exit(1)
+print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
+' "$1"
+}
+
+# ---------------------------------------------------------------- namespaces
+
+ns_run() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+ns_exists() { [ -e "/run/netns/$1" ]; }
+
+# tb ARGS...: ./tcbpf -n tcbpf-host ARGS...
+tb() {
+	vlog "tcbpf -n $HOST_NS $*"
+	"$TCBPF" -n "$HOST_NS" "$@"
+}
+
+# Take the namespace lock (wait up to 10 minutes for another run).
+lib_lock() {
+	exec 9>"$LOCK_FILE" || return 1
+	if ! flock -n 9; then
+		echo "  # waiting for another tcbpf test or demo run ($LOCK_FILE)" >&2
+		flock -w 600 9 || return 1
+	fi
+}
+
+lib_init() {
+	WORK=$(mktemp -d /tmp/tcbpf-test.XXXXXX) || return 1
+}
+
+# pair_add HOSTDEV IFINDEX VMNS IPV4_PREFIX [IPV6_PREFIX]
+#   host end HOSTDEV (ifindex IFINDEX) in tcbpf-host with PREFIX.1, VM end
+#   eth0 in VMNS with
+#   PREFIX.2; IPv6 (prefix given as "fd00:7cbf::") PREFIX1 / PREFIX2, nodad
+#   so they are usable at once.
+pair_add() {
+	local hdev=$1 ifx=$2 vns=$3 p4=$4 p6=${5:-}
+	ip netns add "$vns" || return 1
+	ip -n "$HOST_NS" link add "$hdev" index "$ifx" type veth \
+		peer name eth0 netns "$vns" || return 1
+	ip -n "$HOST_NS" addr add "$p4.1/24" dev "$hdev" || return 1
+	ip -n "$vns" addr add "$p4.2/24" dev eth0 || return 1
+	if [ -n "$p6" ]; then
+		ip -n "$HOST_NS" addr add "${p6}1/64" dev "$hdev" nodad || return 1
+		ip -n "$vns" addr add "${p6}2/64" dev eth0 nodad || return 1
+	fi
+	ip -n "$vns" link set lo up || return 1
+	ip -n "$vns" link set eth0 up || return 1
+	ip -n "$HOST_NS" link set "$hdev" up || return 1
+}
+
+ns_setup() {
+	ns_teardown
+	ip netns add "$HOST_NS" || return 1
+	ip -n "$HOST_NS" link set lo up || return 1
+	pair_add "$DEV" "$DEV_IFX" "$VM_NS" 10.203.0 fd00:7cbf:: || return 1
+	pair_add "$DEV2" "$DEV2_IFX" "$VM2_NS" 10.203.1 || return 1
+	# The first packets must not wait for ARP/ND in a measurement.
+	ns_run "$VM_NS" ping -c1 -W2 -q "$HOST_IP" >/dev/null 2>&1
+	ns_run "$VM_NS" ping -6 -c1 -W2 -q "$HOST_IP6" >/dev/null 2>&1
+	ns_run "$VM2_NS" ping -c1 -W2 -q "$HOST2_IP" >/dev/null 2>&1
+	return 0
+}
+
+# Kill what still runs inside our namespaces (only ours: we made them).
+ns_kill_pids() {
+	local ns pid
+	for ns in "$HOST_NS" "$VM_NS" "$VM2_NS" "$HOST2_NS"; do
+		ns_exists "$ns" || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null
+		done
+	done
+}
+
+ns_teardown() {
+	local ns
+	ns_kill_pids
+	for ns in "$VM_NS" "$VM2_NS" "$HOST_NS" "$HOST2_NS"; do
+		ns_exists "$ns" && ip netns del "$ns"
+	done
+	return 0
+}
+
+# Detach tcbpf from our devices (the tool's own cleanup, while they exist).
+tb_detach_all() {
+	[ -x "$TCBPF" ] && ns_exists "$HOST_NS" || return 0
+	tb detach "$DEV" >/dev/null 2>&1
+	tb detach "$DEV2" >/dev/null 2>&1
+	ns_exists "$HOST2_NS" &&
+		"$TCBPF" -n "$HOST2_NS" detach "$DEV3" >/dev/null 2>&1
+	return 0
+}
+
+# The EXIT trap: always kill iperf3 and delete the namespaces.
+lib_cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	tb_detach_all
+	ns_teardown
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	WORK=
+	return 0
+}
+
+# ------------------------------------------------------------------ traffic
+
+# wait_listen NS PORT: until a TCP listener (iperf3's control port) is up.
+wait_listen() {
+	local i
+	for i in $(seq 1 100); do
+		ns_run "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# flow_start NAME KEY=VALUE...   start one iperf3 flow in the background
+#   proto=udp|tcp    (udp)
+#   from=NS to=NS    the namespaces the data goes from and to
+#   addr=IP          the iperf3 server's address
+#   port=N           iperf3 port, data and control (5201); unique per
+#                    concurrent flow
+#   bw=RATE          iperf3 -b (udp: required; tcp: none = unlimited)
+#   len=BYTES        UDP payload (1470 IPv4, 1440 IPv6: under the MTU)
+#   time=SECS        (4)
+#   server=to|from   where the iperf3 server runs (to); "from" runs it in
+#                    the sending namespace and the client with -R, so the
+#                    data leaves the sender from the server's port
+flow_start() {
+	local name=$1 kv
+	shift
+	local proto=udp from= to= addr= port=5201 bw= len= time=4 server=to
+	for kv in "$@"; do
+		case $kv in
+		proto=* | from=* | to=* | addr=* | port=* | bw=* | len=* | time=* | server=*)
+			local "$kv" ;;
+		*)	echo "flow_start: bad argument $kv" >&2; return 1 ;;
+		esac
+	done
+	local v6=0 srv_ns cli_ns rev=() opts=() ov
+	case $addr in *:*) v6=1 ;; esac
+	if [ "$server" = to ]; then
+		srv_ns=$to cli_ns=$from
+	else
+		srv_ns=$from cli_ns=$to rev=(-R)
+	fi
+	if [ "$proto" = udp ]; then
+		[ -n "$len" ] || len=$((v6 ? 1440 : 1470))
+		ov=$((v6 ? 62 : 42))	# Ethernet + IP + UDP headers
+		opts=(-u -b "${bw:-1M}" -l "$len")
+	else
+		len=$((v6 ? 1428 : 1448))	# MSS with timestamps
+		ov=$((v6 ? 86 : 66))	# Ethernet + IP + TCP + options
+		[ -n "$bw" ] && opts=(-b "$bw")
+	fi
+	local sf="$WORK/$name.srv.json" cf="$WORK/$name.cli.json"
+	rm -f "$sf" "$cf"
+	ns_run "$srv_ns" timeout $((time + 25)) iperf3 -s -1 -J -p "$port" \
+		>"$sf" 2>"$WORK/$name.srv.err" &
+	local spid=$!
+	BG_PIDS+=("$spid")
+	if ! wait_listen "$srv_ns" "$port"; then
+		echo "flow_start: iperf3 server on port $port in $srv_ns not up" >&2
+	fi
+	vlog "[$cli_ns] iperf3 -c $addr -p $port -t $time ${rev[*]} ${opts[*]}"
+	ns_run "$cli_ns" timeout $((time + 20)) iperf3 -c "$addr" -p "$port" \
+		-t "$time" -J --connect-timeout 3000 "${rev[@]}" "${opts[@]}" \
+		>"$cf" 2>"$WORK/$name.cli.err" &
+	local cpid=$!
+	BG_PIDS+=("$cpid")
+	FLOW_PIDS[$name]="$spid $cpid"
+	FLOW_LEN[$name]=$len
+	FLOW_OV[$name]=$ov
+	if [ "$server" = to ]; then
+		FLOW_RX[$name]=$sf FLOW_TX[$name]=$cf
+	else
+		FLOW_RX[$name]=$cf FLOW_TX[$name]=$sf
+	fi
+}
+
+# flow_wait NAME [SKIP]: wait for the flow, leave out its first SKIP
+# seconds, and set
+#   FLOW_BPS   received payload bits/s (what iperf3 reports)
+#   FLOW_WIRE  the same as frame bits/s (payload + Ethernet/IP/L4 headers
+#              per packet: what the limiter counts)
+#   FLOW_PPS   received packets/s (UDP; segments for TCP, estimated)
+#   FLOW_TX    the sender's bits/s (payload)
+#   FLOW_ERR   why the flow failed (and returns 1), else empty
+flow_wait() {
+	local name=$1 skipn=${2:-1} out st i spid cpid
+	read -r spid cpid <<<"${FLOW_PIDS[$name]}"
+	wait "$cpid" 2>/dev/null
+	# The server ends right after the client; not if the client failed.
+	for i in $(seq 1 40); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0 FLOW_ERR=
+	out=$(python3 - "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
+		"${FLOW_LEN[$name]}" "${FLOW_OV[$name]}" <<'EOF'
+import json, sys
+rx, tx, skip, length, ov = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    float(sys.argv[4]), float(sys.argv[5])
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except Exception as e:
+        return {"error": "no iperf3 JSON in %s (%s)" % (path.rsplit("/", 1)[-1],
+                                                      e.__class__.__name__)}
+
+r, t = load(rx), load(tx)
+errs = [d["error"].replace("\n", " ") for d in (r, t) if d.get("error")]
+if errs:
+    print("ERR", "; ".join(errs))
+    sys.exit(0)
+iv = [i["sum"] for i in r.get("intervals", [])]
+use = [s for s in iv[skip:] if s["seconds"] >= 0.5]
+if not use:
+    print("ERR no receiver intervals after skipping %d" % skip)
+    sys.exit(0)
+secs = sum(s["seconds"] for s in use)
+by = sum(s["bytes"] for s in use)
+pkts = by / length
+end = t.get("end", {})
+sent = end.get("sum_sent") or end.get("sum") or {}
+print("OK %.0f %.0f %.1f %.0f" % (by * 8 / secs, (by + pkts * ov) * 8 / secs,
+                                   pkts / secs, sent.get("bits_per_second", 0)))
+EOF
+)
+	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_TX <<<"$out"
+	if [ "$st" != OK ]; then
+		FLOW_ERR="${out#ERR }; $(cat "$WORK/$name".*.err 2>/dev/null | tr '\n' ' ' | cut -c1-200)"
+		FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0
+		return 1
+	fi
+	return 0
+}
+
+# measure NAME SKIP KEY=VALUE...: one flow, start to end.
+measure() {
+	local name=$1 skipn=$2
+	shift 2
+	flow_start "$name" "$@" || return 1
+	flow_wait "$name" "$skipn"
+}
+
+# flow_line LABEL: one readable line about the last flow_wait.
+flow_line() {
+	if [ -n "$FLOW_ERR" ]; then
+		echo "$1: failed: $FLOW_ERR"
+	else
+		printf '%s: %s Mbit/s received (%s on the wire, %.0f pkt/s), sent %s\n' \
+			"$1" "$(mbit "$FLOW_BPS")" "$(mbit "$FLOW_WIRE")" \
+			"$FLOW_PPS" "$(mbit "$FLOW_TX")"
+	fi
+}

@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nl_test.c - user/nl.c against the running kernel.
+ *
+ * The process moves itself into a fresh network namespace
+ * (unshare(CLONE_NEWNET)); ip(8) and tc(8), run through system(), only
+ * set devices up and look at the result. One line per case: "PASS: name",
+ * "FAIL: name: why" or "SKIP: name: why"; exit 1 if any case failed.
+ * Without root (or without ip/tc) every case is skipped.
+ *
+ * This kernel has no sch_fq: the fq cases check that the kernel's message
+ * reaches the caller and that nothing changed; the mq path is exercised
+ * with pfifo children instead.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/wait.h>
+
+#include "nl.h"
+
+enum { PASS, FAIL, SKIP };
+
+#define CHECK(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			snprintf(why, whylen, __VA_ARGS__);		\
+			return FAIL;					\
+		}							\
+	} while (0)
+
+#define INGRESS	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+#define EGRESS	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
+
+static int verbose;
+
+__attribute__((format(printf, 1, 2)))
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (verbose)
+		fprintf(stderr, "+ %s\n", cmd);
+	if (!verbose)
+		strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	st = system(cmd);
+	if (st < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* A command's stdout, trailing white space removed. */
+__attribute__((format(printf, 3, 4)))
+static char *out(char *buf, size_t len, const char *fmt, ...)
+{
+	char cmd[512];
+	size_t n = 0;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	buf[0] = '\0';
+	f = popen(cmd, "r");
+	if (!f)
+		return buf;
+	n = fread(buf, 1, len - 1, f);
+	pclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* veth @a/@b with @ntx queues (0: the default), both up; @a's ifindex. */
+static int veth(const char *a, const char *b, int ntx)
+{
+	char q[64] = "";
+
+	if (ntx)
+		snprintf(q, sizeof(q), "numtxqueues %d numrxqueues %d", ntx, ntx);
+	if (sh("ip link add name %s %s type veth peer name %s", a, q, b) ||
+	    sh("ip link set dev %s up", a) || sh("ip link set dev %s up", b))
+		return -1;
+	return (int)if_nametoindex(a);
+}
+
+/* tc's view of @dev's qdiscs, without htb's packet counter. */
+static char *show(char *buf, size_t len, const char *dev)
+{
+	return out(buf, len, "tc qdisc show dev %s | "
+		   "sed 's/ direct_packets_stat [0-9]*//'", dev);
+}
+
+/* ---- cases ---- */
+
+static int t_root_default(char *why, size_t whylen)
+{
+	struct nl_qdisc q;
+	int ifx, err;
+
+	ifx = veth("rd0", "rd1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	err = nl_root_qdisc(ifx, &q);
+	CHECK(!err, "nl_root_qdisc: %s", strerror(-err));
+	CHECK(!strcmp(q.kind, "noqueue"), "kind %s, want noqueue", q.kind);
+	CHECK(q.handle == 0 && q.parent == TC_H_ROOT,
+	      "handle %x parent %x", q.handle, q.parent);
+	CHECK(nl_qdisc_is_default(&q), "not reported as default");
+	CHECK(!q.opts && !q.stab, "noqueue with options");
+	nl_qdisc_clear(&q);
+	return PASS;
+}
+
+static int t_no_device(char *why, size_t whylen)
+{
+	struct fq_params p = { 0 };
+	struct nl_qdisc q, *l;
+	char err[256];
+	int n, ifx = 999999;
+
+	CHECK(nl_root_qdisc(ifx, &q) == -ENODEV, "nl_root_qdisc");
+	CHECK(nl_qdisc_list(ifx, &l, &n) == -ENODEV && !l && !n, "nl_qdisc_list");
+	CHECK(nl_has_clsact(ifx) == -ENODEV, "nl_has_clsact");
+	CHECK(nl_filter_count(ifx, INGRESS) == -ENODEV, "nl_filter_count");
+	CHECK(nl_link_num_tx_queues(ifx) == -ENODEV, "nl_link_num_tx_queues");
+	CHECK(nl_fq_install(ifx, &p, err, sizeof(err)) == -ENODEV,
+	      "nl_fq_install: %s", err);
+	return PASS;
+}
+
+static int t_qdisc_list(char *why, size_t whylen)
+{
+	struct nl_qdisc *q;
+	int ifx, n, err, i, seen = 0;
+
+	ifx = veth("ql0", "ql1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev ql0 root tbf rate 1mbit burst 10k latency 50ms") &&
+	      !sh("tc qdisc add dev ql0 clsact") &&
+	      !sh("tc qdisc add dev ql1 root tbf rate 2mbit burst 10k latency 50ms") &&
+	      !sh("tc qdisc add dev ql1 ingress"), "tc qdisc add");
+	err = nl_qdisc_list(ifx, &q, &n);
+	CHECK(!err, "nl_qdisc_list: %s", strerror(-err));
+	for (i = 0; i < n; i++) {
+		if (!strcmp(q[i].kind, "tbf") && q[i].parent == TC_H_ROOT &&
+		    q[i].handle && q[i].opts)
+			seen |= 1;
+		else if (!strcmp(q[i].kind, "clsact") &&
+			 q[i].parent == TC_H_CLSACT &&
+			 q[i].handle == TC_H_MAKE(TC_H_CLSACT, 0))
+			seen |= 2;
+		else
+			seen |= 4;
+	}
+	nl_qdisc_free(q, n);
+	CHECK(n == 2 && seen == 3, "%d qdiscs, seen %#x", n, seen);
+	return PASS;
+}
+
+/* Root tbf, saved; @mangle replaces it; restore; tc shows it as before. */
+static int tbf_case(char *why, size_t whylen, const char *dev, const char *peer,
+		    int (*mangle)(const char *dev, const struct nl_qdisc *saved))
+{
+	char before[512], after[512], mid[512], err[256];
+	struct nl_qdisc saved;
+	int ifx, ret;
+
+	ifx = veth(dev, peer, 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev %s root tbf rate 1mbit burst 10k latency 50ms",
+		  dev), "tc qdisc add tbf");
+	show(before, sizeof(before), dev);
+	CHECK(strstr(before, "tbf") && strstr(before, "rate 1Mbit") &&
+	      strstr(before, "burst 10Kb") && strstr(before, "lat 50ms"),
+	      "unexpected tc output: %s", before);
+
+	ret = nl_root_qdisc(ifx, &saved);
+	CHECK(!ret, "nl_root_qdisc: %s", strerror(-ret));
+	CHECK(!strcmp(saved.kind, "tbf") && saved.handle && saved.opts &&
+	      !nl_qdisc_is_default(&saved), "saved %s %x", saved.kind, saved.handle);
+
+	ret = mangle(dev, &saved);
+	show(mid, sizeof(mid), dev);
+	if (ret || !strcmp(mid, before)) {
+		nl_qdisc_clear(&saved);
+		CHECK(0, "setup did not change the root: %s", mid);
+	}
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	nl_qdisc_clear(&saved);
+	CHECK(!ret, "nl_qdisc_restore: %d %s", ret, err);
+	show(after, sizeof(after), dev);
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int mangle_htb(const char *dev, const struct nl_qdisc *saved)
+{
+	return sh("tc qdisc replace dev %s root handle 1: htb default 10", dev);
+}
+
+static int mangle_same_handle(const char *dev, const struct nl_qdisc *saved)
+{
+	return sh("tc qdisc del dev %s root", dev) ||
+	       sh("tc qdisc add dev %s root handle %x: htb", dev,
+		  TC_H_MAJ(saved->handle) >> 16);
+}
+
+static int mangle_install(const char *dev, const struct nl_qdisc *saved)
+{
+	struct tc_fifo_qopt fifo = { .limit = 20 };
+	char err[256];
+
+	return nl_qdisc_install(if_nametoindex(dev), "pfifo", &fifo,
+				sizeof(fifo), err, sizeof(err));
+}
+
+static int t_restore_tbf(char *why, size_t whylen)
+{
+	return tbf_case(why, whylen, "rt0", "rt1", mangle_htb);
+}
+
+static int t_restore_tbf_same_handle(char *why, size_t whylen)
+{
+	return tbf_case(why, whylen, "rs0", "rs1", mangle_same_handle);
+}
+
+static int t_restore_tbf_after_install(char *why, size_t whylen)
+{
+	return tbf_case(why, whylen, "ri0", "ri1", mangle_install);
+}
+
+/* Nothing changed since the save: restore leaves the tbf alone. */
+static int t_restore_unchanged(char *why, size_t whylen)
+{
+	char before[512], after[512], err[256];
+	struct nl_qdisc saved;
+	int ifx, ret;
+
+	ifx = veth("ru0", "ru1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev ru0 root tbf rate 1mbit burst 10k latency 50ms"),
+	      "tc qdisc add tbf");
+	show(before, sizeof(before), "ru0");
+	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	nl_qdisc_clear(&saved);
+	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	show(after, sizeof(after), "ru0");
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int t_restore_default(char *why, size_t whylen)
+{
+	struct tc_fifo_qopt fifo = { .limit = 33 };
+	struct nl_qdisc saved, q;
+	char err[256], buf[512];
+	int ifx, ret;
+
+	ifx = veth("de0", "de1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "nl_qdisc_install: %s", err);
+	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
+	CHECK(!strcmp(q.kind, "pfifo") && q.handle == NL_QDISC_HANDLE,
+	      "installed %s %x", q.kind, q.handle);
+	nl_qdisc_clear(&q);
+	show(buf, sizeof(buf), "de0");
+	CHECK(strstr(buf, "pfifo 7cbf: root") && strstr(buf, "limit 33p"),
+	      "tc shows %s", buf);
+
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
+	CHECK(!strcmp(q.kind, "noqueue") && q.handle == 0, "restored %s %x",
+	      q.kind, q.handle);
+	nl_qdisc_clear(&q);
+	/* a second restore finds the default there already */
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	CHECK(!ret, "second nl_qdisc_restore: %s", err);
+	nl_qdisc_clear(&saved);
+	return PASS;
+}
+
+static int same_qdisc(const struct nl_qdisc *a, const struct nl_qdisc *b)
+{
+	return a->handle == b->handle && a->parent == b->parent &&
+	       !strcmp(a->kind, b->kind) &&
+	       !a->opts == !b->opts && a->opts_len == b->opts_len &&
+	       (!a->opts || !memcmp(a->opts, b->opts, a->opts_len)) &&
+	       !a->stab == !b->stab && a->stab_len == b->stab_len &&
+	       (!a->stab || !memcmp(a->stab, b->stab, a->stab_len));
+}
+
+static int t_serialize(char *why, size_t whylen)
+{
+	char before[512], after[512], err[256], buf[1024];
+	struct nl_qdisc saved, back, def;
+	int ifx, n, ret;
+
+	ifx = veth("se0", "se1", 0);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!nl_root_qdisc(ifx, &def), "nl_root_qdisc");
+	CHECK(!sh("tc qdisc add dev se0 root tbf rate 1mbit burst 10k latency 50ms"),
+	      "tc qdisc add");
+	show(before, sizeof(before), "se0");
+	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+
+	n = nl_qdisc_serialize(&saved, NULL, 0);
+	CHECK(n > 0 && (size_t)n < sizeof(buf), "size %d", n);
+	CHECK(nl_qdisc_serialize(&saved, buf, n - 1) == -ENOSPC, "short buffer");
+	CHECK(nl_qdisc_serialize(&saved, buf, sizeof(buf)) == n, "serialize");
+	CHECK(!nl_qdisc_deserialize(buf, n, &back), "deserialize");
+	CHECK(same_qdisc(&saved, &back), "round trip differs");
+	CHECK(nl_qdisc_deserialize(buf, n - 1, &def) == -EINVAL, "truncated accepted");
+	CHECK(nl_qdisc_deserialize(buf, n + 1, &def) == -EINVAL, "trailing byte accepted");
+	buf[0] ^= 0xff;
+	CHECK(nl_qdisc_deserialize(buf, n, &def) == -EINVAL, "bad magic accepted");
+	nl_qdisc_clear(&saved);
+
+	/* The detach side: restore from the bytes alone. */
+	CHECK(!sh("tc qdisc replace dev se0 root handle 1: htb"), "tc replace");
+	ret = nl_qdisc_restore(ifx, &back, err, sizeof(err));
+	nl_qdisc_clear(&back);
+	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	show(after, sizeof(after), "se0");
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+
+	/* A default root: no options, and NULL stays NULL. */
+	CHECK(!sh("ip link add name se2 type veth peer name se3") &&
+	      !sh("ip link set dev se2 up"), "veth");
+	CHECK(!nl_root_qdisc(if_nametoindex("se2"), &def), "nl_root_qdisc");
+	n = nl_qdisc_serialize(&def, buf, sizeof(buf));
+	CHECK(n > 0 && !nl_qdisc_deserialize(buf, n, &back), "default round trip");
+	CHECK(same_qdisc(&def, &back) && !back.opts, "default differs");
+	nl_qdisc_clear(&def);
+	nl_qdisc_clear(&back);
+	return PASS;
+}
+
+static int t_has_clsact(char *why, size_t whylen)
+{
+	int ifx, r;
+
+	ifx = veth("hc0", "hc1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK((r = nl_has_clsact(ifx)) == 0, "none: %d", r);
+	CHECK(!sh("tc qdisc add dev hc0 clsact"), "tc add clsact");
+	CHECK((r = nl_has_clsact(ifx)) == 1, "clsact: %d", r);
+	CHECK(!sh("tc qdisc del dev hc0 clsact") &&
+	      !sh("tc qdisc add dev hc0 ingress"), "tc add ingress");
+	CHECK((r = nl_has_clsact(ifx)) == 2, "ingress: %d", r);
+	return PASS;
+}
+
+static int t_filter_count(char *why, size_t whylen)
+{
+	int ifx, i, e;
+
+	ifx = veth("fc0", "fc1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK((i = nl_filter_count(ifx, INGRESS)) == 0, "no qdisc: %d", i);
+	CHECK(!sh("tc qdisc add dev fc0 clsact"), "tc add clsact");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 0 && e == 0, "empty: %d %d", i, e);
+
+	CHECK(!sh("tc filter add dev fc0 ingress protocol all prio 10 u32 match u32 0 0"),
+	      "tc filter add u32");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 1 && e == 0, "one u32: %d %d", i, e);
+
+	CHECK(!sh("tc filter add dev fc0 ingress protocol all prio 11 u32 match u32 0 0"),
+	      "tc filter add u32");
+	CHECK(!sh("tc filter add dev fc0 egress prio 20 bpf bytecode '1,6 0 0 0,'"),
+	      "tc filter add bpf");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 2 && e == 1, "two u32 + one bpf: %d %d", i, e);
+
+	/* two handles under one bpf classifier instance */
+	CHECK(!sh("tc filter add dev fc0 egress prio 20 handle 7 bpf bytecode '1,6 0 0 0,'"),
+	      "tc filter add bpf");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 2 && e == 2, "two u32 + two bpf: %d %d", i, e);
+
+	CHECK(!sh("tc filter del dev fc0 ingress prio 10") &&
+	      !sh("tc filter del dev fc0 egress prio 20"), "tc filter del");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 1 && e == 0, "after delete: %d %d", i, e);
+	return PASS;
+}
+
+static int t_filter_count_ingress_qdisc(char *why, size_t whylen)
+{
+	int ifx, i, e;
+
+	ifx = veth("fi0", "fi1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev fi0 ingress") &&
+	      !sh("tc filter add dev fi0 parent ffff: protocol all prio 1 u32 match u32 0 0"),
+	      "tc add ingress + filter");
+	i = nl_filter_count(ifx, INGRESS);
+	e = nl_filter_count(ifx, EGRESS);
+	CHECK(i == 1 && e == 0, "ingress qdisc: %d %d", i, e);
+	return PASS;
+}
+
+static int t_num_tx_queues(char *why, size_t whylen)
+{
+	int a, b, n;
+
+	a = veth("nt0", "nt1", 4);
+	b = veth("nt2", "nt3", 1);
+	CHECK(a > 0 && b > 0, "cannot create veth");
+	CHECK((n = nl_link_num_tx_queues(a)) == 4, "multi-queue: %d", n);
+	CHECK((n = nl_link_num_tx_queues(b)) == 1, "single-queue: %d", n);
+	return PASS;
+}
+
+static int fq_fails(char *why, size_t whylen, const char *dev, const char *peer,
+		    int ntx, const char *tbf)
+{
+	char before[2048], after[2048], err[256];
+	struct fq_params p;
+	int ifx, ret;
+
+	ifx = veth(dev, peer, ntx);
+	CHECK(ifx > 0, "cannot create veth");
+	if (tbf)
+		CHECK(!sh("tc qdisc add dev %s root %s", dev, tbf), "tc qdisc add");
+	show(before, sizeof(before), dev);
+	fq_params_for(100000000ULL, 400000000ULL, 50000000ULL, 1500, &p);
+	err[0] = '\0';
+	ret = nl_fq_install(ifx, &p, err, sizeof(err));
+	if (ret == 0)
+		return SKIP;	/* this kernel has sch_fq after all */
+	CHECK(ret == -ENOENT, "returned %d (%s)", ret, err);
+	CHECK(strstr(err, "Specified qdisc kind is unknown"),
+	      "no kernel message: \"%s\"", err);
+	CHECK(strstr(err, ntx > 1 ? "fq on 7cbf:1: " : "fq at root: "),
+	      "no context: \"%s\"", err);
+	if (verbose)
+		fprintf(stderr, "  err: %s\n", err);
+	show(after, sizeof(after), dev);
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int t_fq_fails(char *why, size_t whylen)
+{
+	return fq_fails(why, whylen, "fq0", "fq1", 1, NULL);
+}
+
+static int t_fq_fails_tbf(char *why, size_t whylen)
+{
+	return fq_fails(why, whylen, "ft0", "ft1", 1,
+			"tbf rate 1mbit burst 10k latency 50ms");
+}
+
+static int t_fq_fails_mq(char *why, size_t whylen)
+{
+	return fq_fails(why, whylen, "fm0", "fm1", 4, NULL);
+}
+
+static int t_fq_fails_mq_tbf(char *why, size_t whylen)
+{
+	return fq_fails(why, whylen, "fn0", "fn1", 4,
+			"tbf rate 1mbit burst 10k latency 50ms");
+}
+
+static int t_fq_params(char *why, size_t whylen)
+{
+	struct fq_params p, bad;
+	char err[256];
+	int ifx, ret;
+
+	fq_params_for(100000000ULL, 400000000ULL, 0, 1500, &p);
+	/* the worked example in nl.c: 3,303 frames of 1514 bytes */
+	CHECK(p.flow_limit == 4228, "flow_limit %u", p.flow_limit);
+	CHECK(p.limit == 10000, "limit %u", p.limit);
+	CHECK(p.horizon_ns == 451000000ULL && !p.horizon_cap,
+	      "horizon %llu", (unsigned long long)p.horizon_ns);
+
+	fq_params_for(10000000000ULL, 400000000ULL, 100000000ULL, 9000, &p);
+	CHECK(p.flow_limit >= 10000000000ULL / 8 / 2 / 9014 &&
+	      p.limit >= p.flow_limit && p.horizon_ns >= 500000000ULL,
+	      "10G: %u %u %llu", p.flow_limit, p.limit,
+	      (unsigned long long)p.horizon_ns);
+
+	fq_params_for(~0ULL, ~0ULL, ~0ULL, 0, &p);
+	CHECK(p.flow_limit == UINT32_MAX && p.limit == UINT32_MAX &&
+	      p.horizon_ns == (uint64_t)UINT32_MAX * 1000,
+	      "saturation: %u %u %llu", p.flow_limit, p.limit,
+	      (unsigned long long)p.horizon_ns);
+
+	/* out of sch_fq's range: refused before anything is sent */
+	ifx = veth("fp0", "fp1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	bad = p;
+	bad.quantum = 2 << 20;
+	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	CHECK(ret == -ERANGE && strstr(err, "quantum"), "quantum: %d %s", ret, err);
+	bad = p;
+	bad.maxrate_bytes = UINT32_MAX;
+	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	CHECK(ret == -ERANGE && strstr(err, "maxrate"), "maxrate: %d %s", ret, err);
+	bad = p;
+	bad.horizon_ns = (uint64_t)UINT32_MAX * 1000 + 1;
+	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	CHECK(ret == -ERANGE && strstr(err, "horizon"), "horizon: %d %s", ret, err);
+	return PASS;
+}
+
+/*
+ * The fq options are what tc(8) sends: these are the TCA_OPTIONS bytes
+ * iproute2 6.1 put on the wire (strace) for "tc qdisc replace dev X root
+ * fq limit 10000 flow_limit 4228 quantum 3028 initial_quantum 15140
+ * maxrate 8mbit ce_threshold 5ms horizon 451ms horizon_drop".
+ */
+static int t_fq_encoding(char *why, size_t whylen)
+{
+	static const unsigned char tc_bytes[] = {
+		0x08, 0x00, 0x01, 0x00, 0x10, 0x27, 0x00, 0x00,	/* PLIMIT */
+		0x08, 0x00, 0x02, 0x00, 0x84, 0x10, 0x00, 0x00,	/* FLOW_PLIMIT */
+		0x08, 0x00, 0x03, 0x00, 0xd4, 0x0b, 0x00, 0x00,	/* QUANTUM */
+		0x08, 0x00, 0x04, 0x00, 0x24, 0x3b, 0x00, 0x00,	/* INITIAL_QUANTUM */
+		0x08, 0x00, 0x07, 0x00, 0x40, 0x42, 0x0f, 0x00,	/* FLOW_MAX_RATE */
+		0x08, 0x00, 0x0c, 0x00, 0x88, 0x13, 0x00, 0x00,	/* CE_THRESHOLD */
+		0x08, 0x00, 0x0e, 0x00, 0xb8, 0xe1, 0x06, 0x00,	/* HORIZON */
+		0x05, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x00, 0x00,	/* HORIZON_DROP */
+	};
+	static const unsigned char drop_only[] = {
+		0x05, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x00, 0x00,
+	};
+	struct fq_params p = {
+		.limit = 10000, .flow_limit = 4228, .quantum = 3028,
+		.initial_quantum = 15140, .maxrate_bytes = 1000000,
+		.have_ce_threshold = 1, .ce_threshold_us = 5000,
+		.horizon_ns = 451000000ULL,
+	};
+	unsigned char buf[128];
+	char err[128];
+	int n;
+
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) {
+		snprintf(why, whylen, "golden bytes are little-endian");
+		return SKIP;
+	}
+	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	CHECK(n == (int)sizeof(tc_bytes) && !memcmp(buf, tc_bytes, n),
+	      "differs from tc's (%d bytes)", n);
+	/* horizon in ns is rounded up to whole microseconds */
+	p.horizon_ns = 450999001ULL;
+	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	CHECK(n == (int)sizeof(tc_bytes) && !memcmp(buf, tc_bytes, n),
+	      "horizon rounding");
+	CHECK(nl_fq_opts(&p, buf, 8, err, sizeof(err)) == -ENOSPC, "short buffer");
+	memset(&p, 0, sizeof(p));
+	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	CHECK(n == (int)sizeof(drop_only) && !memcmp(buf, drop_only, n),
+	      "defaults: %d bytes", n);
+	p.horizon_cap = 1;
+	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	CHECK(n == 8 && buf[4] == 0, "horizon_cap: %d bytes, %u", n, buf[4]);
+	return PASS;
+}
+
+/* Every child of "mq 7cbf:" is pfifo with @limit; returns the count. */
+static int mq_children(int ifx, uint32_t limit, int *roots)
+{
+	struct tc_fifo_qopt o;
+	struct nl_qdisc *q;
+	int i, n, kids = 0;
+
+	*roots = 0;
+	if (nl_qdisc_list(ifx, &q, &n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (q[i].parent == TC_H_ROOT) {
+			if (!strcmp(q[i].kind, "mq") && q[i].handle == NL_QDISC_HANDLE)
+				(*roots)++;
+			continue;
+		}
+		if (TC_H_MAJ(q[i].parent) != NL_QDISC_HANDLE ||
+		    strcmp(q[i].kind, "pfifo") || q[i].opts_len != sizeof(o))
+			continue;
+		memcpy(&o, q[i].opts, sizeof(o));
+		if (o.limit == limit)
+			kids++;
+	}
+	nl_qdisc_free(q, n);
+	return kids;
+}
+
+static int t_mq_install(char *why, size_t whylen)
+{
+	struct tc_fifo_qopt fifo = { .limit = 77 };
+	struct nl_qdisc saved, q;
+	char err[256];
+	int ifx, ret, kids, roots;
+
+	ifx = veth("mq0", "mq1", 4);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev mq0 clsact"), "tc qdisc add clsact");
+	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "nl_qdisc_install: %s", err);
+	kids = mq_children(ifx, 77, &roots);
+	CHECK(roots == 1 && kids == 4, "mq roots %d, pfifo 77 children %d", roots, kids);
+
+	/* again, new limit: changed in place under the same mq */
+	fifo.limit = 88;
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "second nl_qdisc_install: %s", err);
+	kids = mq_children(ifx, 88, &roots);
+	CHECK(roots == 1 && kids == 4, "mq roots %d, pfifo 88 children %d", roots, kids);
+
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	nl_qdisc_clear(&saved);
+	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
+	CHECK(nl_qdisc_is_default(&q) && !strcmp(q.kind, "noqueue"),
+	      "restored %s %x", q.kind, q.handle);
+	nl_qdisc_clear(&q);
+	kids = mq_children(ifx, 88, &roots);
+	CHECK(!roots && !kids, "left over: %d %d", roots, kids);
+	CHECK(nl_has_clsact(ifx) == 1, "clsact lost");
+	return PASS;
+}
+
+static int t_mq_restore_user_root(char *why, size_t whylen)
+{
+	struct tc_fifo_qopt fifo = { .limit = 5 };
+	char before[512], after[512], err[256];
+	struct nl_qdisc saved;
+	int ifx, ret;
+
+	ifx = veth("mu0", "mu1", 4);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev mu0 root handle 1: htb default 10 r2q 7"),
+	      "tc qdisc add htb");
+	show(before, sizeof(before), "mu0");
+	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "nl_qdisc_install: %s", err);
+	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
+	nl_qdisc_clear(&saved);
+	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	show(after, sizeof(after), "mu0");
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int t_kind_change(char *why, size_t whylen)
+{
+	struct tc_fifo_qopt fifo = { .limit = 9 };
+	struct nl_qdisc q;
+	char err[256];
+	int ifx, ret;
+
+	/* tcbpf's root of one kind, then another: same handle, new kind */
+	ifx = veth("kc0", "kc1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "pfifo: %s", err);
+	ret = nl_qdisc_install(ifx, "bfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "bfifo: %s", err);
+	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
+	CHECK(!strcmp(q.kind, "bfifo") && q.handle == NL_QDISC_HANDLE,
+	      "root %s %x", q.kind, q.handle);
+	nl_qdisc_clear(&q);
+	return PASS;
+}
+
+static int t_error_without_extack(char *why, size_t whylen)
+{
+	char err[256] = "", before[512], after[512];
+	int ifx, ret;
+
+	/* tbf_init() refuses a missing TCA_OPTIONS with a bare -EINVAL */
+	ifx = veth("ee0", "ee1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	show(before, sizeof(before), "ee0");
+	ret = nl_qdisc_install(ifx, "tbf", NULL, 0, err, sizeof(err));
+	CHECK(ret == -EINVAL && err[0], "returned %d \"%s\"", ret, err);
+	if (verbose)
+		fprintf(stderr, "  err: %s\n", err);
+	show(after, sizeof(after), "ee0");
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int t_dump_multipart(char *why, size_t whylen)
+{
+	struct tc_fifo_qopt fifo = { .limit = 3 };
+	struct nl_qdisc *q;
+	char err[256];
+	int ifx, ret, n, ntx = 256;
+
+	/* 257 qdiscs with statistics: more than one 32 KiB dump skb */
+	ifx = veth("dm0", "dm1", ntx);
+	CHECK(ifx > 0, "cannot create veth");
+	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "nl_qdisc_install: %s", err);
+	ret = nl_qdisc_list(ifx, &q, &n);
+	CHECK(!ret, "nl_qdisc_list: %s", strerror(-ret));
+	nl_qdisc_free(q, n);
+	CHECK(n == ntx + 1, "%d qdiscs, want %d", n, ntx + 1);
+	return PASS;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(char *why, size_t whylen);
+} cases[] = {
+	{ "root_default",		t_root_default },
+	{ "no_device",			t_no_device },
+	{ "qdisc_list",			t_qdisc_list },
+	{ "restore_tbf",		t_restore_tbf },
+	{ "restore_tbf_same_handle",	t_restore_tbf_same_handle },
+	{ "restore_tbf_after_install",	t_restore_tbf_after_install },
+	{ "restore_unchanged",		t_restore_unchanged },
+	{ "restore_default",		t_restore_default },
+	{ "serialize",			t_serialize },
+	{ "has_clsact",			t_has_clsact },
+	{ "filter_count",		t_filter_count },
+	{ "filter_count_ingress_qdisc",	t_filter_count_ingress_qdisc },
+	{ "num_tx_queues",		t_num_tx_queues },
+	{ "fq_fails",			t_fq_fails },
+	{ "fq_fails_tbf",		t_fq_fails_tbf },
+	{ "fq_fails_mq",		t_fq_fails_mq },
+	{ "fq_fails_mq_tbf",		t_fq_fails_mq_tbf },
+	{ "fq_params",			t_fq_params },
+	{ "fq_encoding",		t_fq_encoding },
+	{ "mq_install",			t_mq_install },
+	{ "mq_restore_user_root",	t_mq_restore_user_root },
+	{ "kind_change",		t_kind_change },
+	{ "error_without_extack",	t_error_without_extack },
+	{ "dump_multipart",		t_dump_multipart },
+};
+
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+
+static int skip_all(const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < NCASES; i++)
+		printf("SKIP: %s: %s\n", cases[i].name, why);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char why[512];
+	int failed = 0;
+	size_t i;
+
+	verbose = getenv("V") && !strcmp(getenv("V"), "1");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0)
+		return skip_all("needs root");
+	if (sh("ip -V") || sh("tc -V"))
+		return skip_all("needs ip(8) and tc(8)");
+	if (unshare(CLONE_NEWNET) < 0) {
+		snprintf(why, sizeof(why), "unshare(CLONE_NEWNET): %s",
+			 strerror(errno));
+		return skip_all(why);
+	}
+	/* quiet devices: no IPv6 autoconfiguration traffic */
+	sh("sysctl -qw net.ipv6.conf.default.disable_ipv6=1");
+	for (i = 0; i < NCASES; i++) {
+		if (argc > 1 && !strstr(cases[i].name, argv[1]))
+			continue;
+		why[0] = '\0';
+		switch (cases[i].fn(why, sizeof(why))) {
+		case PASS:
+			printf("PASS: %s\n", cases[i].name);
+			break;
+		case SKIP:
+			printf("SKIP: %s: %s\n", cases[i].name,
+			       why[0] ? why : "sch_fq is present");
+			break;
+		default:
+			printf("FAIL: %s: %s\n", cases[i].name, why);
+			failed++;
+		}
+	}
+	return failed ? 1 : 0;
+}
