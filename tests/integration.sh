@@ -889,14 +889,22 @@ $(tc_filters "$DEV" egress)"
 	tc -n "$HOST_NS" qdisc del dev "$DEV" clsact 2>/dev/null
 }
 
-# bad_case NAME WANT_RC CULPRIT ARGS...: tcbpf ARGS must exit WANT_RC
-# ("1|2" for either), name CULPRIT on stderr, and change nothing.
+# bad_case NAME WANT_RC CULPRIT [RAW] ARGS...: tcbpf ARGS must exit WANT_RC
+# ("1|2" for either), name CULPRIT on stderr, and change nothing. RAW: run
+# ./tcbpf ARGS without "-n tcbpf-host".
 bad_case() {
 	local name=$1 want=$2 culprit=$3 s0 s1
 	shift 3
 	res_begin "bad_input_$name"
 	s0=$(state)
-	tb_try "$@"
+	if [ "$1" = RAW ]; then	# without tb's -n tcbpf-host
+		shift
+		TB_OUT=$("$TCBPF" "$@" 2>"$WORK/tb.err")
+		TB_RC=$?
+		TB_ERR=$(tr '\n' ' ' <"$WORK/tb.err")
+	else
+		tb_try "$@"
+	fi
 	s1=$(state)
 	note "tcbpf $* -> exit $TB_RC: $TB_ERR"
 	case "|$want|" in
@@ -928,7 +936,7 @@ test_bad_input() {
 	bad_case delay_unattached '1|2' delay attach "$DEV2" delay 100ms
 	bad_case no_device 2 attach attach
 	bad_case unknown_command 2 frobnicate frobnicate
-	bad_case missing_netns 1 no-such-netns -n no-such-netns list
+	bad_case missing_netns 1 no-such-netns RAW -n no-such-netns list
 	tb detach "$DEV" >/dev/null 2>&1
 }
 

@@ -20,7 +20,6 @@
 
 #define EXIT_USAGE	2
 
-int log_level = 1;
 
 struct command {
 	const char *name;

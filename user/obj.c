@@ -120,6 +120,7 @@ static int open_pinned(struct tcbpf *t)
 	return 0;
 }
 
+int log_level = 1;
 int libbpf_mute;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,

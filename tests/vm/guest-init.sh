@@ -60,7 +60,8 @@ load_list() {
 	done <"$1"
 }
 for f in /etc/vmtest/modules.d/*; do
-	[ -r "$f" ] && load_list "$f" &
+	if grep -q vmseq /proc/cmdline; then load_list "$f"; else
+	[ -r "$f" ] && load_list "$f" & fi
 done
 wait
 

@@ -85,7 +85,8 @@ shared into the guest at the same path. Exits with COMMAND's status.
 Environment: TCBPF_VM_CACHE (default /var/cache/tcbpf-vm), TCBPF_VM_TIMEOUT,
 TCBPF_VM_BOOT, TCBPF_VM_ACCEL (auto|kvm|tcg), TCBPF_VM_MEM, TCBPF_VM_SMP,
 TCBPF_VM_KERNEL_PKG, TCBPF_VM_EXTRA_MODULES, TCBPF_VM_EXTRA_BINS,
-TCBPF_VM_PASSENV (names passed on, besides V OUTPUT CI), TCBPF_VM_QEMU_ARGS.
+TCBPF_VM_PASSENV (names passed on, besides V OUTPUT CI), TCBPF_VM_QEMU_ARGS,
+TCBPF_VM_APPEND (kernel command line), TCBPF_VM_VERBOSE=1 (as -v).
 EOF
 }
 
@@ -499,7 +500,7 @@ fi
 	echo
 } >"$CTL/cmd.sh"
 
-APPEND="console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 i8042.noaux i8042.nokbd"
+APPEND="console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 i8042.noaux i8042.nokbd ${TCBPF_VM_APPEND:-}"
 KVM_OK=0
 if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 	KVM_OK=1
