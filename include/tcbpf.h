@@ -58,6 +58,10 @@ enum tcbpf_hook {
 
 /* cfg.flags */
 #define TCBPF_F_OWN_CLSACT	(1U << 0)	/* tcbpf created the clsact qdisc */
+#define TCBPF_F_OWN_FQ		(1U << 1)	/* tcbpf installed fq as root qdisc */
+#define TCBPF_F_NO_FQ		(1U << 2)	/* EDT wanted, no fq: policing */
+#define TCBPF_F_LATENCY_SET	(1U << 3)	/* horizon_ns given, not derived */
+#define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
 
 struct tcbpf_key {
 	__u32 ifindex;

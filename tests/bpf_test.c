@@ -13,10 +13,10 @@
  * per-packet cost test_run measured.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,10 +105,7 @@ static __u64 now_ns(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return now_ns() / 1e9;
 }
 
 /* ---- maps --------------------------------------------------------------- */
@@ -608,14 +605,15 @@ static double seq(__u32 dir, const struct fspec *s, const __u16 *lens, int n,
 	double t0 = now_s();
 	int i;
 
+	got[0] = 0;
 	for (i = 0; i < n; i++) {
 		sp.len = lens[i];
 		build(&f, &sp);
 		if (run(dir, f.b, f.len, 1, &r) || !verdict_ok(r.retval))
 			return -1;
 		got[i] = r.retval == TC_ACT_SHOT ? 'D' : 'P';
+		got[i + 1] = 0;
 	}
-	got[n] = 0;
 	return now_s() - t0;
 }
 
@@ -829,7 +827,7 @@ static int trunc_case(__u32 dir, const struct fspec *s, char *why)
 	struct frame f;
 	struct run r;
 	size_t len;
-	int cls;
+	int cls = -1;
 
 	reset();
 	cfg_init(&cfg, dir);
@@ -905,8 +903,10 @@ static int garbage_case(char *why)
 		for (j = 0; j < (int)len; j++)
 			buf[j] = rnd();
 		if (i % 4 == 3 && len >= 22) {
-			buf[12] = tpid[rnd() % 2] >> 8;
-			buf[13] = tpid[rnd() % 2] & 0xff;
+			__u16 outer = tpid[rnd() % 2];
+
+			buf[12] = outer >> 8;
+			buf[13] = outer & 0xff;
 			buf[16] = ETH_P_8021Q >> 8;
 			buf[17] = ETH_P_8021Q & 0xff;
 			off += 8;
@@ -1573,6 +1573,7 @@ static void timing(void)
 		{ "ipv6 hbh+dst+rt udp", IP6(UDP, EPH, 22, EXT(H, D, R)) },
 		{ "qinq ipv4 udp 1000b", IP4(UDP, EPH, 80, QINQ, .len = 1000) },
 	};
+	char why[WHY_LEN];
 	struct frame f;
 	struct run r0, r1, r2;
 	size_t i;
@@ -1580,12 +1581,13 @@ static void timing(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		build(&f, &t[i].f);
 		reset();
-		run(EGR, f.b, f.len, 100000, &r0);		/* no cfg */
-		put_default(EGR, TCBPF_MODE_MONITOR, 0, 0, 0, 0, NULL);
-		run(EGR, f.b, f.len, 100000, &r1);		/* count only */
+		/* No cfg, count only, both buckets (never empty). */
+		run(EGR, f.b, f.len, 100000, &r0);
+		put_default(EGR, TCBPF_MODE_MONITOR, 0, 0, 0, 0, why);
+		run(EGR, f.b, f.len, 100000, &r1);
 		put_default(EGR, TCBPF_MODE_POLICE, 1000000000000ULL,
-			    1ULL << 40, 1ULL << 30, 1ULL << 30, NULL);
-		run(EGR, f.b, f.len, 100000, &r2);	/* both buckets */
+			    1ULL << 40, 100000000, 100000000, why);
+		run(EGR, f.b, f.len, 100000, &r2);
 		printf("info: %-22s %4zu bytes: %u ns no cfg, %u ns monitor, "
 		       "%u ns police\n", t[i].name, f.len, r0.duration,
 		       r1.duration, r2.duration);

@@ -8,6 +8,7 @@
 
 #include "cfg.h"
 #include "units.h"
+#include "cmd.h"
 #include "log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
@@ -38,11 +39,50 @@ static void bucket_from(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
 	}
 }
 
+/* Time on the wire of a full-size frame, or between packets at pps. */
+static __u64 frame_ns(const struct tcbpf_bucket_cfg *b)
+{
+	__u64 t = b->rate_bits_per_sec ?
+		  muldiv(FRAME_MAX * 8, NSEC_PER_SEC, b->rate_bits_per_sec) : 0;
+
+	return b->pkt_ns > t ? b->pkt_ns : t;
+}
+
+/*
+ * EDT queue bounds unless given: the horizon (tbf's "latency") holds at
+ * least 50 ms or four frames at the rate, whichever is longer; CE marks
+ * start at a quarter of it, but never under two frames, so a single
+ * packet in the queue is never marked.
+ */
+static void edt_derive(struct tcbpf_cfg *cfg, const struct spec_dir *d)
+{
+	__u64 f = frame_ns(&cfg->cls[TCBPF_CLASS_DEFAULT]);
+
+	cfg->flags &= ~(TCBPF_F_LATENCY_SET | TCBPF_F_ECN_SET);
+	if ((d->set & SPEC_LATENCY) && d->latency) {
+		cfg->horizon_ns = d->latency;
+		cfg->flags |= TCBPF_F_LATENCY_SET;
+	} else {
+		cfg->horizon_ns = 50 * NSEC_PER_SEC / 1000;
+		if (cfg->horizon_ns < 4 * f)
+			cfg->horizon_ns = 4 * f;
+	}
+	if (d->set & SPEC_ECN) {
+		cfg->ecn_ns = d->ecn;
+		cfg->flags |= TCBPF_F_ECN_SET;
+	} else {
+		cfg->ecn_ns = cfg->horizon_ns / 4;
+		if (cfg->ecn_ns < 2 * f)
+			cfg->ecn_ns = 2 * f;
+		if (cfg->ecn_ns > cfg->horizon_ns)
+			cfg->ecn_ns = cfg->horizon_ns;
+	}
+}
+
 void cfg_from_spec(struct tcbpf_cfg *cfg, const struct spec_dir *d)
 {
 	cfg->mode = d->mode;
 	cfg->delay_ns = d->delay;
-	cfg->horizon_ns = d->latency;
 	cfg->nports = d->nports;
 	memset(cfg->ports, 0, sizeof(cfg->ports));
 	memcpy(cfg->ports, d->ports, d->nports * sizeof(d->ports[0]));
@@ -50,6 +90,7 @@ void cfg_from_spec(struct tcbpf_cfg *cfg, const struct spec_dir *d)
 		    d->pps, d->pburst);
 	bucket_from(&cfg->cls[TCBPF_CLASS_ALLOW], d->allow_rate,
 		    d->allow_burst, 0, 0);
+	edt_derive(cfg, d);
 }
 
 void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
@@ -59,8 +100,19 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
 
 	memset(d, 0, sizeof(*d));
 	d->mode = cfg->mode;
+	/* Pacing was wanted but the kernel had no fq: still wanted. */
+	if (cfg->flags & TCBPF_F_NO_FQ)
+		d->mode = TCBPF_MODE_EDT;
 	d->delay = cfg->delay_ns;
-	d->latency = cfg->horizon_ns;
+	/* Only what was given survives a change; derived bounds re-derive. */
+	if (cfg->flags & TCBPF_F_LATENCY_SET) {
+		d->latency = cfg->horizon_ns;
+		d->set |= SPEC_LATENCY;
+	}
+	if (cfg->flags & TCBPF_F_ECN_SET) {
+		d->ecn = cfg->ecn_ns;
+		d->set |= SPEC_ECN;
+	}
 	d->nports = cfg->nports < TCBPF_MAX_PORTS ? cfg->nports : TCBPF_MAX_PORTS;
 	memcpy(d->ports, cfg->ports, d->nports * sizeof(d->ports[0]));
 	d->rate = def->rate_bits_per_sec;
@@ -71,21 +123,20 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
 	d->allow_burst = alw->burst_bytes;
 }
 
-int cfg_validate(const struct spec_dir *d, int dir, const char *dev)
+int cfg_validate(struct spec_dir *d, int dir, const char *dev)
 {
 	char b1[32], b2[32];
 
-	if (d->mode == TCBPF_MODE_EDT) {
-		pr_warn("%s %s: mode edt needs EDT pacing with the fq qdisc, "
-			"which this tcbpf does not install yet\n", dev,
-			dir_name(dir));
-		return -EOPNOTSUPP;
+	if (dir == TCBPF_INGRESS && d->mode == TCBPF_MODE_EDT) {
+		pr_warn("%s ingress: mode edt: traffic from the VM has no queue "
+			"to wait in; it can only be policed\n", dev);
+		return -EUSAGE;
 	}
-	if (d->set & SPEC_DELAY) {
-		pr_warn("%s %s: \"delay %s\" needs EDT pacing with the fq qdisc, "
-			"not available here: refusing rather than pretending\n",
-			dev, dir_name(dir), fmt_time(b1, sizeof(b1), d->delay));
-		return -EOPNOTSUPP;
+	if (dir == TCBPF_INGRESS && (d->set & SPEC_DELAY) && d->delay) {
+		pr_warn("%s ingress: \"delay %s\": only traffic to the VM "
+			"(egress) can be delayed\n", dev,
+			fmt_time(b1, sizeof(b1), d->delay));
+		return -EUSAGE;
 	}
 	if (d->burst && d->burst < FRAME_MAX)
 		pr_warn("warning: %s %s: burst %s is smaller than a full-size "

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "cfg.h"
 #include "hook.h"
+#include "pace.h"
 #include "obj.h"
 #include "log.h"
 
@@ -81,9 +82,17 @@ static int netns_check(const struct dev *d, const struct tcbpf_cfg *cfg)
 	return -EBUSY;
 }
 
-static int validate(const struct spec_dir dirs[TCBPF_NDIR], const char *dev)
+static int validate(struct spec_dir dirs[TCBPF_NDIR], const char *dev)
 {
+	struct spec_dir *in = &dirs[TCBPF_INGRESS];
 	int dir, err;
+
+	/* "delay" before any direction word means the one that can wait. */
+	if ((in->set & SPEC_DELAY) && (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
+	    in->delay == dirs[TCBPF_EGRESS].delay) {
+		in->set &= ~SPEC_DELAY;
+		in->delay = 0;
+	}
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		err = cfg_validate(&dirs[dir], dir, dev);
@@ -100,6 +109,7 @@ struct undo {
 	bool wrote[TCBPF_NDIR];
 	bool attached[TCBPF_NDIR];
 	bool made_clsact;
+	bool made_fq;		/* installed fq over a saved root */
 };
 
 static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
@@ -118,7 +128,52 @@ static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
 	}
 	if (u->made_clsact)
 		hook_clsact_release(d->ifindex);
+	if (u->made_fq) {
+		char msg[256];
+
+		pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+	}
 	tcbpf_gc(t);
+}
+
+/*
+ * Egress pacing: EDT wants fq on the device. Install (or resize) it; when
+ * the kernel has none, fall back to policing unless the operator asked
+ * for pacing or a delay in this very command, which then fails: never
+ * claim what is not enforced. *@made: fq installed now over a saved root;
+ * *@drop_fq: tcbpf's fq is no longer wanted (after success, restore).
+ */
+static int egress_pacing(const struct dev *d, __u32 cmd_set,
+			 struct tcbpf_cfg *cfg, __u32 old_flags, bool *made,
+			 bool *drop_fq)
+{
+	bool owned = old_flags & TCBPF_F_OWN_FQ;
+	char msg[256] = "";
+	int err;
+
+	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ);
+	if (cfg->mode != TCBPF_MODE_EDT) {
+		*drop_fq = owned;
+		return 0;
+	}
+	err = pace_install(d->ifindex, d->netns, cfg, owned, msg, sizeof(msg));
+	if (!err) {
+		cfg->flags |= TCBPF_F_OWN_FQ;
+		*made = !owned;
+		return 0;
+	}
+	if (cmd_set & (SPEC_MODE | SPEC_DELAY)) {
+		pr_warn("%s egress: %s needs EDT pacing with the fq qdisc, which "
+			"failed: %s\n", d->name,
+			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg);
+		return err;
+	}
+	pr_info("%s egress: no fq qdisc (%s): policing instead of pacing, "
+		"delay not enforced\n", d->name, msg);
+	cfg->mode = TCBPF_MODE_POLICE;
+	cfg->flags |= TCBPF_F_NO_FQ;
+	*drop_fq = owned;
+	return 0;
 }
 
 static int pick_hook(int want, int have)
@@ -136,10 +191,14 @@ static int do_attach(struct tcbpf *t, const struct dev *d, const struct spec *s)
 	struct tcbpf_cfg cfg[TCBPF_NDIR];
 	struct undo u = {};
 	int dir, hook, cur, err, slot = -1;
-	bool own_clsact = false;
+	bool own_clsact = false, drop_fq = false;
+	char msg[256];
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		spec_defaults(&dirs[dir], dir);
+		/* To the VM, pace by default (where the kernel has fq). */
+		if (dir == TCBPF_EGRESS)
+			dirs[dir].mode = TCBPF_MODE_EDT;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
 	err = validate(dirs, d->name);
@@ -182,6 +241,12 @@ static int do_attach(struct tcbpf *t, const struct dev *d, const struct spec *s)
 		cfg[dir].netns_ino = d->netns;
 		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
 	}
+
+	err = egress_pacing(d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
+			    u.had_cfg[TCBPF_EGRESS] ? u.old[TCBPF_EGRESS].flags : 0,
+			    &u.made_fq, &drop_fq);
+	if (err)
+		goto undo;
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		if (u.had_cfg[dir])
@@ -230,6 +295,8 @@ static int do_attach(struct tcbpf *t, const struct dev *d, const struct spec *s)
 		if (err)
 			goto undo;
 	}
+	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	return 0;
 undo:
 	attach_undo(t, d, &u);
@@ -267,6 +334,8 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 {
 	struct spec_dir dirs[TCBPF_NDIR];
 	struct tcbpf_cfg old[TCBPF_NDIR], cfg[TCBPF_NDIR];
+	bool made_fq = false, drop_fq = false;
+	char msg[256];
 	struct tcbpf t;
 	struct dev d;
 	int lock, dir, err;
@@ -296,7 +365,6 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 			goto close;
 		}
 		cfg_to_spec(&dirs[dir], &old[dir]);
-		dirs[dir].set = 0;
 		/* A new pps without pburst gets a pburst derived from it. */
 		if ((s->dir[dir].set & SPEC_PPS) && !(s->dir[dir].set & SPEC_PBURST))
 			dirs[dir].pburst = 0;
@@ -309,6 +377,10 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 		cfg[dir] = old[dir];
 		cfg_from_spec(&cfg[dir], &dirs[dir]);
 	}
+	err = egress_pacing(&d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
+			    old[TCBPF_EGRESS].flags, &made_fq, &drop_fq);
+	if (err)
+		goto close;
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		cfg_rescale_state(&t, &old[dir], &cfg[dir]);
 		err = cfg_put(&t, &d, dir, &cfg[dir]);
@@ -317,9 +389,13 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 				strerror(-err));
 			while (dir-- > 0)
 				cfg_put(&t, &d, dir, &old[dir]);
+			if (made_fq)
+				pace_restore(d.ifindex, d.netns, msg, sizeof(msg));
 			goto close;
 		}
 	}
+	if (drop_fq && pace_restore(d.ifindex, d.netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d.name, msg);
 	if (!o->json)
 		pr_info("%s: limiter changed\n", d.name);
 close:
@@ -355,7 +431,8 @@ static int detach_gone(struct tcbpf *t, const char *name)
 int cmd_detach(const struct opts *o, const char *name)
 {
 	struct tcbpf_cfg cfg;
-	bool own = false, had = false;
+	bool own = false, own_fq = false, had = false;
+	char msg[256];
 	struct tcbpf t;
 	struct dev d;
 	int lock, dir, err, ret = 0;
@@ -384,6 +461,7 @@ int cmd_detach(const struct opts *o, const char *name)
 			}
 			had = true;
 			own |= cfg.flags & TCBPF_F_OWN_CLSACT;
+			own_fq |= cfg.flags & TCBPF_F_OWN_FQ;
 		}
 	}
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
@@ -397,6 +475,9 @@ int cmd_detach(const struct opts *o, const char *name)
 	if (!ret) {
 		for (dir = 0; dir < TCBPF_NDIR; dir++)
 			cfg_del(&t, &d, dir);
+		if (own_fq && pace_restore(d.ifindex, d.netns, msg, sizeof(msg)))
+			pr_warn("%s: cannot restore the root qdisc: %s\n",
+				d.name, msg);
 		if (own) {
 			err = hook_clsact_release(d.ifindex);
 			if (err)

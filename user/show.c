@@ -54,7 +54,7 @@ static int devinfo_cmp(const void *a, const void *b)
 	return strcmp(x->ifname, y->ifname);
 }
 
-/* Collect the devices of the cfg map, sorted by name. */
+/* Collect the devices of this network namespace, sorted by name. */
 static int collect(struct tcbpf *t, struct devinfo **out, int *n)
 {
 	struct tcbpf_key key, *prev = NULL;
@@ -66,12 +66,13 @@ static int collect(struct tcbpf *t, struct devinfo **out, int *n)
 
 	while (bpf_map_get_next_key(t->cfg_fd, prev, &key) == 0) {
 		prev = &key;
+		/* ifindexes mean something only in their own namespace */
 		if (key.dir >= TCBPF_NDIR ||
-		    bpf_map_lookup_elem(t->cfg_fd, &key, &cfg))
+		    bpf_map_lookup_elem(t->cfg_fd, &key, &cfg) ||
+		    cfg.netns_ino != ns)
 			continue;
 		for (i = 0; i < cnt; i++)
-			if (devs[i].ifindex == (int)key.ifindex &&
-			    devs[i].cfg[!key.dir].netns_ino == cfg.netns_ino)
+			if (devs[i].ifindex == (int)key.ifindex)
 				break;
 		if (i == cnt) {
 			dv = realloc(devs, (cnt + 1) * sizeof(*devs));
@@ -88,8 +89,7 @@ static int collect(struct tcbpf *t, struct devinfo **out, int *n)
 		dv->have[key.dir] = true;
 		dv->cfg[key.dir] = cfg;
 		snprintf(dv->ifname, sizeof(dv->ifname), "%s", cfg.ifname);
-		dv->here = cfg.netns_ino == ns &&
-			   if_indextoname(key.ifindex, name) &&
+		dv->here = if_indextoname(key.ifindex, name) &&
 			   !strcmp(name, cfg.ifname);
 	}
 	for (i = 0; i < cnt; i++) {
@@ -163,6 +163,13 @@ static void json_dir(json_writer_t *jw, struct tcbpf *t,
 	jw_u64(jw, "allow_burst_bytes", alw->burst_bytes);
 	jw_u64(jw, "delay_ns", c->delay_ns);
 	jw_bool(jw, "delay_enforced", delay_enforced(c));
+	if (dir == TCBPF_EGRESS)
+		jw_str(jw, "qdisc", c->flags & TCBPF_F_OWN_FQ ? "fq" :
+		       c->flags & TCBPF_F_NO_FQ ? "unavailable" : "untouched");
+	if (c->mode == TCBPF_MODE_EDT) {
+		jw_u64(jw, "horizon_ns", c->horizon_ns);
+		jw_u64(jw, "ecn_threshold_ns", c->ecn_ns);
+	}
 	jw_u64(jw, "slot", c->slot);
 
 	jw_obj_open(jw, "classes");
@@ -176,6 +183,7 @@ static void json_dir(json_writer_t *jw, struct tcbpf *t,
 		jw_u64(jw, "passed_bytes", n->pass_bytes);
 		jw_u64(jw, "dropped_packets", n->drop_pkts);
 		jw_u64(jw, "dropped_bytes", n->drop_bytes);
+		jw_u64(jw, "marked_packets", n->mark_pkts);
 		jw_obj_close(jw);
 	}
 	jw_obj_close(jw);
@@ -202,6 +210,12 @@ static void text_dir(struct tcbpf *t, const struct devinfo *dv, int dir)
 	if (c->delay_ns)
 		printf(" delay %s%s", fmt_time(b3, sizeof(b3), c->delay_ns),
 		       delay_enforced(c) ? "" : " (not enforced: needs EDT/fq)");
+	if (c->mode == TCBPF_MODE_EDT)
+		printf(" latency %s ecn %s",
+		       fmt_time(b1, sizeof(b1), c->horizon_ns),
+		       c->ecn_ns ? fmt_time(b2, sizeof(b2), c->ecn_ns) : "off");
+	if (c->flags & TCBPF_F_NO_FQ)
+		printf(" (no fq: pacing unavailable)");
 	printf("\n          allow");
 	if (!c->nports)
 		printf(" none");
@@ -221,12 +235,16 @@ static void text_dir(struct tcbpf *t, const struct devinfo *dv, int dir)
 	for (k = 0; k < TCBPF_NCLASS; k++) {
 		const struct tcbpf_counters *n = &st.cls[k];
 
-		printf("          %-7s passed %llu pkts %llu bytes, dropped %llu pkts %llu bytes\n",
+		printf("          %-7s passed %llu pkts %llu bytes, dropped %llu pkts %llu bytes",
 		       class_name[k],
 		       (unsigned long long)n->pass_pkts,
 		       (unsigned long long)n->pass_bytes,
 		       (unsigned long long)n->drop_pkts,
 		       (unsigned long long)n->drop_bytes);
+		if (c->mode == TCBPF_MODE_EDT)
+			printf(", marked %llu pkts",
+			       (unsigned long long)n->mark_pkts);
+		printf("\n");
 	}
 }
 

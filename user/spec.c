@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	U64_KEY("allow-burst",	V_SIZE,  SPEC_ALLOW_BURST, allow_burst,	true),
 	U64_KEY("delay",	V_TIME,  SPEC_DELAY,	   delay,	false),
 	U64_KEY("latency",	V_TIME,  SPEC_LATENCY,	   latency,	false),
+	U64_KEY("ecn",		V_TIME,  SPEC_ECN,	   ecn,		false),
 	{ "allow",	V_PORTS, SPEC_ALLOW },
 	{ "mode",	V_MODE,  SPEC_MODE },
 	{ "hook",	V_HOOK,  0 },

@@ -19,6 +19,7 @@ enum {
 	SPEC_DELAY	= 1U << 7,
 	SPEC_LATENCY	= 1U << 8,
 	SPEC_MODE	= 1U << 9,
+	SPEC_ECN	= 1U << 10,
 };
 
 struct spec_dir {
@@ -31,6 +32,7 @@ struct spec_dir {
 	uint64_t allow_burst;		/* bytes */
 	uint64_t delay;			/* ns */
 	uint64_t latency;		/* ns, EDT horizon */
+	uint64_t ecn;			/* ns, EDT: CE-mark queueing beyond; 0 off */
 	uint32_t mode;			/* enum tcbpf_mode */
 	uint32_t nports;
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* pace.c - see pace.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pace.h"
+#include "nl.h"
+#include "log.h"
+
+static void saved_path(char *buf, size_t len, int ifindex, __u64 netns)
+{
+	snprintf(buf, len, "%s/qdisc-%llu-%d", TCBPF_RUN_DIR,
+		 (unsigned long long)netns, ifindex);
+}
+
+static int save_root(int ifindex, __u64 netns)
+{
+	struct nl_qdisc q = {};
+	char path[128], tmp[140];
+	void *buf = NULL;
+	int len, fd, err;
+
+	err = nl_root_qdisc(ifindex, &q);
+	if (err)
+		return err;
+	len = nl_qdisc_serialize(&q, NULL, 0);
+	if (len < 0) {
+		err = len;
+		goto out;
+	}
+	buf = malloc(len);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nl_qdisc_serialize(&q, buf, len);
+	if (mkdir(TCBPF_RUN_DIR, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		goto out;
+	}
+	saved_path(path, sizeof(path), ifindex, netns);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (write(fd, buf, len) != len || fsync(fd) < 0)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	pr_debug("saved root qdisc %s of ifindex %d in %s\n", q.kind, ifindex,
+		 path);
+out:
+	free(buf);
+	nl_qdisc_clear(&q);
+	return err;
+}
+
+int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
+		 bool owned, char *err, size_t errlen)
+{
+	const struct tcbpf_bucket_cfg *def = &cfg->cls[TCBPF_CLASS_DEFAULT];
+	const struct tcbpf_bucket_cfg *alw = &cfg->cls[TCBPF_CLASS_ALLOW];
+	__u64 rate = def->rate_bits_per_sec > alw->rate_bits_per_sec ?
+		     def->rate_bits_per_sec : alw->rate_bits_per_sec;
+	struct fq_params p;
+	char path[128];
+	int ret;
+
+	/* fq must hold what the faster class can queue within delay +
+	 * horizon, per flow and in all, or it drops what we paced. */
+	fq_params_for(rate, cfg->delay_ns, cfg->horizon_ns, 0, &p);
+	if (!owned) {
+		ret = save_root(ifindex, netns);
+		if (ret) {
+			snprintf(err, errlen, "cannot save the root qdisc: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	ret = nl_fq_install(ifindex, &p, err, errlen);
+	if (ret && !owned) {
+		saved_path(path, sizeof(path), ifindex, netns);
+		unlink(path);
+	}
+	return ret;
+}
+
+int pace_restore(int ifindex, __u64 netns, char *err, size_t errlen)
+{
+	struct nl_qdisc q = {};
+	char path[128], buf[4096];
+	ssize_t len;
+	int fd, ret;
+
+	saved_path(path, sizeof(path), ifindex, netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Nothing saved: give the device its default root back. */
+		snprintf(err, errlen, "no saved root qdisc in %s", path);
+		q.handle = 0;
+		snprintf(q.kind, sizeof(q.kind), "noqueue");
+		return nl_qdisc_restore(ifindex, &q, err, errlen);
+	}
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len < 0)
+		return -errno;
+	ret = nl_qdisc_deserialize(buf, len, &q);
+	if (ret) {
+		snprintf(err, errlen, "%s is corrupt", path);
+		return ret;
+	}
+	ret = nl_qdisc_restore(ifindex, &q, err, errlen);
+	nl_qdisc_clear(&q);
+	if (!ret)
+		unlink(path);
+	return ret;
+}
