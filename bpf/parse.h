@@ -29,7 +29,9 @@
 #define IPPROTO_SCTP		132
 
 #define PARSE_MAX_VLANS		2
-#define PARSE_MAX_EXTHDRS	6
+#define ARP_LEN			28	/* Ethernet/IPv4 ARP */
+/* RFC 8200's full chain (HBH, DST, RT, FRAG, AH, DST) plus the L4 step */
+#define PARSE_MAX_EXTHDRS	8
 /* How much of a non-linear skb to pull when its headers are not linear. */
 #define PARSE_PULL_LEN		512
 
@@ -83,7 +85,7 @@ static __always_inline int parse_ports(struct pkt *p, void *l4, void *end,
 static __always_inline int parse_ipv4(struct pkt *p, void *nh, void *end)
 {
 	struct iphdr *iph = nh;
-	__u32 hlen;
+	__u32 hlen, tot;
 
 	p->flags |= PKT_IPV4;
 	if ((void *)(iph + 1) > end)
@@ -97,6 +99,14 @@ static __always_inline int parse_ipv4(struct pkt *p, void *nh, void *end)
 	if (iph->frag_off & bpf_htons(0x1fff)) {
 		p->l4proto = iph->protocol;
 		p->flags |= PKT_FRAG;
+		return 0;
+	}
+	/* Ports past tot_len would be Ethernet padding. tot_len 0 is BIG
+	 * TCP's "see skb->len". */
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot && tot < hlen + sizeof(struct l4ports)) {
+		p->l4proto = iph->protocol;
+		p->flags |= PKT_MALFORMED;
 		return 0;
 	}
 	return parse_ports(p, nh + hlen, end, iph->protocol);
@@ -157,12 +167,23 @@ static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end)
 			p->l4proto = next;
 			if ((void *)(icmp + 1) > end)
 				return PARSE_SHORT;
-			/* Router/neighbour solicitation, advertisement, redirect. */
-			if (icmp->icmp6_type >= 133 && icmp->icmp6_type <= 137)
+			/* Router/neighbour solicitation, advertisement, redirect;
+			 * valid only with hop limit 255 (RFC 4861), so a flood
+			 * of anything else cannot ride in the allow class. */
+			if (icmp->icmp6_type >= 133 && icmp->icmp6_type <= 137 &&
+			    ip6h->hop_limit == 255)
 				p->flags |= PKT_ND;
 			return 0;
 		}
 		default:
+			/* As for IPv4: payload_len 0 is a jumbo / BIG TCP. */
+			if (ip6h->payload_len &&
+			    cur + sizeof(struct l4ports) - (void *)(ip6h + 1) >
+			    bpf_ntohs(ip6h->payload_len)) {
+				p->l4proto = next;
+				p->flags |= PKT_MALFORMED;
+				return 0;
+			}
 			return parse_ports(p, cur, end, next);
 		}
 	}
@@ -209,6 +230,9 @@ static __always_inline int parse_frame(struct __sk_buff *skb, struct pkt *p)
 	case bpf_htons(ETH_P_IPV6):
 		return parse_ipv6(p, nh, end);
 	case bpf_htons(ETH_P_ARP):
+		/* The allow class is for real ARP: header plus IPv4 addresses. */
+		if (nh + ARP_LEN > end)
+			return PARSE_SHORT;
 		p->flags |= PKT_ARP;
 		return 0;
 	default:

@@ -229,6 +229,7 @@ struct fspec {
 	__u8 l4;		/* IPPROTO_* after the IP headers */
 	__u16 sport, dport;
 	__u8 icmp6;		/* ICMPv6 type */
+	__u8 hlim;		/* IPv6 hop limit to claim instead of the usual */
 	__u8 optlen;		/* IPv4 option bytes, a multiple of 4 */
 	__u16 frag;		/* frag_off of IPv4 or of the IPv6 fragment
 				 * header, host order, flags included */
@@ -352,7 +353,7 @@ static size_t put_ipv6(__u8 *p, const struct fspec *s)
 	ip6->version = s->version ? s->version : 6;
 	ip6->nexthdr = s->next ? s->ext[0] : s->l4;
 	/* Neighbour discovery is link-local with hop limit 255. */
-	ip6->hop_limit = s->l4 == IPPROTO_ICMPV6 ? 255 : 64;
+	ip6->hop_limit = s->hlim ? s->hlim : s->l4 == IPPROTO_ICMPV6 ? 255 : 64;
 	ip6->saddr.s6_addr[0] = 0xfe;
 	ip6->saddr.s6_addr[1] = 0x80;
 	ip6->saddr.s6_addr[15] = 1;
@@ -743,6 +744,8 @@ static const struct ccase ccases[] = {
 	{ "icmpv6 neighbour solicitation", AL_22, EGR, ND(135), ALLOW },
 	{ "icmpv6 neighbour advertisement", AL_22, ING, ND(136), ALLOW },
 	{ "icmpv6 echo request is default", AL_22, EGR, ND(128), DEF },
+	{ "icmpv6 NS with hop limit 64 is default (RFC 4861)", AL_22, EGR,
+	  IP6(ICMPV6, 0, 0, .icmp6 = 135, .hlim = 64), DEF },
 	{ "icmpv6 echo reply is default", AL_22, ING, ND(129), DEF },
 	{ "unknown ethertype is default", AL_22, EGR,
 	  { .proto = 0x88b5, .len = 64 }, DEF },
