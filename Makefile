@@ -37,7 +37,7 @@ MAIN_OBJ	:= $(OUTPUT)/user/main.o
 TEST_SRCS	:= $(wildcard tests/*_test.c)
 TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all clean test demo deps vmlinux vmtest bench
+.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -84,6 +84,12 @@ demo: deps
 
 vmtest: tcbpf $(TEST_BINS)
 	$(Q)tests/vm/vmtest.sh
+
+bench: tcbpf
+	$(Q)bench/run.sh
+
+bench-smoke: tcbpf
+	$(Q)BENCH_SMOKE=1 bench/run.sh
 
 clean:
 	$(call msg,CLEAN)
