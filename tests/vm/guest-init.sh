@@ -19,6 +19,13 @@ export PATH
 exec 0</dev/console 1>/dev/console 2>&1
 echo "TCBPF-VMTEST-INIT"
 
+# vmtest.sh -v boots with vmtest_debug=1 (the kernel hands it to /init).
+dbg() {
+	[ -n "${vmtest_debug:-}" ] || return 0
+	read -r up _ </proc/uptime
+	echo "vmtest-init: $* (uptime $up s)"
+}
+
 fail() {
 	echo "vmtest-init: $*"
 	echo "TCBPF-VMTEST-INIT-FAILED"
@@ -48,6 +55,7 @@ hostname vmtest
 # Modules: one file per module asked for, listing "path [options]" lines in
 # load order (made by vmtest.sh with modprobe --show-depends). The lists are
 # loaded in parallel; a module another list loaded already is no error.
+# shellcheck disable=SC3043 # busybox ash has local
 load_list() {
 	local mod opts out
 	while read -r mod opts; do
@@ -59,13 +67,13 @@ load_list() {
 			esac
 	done <"$1"
 }
+dbg "loading modules"
 for f in /etc/vmtest/modules.d/*; do
-	if grep -q vmseq /proc/cmdline; then load_list "$f"; else
-	[ -r "$f" ] && load_list "$f" & fi
+	[ -r "$f" ] && load_list "$f" &
 done
 wait
 
-read up _ </proc/uptime; echo "T mods-done $up"
+dbg "modules loaded"
 ip link set lo up || echo "vmtest-init: lo up failed"
 
 p9opts=trans=virtio,version=9p2000.L,msize=262144
@@ -79,7 +87,7 @@ mkdir -p "$REPO"
 mount -t 9p -o "$p9opts,cache=none" repo "$REPO" ||
 	fail "mount of the repository (9p tag repo) at $REPO failed"
 
-read up _ </proc/uptime; echo "T 9p-done $up"
+dbg "9p mounted, running the command"
 cd "$REPO" || fail "cd $REPO failed"
 if [ -x /usr/bin/bash ]; then
 	/usr/bin/bash /run/vmtest/cmd.sh </dev/null
@@ -87,7 +95,7 @@ else
 	sh /run/vmtest/cmd.sh </dev/null
 fi
 rc=$?
-read up _ </proc/uptime; echo "T cmd-done $up"
+dbg "command exited with $rc"
 cd /
 echo "$rc" >/run/vmtest/rc
 sync

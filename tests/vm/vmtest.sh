@@ -35,7 +35,9 @@ GUEST_BINS=(
 	iperf3:iperf3 bpftool:bpftool ethtool:ethtool
 	nsenter:util-linux unshare:util-linux flock:util-linux
 )
-# Libraries the project's own binaries (./tcbpf, test programs) link.
+# Libraries the project's binaries need. Those that ./tcbpf and executables
+# in $OUTPUT (two levels) link are added by ldd at each run: the binaries come
+# over 9p, only their set of libraries counts for the initramfs.
 GUEST_LIBS=(libbpf.so.1 libelf.so.1 libz.so.1)
 # Plain files or directories copied as they are (missing ones are skipped).
 GUEST_FILES=(/etc/iproute2 /usr/lib/x86_64-linux-gnu/tc /etc/services
@@ -43,8 +45,9 @@ GUEST_FILES=(/etc/iproute2 /usr/lib/x86_64-linux-gnu/tc /etc/services
 
 # Host programs this script needs, with the package that brings each.
 HOST_TOOLS=(qemu-system-x86_64:qemu-system-x86 depmod:kmod modprobe:kmod
-	busybox:busybox-static ldconfig:libc-bin xz:xz-utils gzip:gzip
-	dpkg-deb:dpkg apt-get:apt flock:util-linux timeout:coreutils)
+	busybox:busybox-static ldconfig:libc-bin ldd:libc-bin xz:xz-utils tar:tar
+	dpkg-deb:dpkg apt-get:apt flock:util-linux setsid:util-linux
+	timeout:coreutils)
 
 # ---------------------------------------------------------------------------
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -241,7 +244,8 @@ fetch_deb() {
 	log "downloading $KPKG=$KPVER"
 	local d
 	d=$(mktemp -d "$CACHE/debs/.dl.XXXXXX")
-	chmod 755 "$d"	# lets apt's _apt user write there, sparing a warning
+	# apt fetches as its _apt user: let it write there (spares a warning).
+	chown _apt "$d" 2>/dev/null || true
 	if ! (cd "$d" && apt-get download -qq "$KPKG=$KPVER" >&2); then
 		apt_update
 		(cd "$d" && apt-get download -qq "$KPKG=$KPVER" >&2) ||
@@ -251,11 +255,24 @@ fetch_deb() {
 	rm -rf "$d"
 }
 
-# unpack_kernel_deb DIR: the whole package, for modules.
+# Hardware driver trees a qemu test guest never needs: not unpacked (they are
+# half the package, and the unpacking is the slow part of a rebuild).
+DEB_SKIP=(gpu media infiniband scsi staging usb hid input bluetooth iio mtd
+	isdn net/wireless net/ethernet)
+
+# unpack_kernel_deb: the package's boot/ and modules in $KX, once a run.
+KX=$TMP/kdeb
 unpack_kernel_deb() {
+	[ -d "$KX/lib/modules/$KVER" ] && return 0
 	fetch_deb
-	dpkg-deb -x "$DEB" "$1" || die "dpkg-deb -x $DEB failed"
-	[ -d "$1/lib/modules/$KVER" ] || die "$DEB has no lib/modules/$KVER"
+	local ex=(--exclude="./lib/modules/$KVER/kernel/sound")
+	for d in "${DEB_SKIP[@]}"; do
+		ex+=(--exclude="./lib/modules/$KVER/kernel/drivers/$d")
+	done
+	mkdir -p "$KX"
+	dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$KX" "${ex[@]}" ./boot ./lib/modules ||
+		die "unpacking $DEB failed"
+	[ -d "$KX/lib/modules/$KVER" ] || die "$DEB has no lib/modules/$KVER"
 }
 
 # extract_vmlinux BZIMAGE OUT: the uncompressed ELF inside a bzImage (as the
@@ -275,8 +292,8 @@ extract_vmlinux() {
 
 if [ ! -s "$KDIR/vmlinuz" ]; then
 	log "unpacking kernel $KID"
-	x=$TMP/kdeb
-	unpack_kernel_deb "$x"
+	x=$KX
+	unpack_kernel_deb
 	rm -rf "$KDIR.tmp"
 	mkdir -p "$KDIR.tmp"
 	cp "$x/boot/vmlinuz-$KVER" "$KDIR.tmp/vmlinuz" || die "no boot/vmlinuz-$KVER in $DEB"
@@ -301,7 +318,14 @@ ensure_progs "${GUEST_BINS[@]}"
 
 # The programs and libraries asked for, as host paths.
 guest_roots() {
-	local i p ldcache
+	local i p ldcache out=${OUTPUT:-.output}
+	[[ $out == /* ]] || out=$REPO/$out
+	# (ld.so --list is ldd without its script: 8 times faster; it crashes on
+	# a static program, hence the subshell that hides that.)
+	find "$REPO/tcbpf" "$out" -maxdepth 2 -type f -perm -u+x 2>/dev/null |
+		while IFS= read -r p; do
+			(/lib64/ld-linux-x86-64.so.2 --list "$p") 2>/dev/null || true
+		done | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'
 	for i in "${GUEST_BINS[@]}"; do
 		find_prog "${i%%:*}"
 	done
@@ -331,16 +355,23 @@ guest_manifest() {
 	return 0
 }
 
-# Host file SRC to STAGE at the same path (following symlinks).
+# Host file SRC to STAGE at the same path; a symlink stays one, to its
+# target (copied too).
 stage_copy() {
-	local src=$1 dst=$STAGE$1
-	[ -e "$dst" ] && return 0
-	mkdir -p "$(dirname "$dst")"
-	cp -L --preserve=mode "$src" "$dst" || die "copy of $src into the initramfs failed"
+	local src=$1 dst=$STAGE$1 t
+	[ -e "$dst" ] || [ -L "$dst" ] && return 0
+	[ -d "${dst%/*}" ] || mkdir -p "${dst%/*}"
+	if [ -L "$src" ]; then
+		t=$(readlink -f "$src")
+		stage_copy "$t"
+		[ -e "$dst" ] || ln -s "$t" "$dst"
+		return 0
+	fi
+	cp --preserve=mode "$src" "$dst" || die "copy of $src into the initramfs failed"
 }
 
 build_initramfs() {
-	local x=$TMP/kmods i p name line mod
+	local x=$KX i p name line mod
 	STAGE=$TMP/stage
 	rm -rf "$STAGE"
 	mkdir -p "$STAGE"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc/vmtest,dev,proc,sys,run,tmp,root,var}
@@ -367,7 +398,7 @@ build_initramfs() {
 		name=${p##*/}
 		[[ " ${names[*]} " == *" $name "* ]] && continue
 		[ -e "$STAGE/$p" ] || [ -L "$STAGE/$p" ] && continue
-		mkdir -p "$(dirname "$STAGE/$p")"
+		[ -d "$STAGE/${p%/*}" ] || mkdir -p "$STAGE/${p%/*}"
 		ln -s /usr/bin/busybox "$STAGE/$p"
 	done < <(busybox --list-full)
 	ln -sf busybox "$STAGE/usr/bin/sh"
@@ -386,7 +417,7 @@ build_initramfs() {
 	ldconfig -r "$STAGE" 2>/dev/null || echo "vmtest: warning: ldconfig -r failed" >&2
 
 	# Modules: the package's tree, depmod, then the load order of the list.
-	unpack_kernel_deb "$x"
+	unpack_kernel_deb
 	depmod -b "$x" "$KVER" || die "depmod -b $x $KVER failed"
 	mkdir -p "$TMP/noconf" "$STAGE/etc/vmtest/modules.d"
 	local n=0 list
@@ -404,7 +435,7 @@ build_initramfs() {
 			name=${p##*/}
 			name=${name%.ko*}
 			name=${name//-/_}
-			mkdir -p "$(dirname "$STAGE$p")"
+			[ -d "$STAGE${p%/*}" ] || mkdir -p "$STAGE${p%/*}"
 			[ -e "$STAGE$p" ] || cp "$x$p" "$STAGE$p"
 			echo "$p ${GUEST_MODULE_OPTS[$name]:-}" >>"$list"
 		done <<<"$deps"
@@ -424,7 +455,7 @@ build_initramfs() {
 
 # ldd over everything takes ~1 s: the manifest is cached under the state of
 # its roots (a library updated in place is still caught by IHASH's stat).
-mapfile -t ROOTS < <(guest_roots)
+mapfile -t ROOTS < <(guest_roots | sort -u)
 mkey=$({
 	printf '%s\n' "${GUEST_FILES[@]}"
 	declare -f guest_manifest
@@ -434,7 +465,7 @@ MFILE=$CACHE/initramfs/manifest-$mkey
 if [ ! -s "$MFILE" ]; then
 	guest_manifest "${ROOTS[@]}" | sort -u >"$MFILE.tmp"
 	mv "$MFILE.tmp" "$MFILE"
-	ls -t "$CACHE/initramfs"/manifest-* 2>/dev/null | tail -n +5 | xargs -r rm -f
+	ls -t "$CACHE/initramfs"/manifest-* 2>/dev/null | tail -n +9 | xargs -r rm -f
 fi
 MANIFEST=$(cat "$MFILE")
 INIT_SRC=$HERE/guest-init.sh
@@ -444,7 +475,7 @@ IHASH=$({
 	echo "$KID"
 	echo "$mods_key"
 	cat "$INIT_SRC"
-	declare -f build_initramfs 2>/dev/null || true
+	declare -f build_initramfs stage_copy
 	# shellcheck disable=SC2086
 	stat -L -c '%n %s %Y' $MANIFEST
 } | sha256sum | cut -c1-16)
@@ -454,8 +485,9 @@ if [ "$REBUILD" = 1 ] || [ ! -s "$INITRD" ]; then
 	log "building initramfs $(basename "$INITRD")"
 	build_initramfs
 	log "initramfs built at $(elapsed) s ($(du -h "$INITRD" | cut -f1))"
-	# Keep the newest few.
-	ls -t "$CACHE/initramfs"/*.cpio 2>/dev/null | tail -n +5 | xargs -r rm -f
+	# Keep the newest few (and any a parallel run may be booting).
+	ls -t "$CACHE/initramfs"/*.cpio 2>/dev/null | tail -n +5 |
+		xargs -r -I{} find {} -mmin +60 -delete
 fi
 touch "$INITRD"
 flock -u 9
@@ -474,13 +506,20 @@ mkdir -p "$CTL"
 # The default smoke check loads a tiny tc program: build it here, where
 # clang is, into the control share (/run/vmtest in the guest).
 SMOKE_ENV=
+build_smoke() {
+	[ -s "$1" ] && return 0
+	clang -g -O2 -target bpf -mcpu=v3 -I"/usr/include/$(uname -m)-linux-gnu" \
+		-c "$HERE/smoke.bpf.c" -o "$TMP/smoke.o" 2>"$TMP/clang.err" &&
+		mv "$TMP/smoke.o" "$1"
+}
 if [ "$DEFAULT_CMD" = 1 ] && command -v clang >/dev/null; then
-	if clang -g -O2 -target bpf -mcpu=v3 -I"/usr/include/$(uname -m)-linux-gnu" \
-		-c "$HERE/smoke.bpf.c" -o "$CTL/smoke.bpf.o" 2>"$TMP/clang.err"; then
+	smoke=$CACHE/smoke-$(sha256sum "$HERE/smoke.bpf.c" | cut -c1-16).bpf.o
+	if build_smoke "$smoke"; then
+		cp "$smoke" "$CTL/smoke.bpf.o"
 		SMOKE_ENV="export TCBPF_VM_SMOKE_OBJ=/run/vmtest/smoke.bpf.o"
 	else
 		echo "vmtest: warning: building tests/vm/smoke.bpf.c failed:" >&2
-		cat "$TMP/clang.err" >&2
+		cat "$TMP/clang.err" >&2 || true
 	fi
 fi
 {
@@ -489,7 +528,9 @@ fi
 	echo "export TCBPF_IN_VM=1 TCBPF_VM_KERNEL=$KVER"
 	[ -z "$SMOKE_ENV" ] || echo "$SMOKE_ENV"
 	for n in "${PASSENV[@]}"; do
-		[ -n "${!n+x}" ] && printf 'export %s=%q\n' "$n" "${!n}"
+		if [ -n "${!n+x}" ]; then
+			printf 'export %s=%q\n' "$n" "${!n}"
+		fi
 	done
 	for e in "${ENVS[@]}"; do
 		printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
@@ -501,6 +542,7 @@ fi
 } >"$CTL/cmd.sh"
 
 APPEND="console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 i8042.noaux i8042.nokbd ${TCBPF_VM_APPEND:-}"
+[ "$VERBOSE" = 1 ] && APPEND+=" vmtest_debug=1"
 KVM_OK=0
 if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 	KVM_OK=1
@@ -530,6 +572,34 @@ done
 CONSOLE=$TMP/console.log
 RC=
 
+# The console filter: drops the protocol lines, records them in files,
+# passes the rest on as it comes. mawk needs -W interactive not to wait for a
+# full input buffer.
+AWK=(awk)
+awk -W version 2>&1 | grep -q mawk && AWK=(awk -W interactive)
+# shellcheck disable=SC2016
+FILTER='
+{
+	sub(/\r$/, "")
+	print > logf
+	if ((i = index($0, marker)) > 0) {
+		if (i > 1) { print substr($0, 1, i - 1); fflush() }
+		rc = substr($0, i + length(marker)); sub(/[^0-9].*/, "", rc)
+		print rc > rcf; close(rcf); done = 1
+		next
+	}
+	if ($0 == "TCBPF-VMTEST-INIT") { print "" > initf; close(initf); next }
+	if (done && $0 ~ /reboot: (Power down|Restarting system)/) next
+	print; fflush()
+}'
+
+# Running, not a zombie waiting to be reaped.
+alive() {
+	local st
+	read -r _ _ st _ 2>/dev/null <"/proc/$1/stat" || return 1
+	[ "$st" != Z ]
+}
+
 # boot_once ACCEL BOOT: 0 = COMMAND's status is in RC, 2 = the guest never
 # reached /init (worth another way), 1 = anything else.
 boot_once() {
@@ -548,71 +618,54 @@ boot_once() {
 		-display none -monitor none
 		-chardev stdio,id=con,signal=off -serial chardev:con
 		-kernel "$kernel" -initrd "$INITRD" -append "$APPEND"
-		-virtfs "local,path=$REPO,mount_tag=repo,security_model=passthrough,multidevs=remap"
-		-virtfs "local,path=$CTL,mount_tag=vmtest,security_model=passthrough"
+		-virtfs "local,path=${REPO//,/,,},mount_tag=repo,security_model=passthrough,multidevs=remap"
+		-virtfs "local,path=${CTL//,/,,},mount_tag=vmtest,security_model=passthrough"
 		-device virtio-rng-pci
 		"${EXTRA_QEMU[@]}")
-	rm -f "$fifo" "$CTL/rc"
-	mkfifo "$fifo"
-	log "boot at $(elapsed) s: $accel, $boot kernel, timeout ${TIMEOUT}s"
-	local left
-	left=$((TIMEOUT - ${SECONDS}))
+	rm -f "$fifo" "$CTL/rc" "$TMP/init" "$TMP/rc"
+	mkfifo "$fifo" "$TMP/tick"
+	exec 6<>"$TMP/tick"
+	local left=$((TIMEOUT - SECONDS))
 	[ "$left" -gt 0 ] || left=1
-	# timeout(1) kills qemu even if this script is killed outright.
-	setsid timeout -k 5 "$left" "${qemu[@]}" </dev/null >"$fifo" 2>"$TMP/qemu.err" &
+	log "boot at $(elapsed) s: $accel, $boot kernel, ${left}s left"
+	# timeout(1) is a backstop that ends qemu even if this script is killed
+	# outright; the loop below is the real limit.
+	setsid timeout -k 5 $((left + 15)) "${qemu[@]}" </dev/null >"$fifo" 2>"$TMP/qemu.err" &
 	QPID=$!
-
-	local line partial="" marker="TCBPF-VMTEST-RC-$NONCE=" start=$SECONDS init=0 r pre
-	RC=
-	exec 8<"$fifo"
-	while :; do
-		if IFS= read -r -t 1 -u 8 line; then
-			line=$partial$line partial=
-		else
-			r=$?
-			if [ "$r" -gt 128 ]; then	# read timed out: keep the piece
-				partial+=$line
-				if [ "$init" = 0 ] && [ $((SECONDS - start)) -ge "$INIT_WAIT" ]; then
-					echo "vmtest: $boot boot did not reach /init in ${INIT_WAIT}s" >&2
-					kill "$QPID" 2>/dev/null || true
-				fi
-				if [ $SECONDS -ge "$TIMEOUT" ]; then
-					echo "vmtest: timeout after ${TIMEOUT}s" >&2
-					kill "$QPID" 2>/dev/null || true
-				fi
-				continue
-			fi
-			line=$partial$line partial=
-			[ -n "$line" ] || break
-		fi
-		line=${line%$'\r'}
-		printf '%s\n' "$line" >>"$CONSOLE"
-		case $line in
-		*"reboot: Power down"|*"reboot: Restarting system")
-			[ -n "$RC" ] && continue ;;	# the guest's last words
-		*"$marker"*)
-			pre=${line%%"$marker"*}
-			[ -n "$pre" ] && printf '%s\n' "$pre"
-			RC=${line##*"$marker"}
-			RC=${RC%%[!0-9]*}
-			log "guest reported status $RC at $(elapsed) s"
-			continue ;;
-		TCBPF-VMTEST-INIT)
+	"${AWK[@]}" -v marker="TCBPF-VMTEST-RC-$NONCE=" -v logf="$CONSOLE" \
+		-v rcf="$TMP/rc" -v initf="$TMP/init" "$FILTER" <"$fifo" &
+	local apid=$! start=$SECONDS init=0
+	while alive "$QPID"; do
+		if [ "$init" = 0 ] && [ -e "$TMP/init" ]; then
 			init=1
 			log "/init reached at $(elapsed) s ($boot, $accel)"
-			continue ;;
-		esac
-		printf '%s\n' "$line"
+		fi
+		if [ "$init" = 0 ] && [ $((SECONDS - start)) -ge "$INIT_WAIT" ]; then
+			echo "vmtest: the $boot boot did not reach /init in ${INIT_WAIT}s" >&2
+			kill "$QPID" 2>/dev/null || true
+			break
+		fi
+		if [ "$SECONDS" -ge "$TIMEOUT" ]; then
+			echo "vmtest: timeout: no exit status after ${TIMEOUT}s, stopping qemu" >&2
+			kill "$QPID" 2>/dev/null || true
+			break
+		fi
+		read -r -t 0.2 -u 6 || true	# a sleep without a process
 	done
-	exec 8<&-
+	exec 6>&-
+	rm -f "$TMP/tick"
 	local qrc=0
 	wait "$QPID" || qrc=$?
 	QPID=
+	wait "$apid" || true
+	[ -e "$TMP/init" ] && init=1
 	log "qemu exited ($qrc) at $(elapsed) s"
-	if [ -z "$RC" ] && [ -s "$CTL/rc" ]; then
-		RC=$(head -n1 "$CTL/rc")
-	fi
+	RC=
+	[ -s "$TMP/rc" ] && RC=$(head -n1 "$TMP/rc")
+	# The control share has it too, should the console have garbled it.
+	[ -n "$RC" ] || { [ -s "$CTL/rc" ] && RC=$(head -n1 "$CTL/rc"); } || true
 	if [ -n "$RC" ]; then
+		log "guest reported status $RC"
 		return 0
 	fi
 	if [ -s "$TMP/qemu.err" ]; then
