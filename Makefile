@@ -10,6 +10,8 @@ PKG_CONFIG	?= pkg-config
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 LIBBPF_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# export: libcurl (InfluxDB push) and libmicrohttpd (Prometheus /metrics)
+LIBBPF_LIBS	+= $(shell $(PKG_CONFIG) --libs libcurl libmicrohttpd 2>/dev/null || echo -lcurl -lmicrohttpd)
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \

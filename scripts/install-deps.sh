@@ -17,6 +17,12 @@ PKGS=(
 	python3				# JSON parsing in tests
 	util-linux			# nsenter
 	ethtool				# offload inspection in tests
+	iputils-ping			# ping: ARP/ND in tests
+	libcurl4-openssl-dev		# export influx (push over HTTP)
+	libmicrohttpd-dev		# export prometheus (serves /metrics)
+	influxdb influxdb-client	# monitor tests: a real InfluxDB 1.x
+	prometheus			# monitor tests: a real Prometheus
+	curl				# monitor tests: query the servers
 )
 
 installed() {

@@ -28,8 +28,7 @@
 # reports payload; results compare the frame rate ("on the wire") with the
 # configured rate. Measurements run 3-4 s and leave out the first second,
 # where the bucket's burst and TCP's slow start distort the rate; the burst
-# is set explicitly to 50 ms of the rate (at least 3 frames) where the test
-# is about the rate itself.
+# is set explicitly to 100 ms of the rate (see burst_for).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -43,7 +42,9 @@ TESTS=(
 	test_tcp_rate
 	test_allowlist
 	test_allowlist_vm_side
+	test_arp_nd_allowed
 	test_pps
+	test_pps_tcp
 	test_ipv6
 	test_change
 	test_two_devices
@@ -66,8 +67,13 @@ have_tcx() {
 	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 6 ]; }
 }
 
-# burst_for RATE_BITS: 50 ms of the rate in bytes, at least 3 full frames.
-burst_for() { calc "($1 * 0.05 / 8 > 4536) ? $1 * 0.05 / 8 : 4536"; }
+# burst_for RATE_BITS: 100 ms of the rate in bytes, at least 3 full frames.
+# Small enough not to matter once the first second is left out; large
+# enough that the receiving side, starved of CPU for tens of milliseconds
+# on a loaded 2-core machine, does not lose tokens while it waits (the
+# bucket stops filling when full, so a burst of 10 ms made the measured
+# rates up to 15% low under load).
+burst_for() { calc "($1 * 0.1 / 8 > 4536) ? $1 * 0.1 / 8 : 4536"; }
 # send_for RATE_BITS: iperf3 -b for a flood: 3x the rate, 2.5x from 50 Mbit/s.
 send_for() { calc "($1 >= 50000000) ? $1 * 2.5 : $1 * 3"; }
 
@@ -97,12 +103,16 @@ setup_failed() {
 }
 
 ifindex_of() { # NS DEV
-	ip -n "$1" -j link show dev "$2" 2>/dev/null | jget 'd[0]["ifindex"]'
+	case $1:$2 in
+	"$HOST_NS:$DEV") echo "$DEV_IFX" ;;	# set by ns_setup
+	"$HOST_NS:$DEV2") echo "$DEV2_IFX" ;;
+	*) ip -n "$1" -j link show dev "$2" 2>/dev/null | jget 'd[0]["ifindex"]' ;;
+	esac
 }
 
 # devj DEV: DEVJ = this device's object of `tcbpf -j show DEV` ("" if none)
 devj() {
-	DEVJ=$(tb -j show "$1" 2>/dev/null | python3 -c '
+	DEVJ=$(tb -j show "$1" 2>/dev/null | "$PY" -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -119,7 +129,7 @@ dget() { jget "$1" <<<"$DEVJ"; }
 # list_ours: `tcbpf -j list` entries of our devices, as "ifname:hook" lines
 # (other namespaces' devices, on a shared machine, are left out).
 list_ours() {
-	tb -j list 2>/dev/null | python3 -c '
+	tb -j list 2>/dev/null | "$PY" -c '
 import json, sys
 ours = {sys.argv[1]: sys.argv[2], sys.argv[3]: sys.argv[4]}
 for o in json.load(sys.stdin):
@@ -135,7 +145,7 @@ tcbpf_filter_count() { tc_filters "$1" "$2" | grep -c 'handle 0x7cbf'; }
 # cfg_entries: "ifindex dir netns_ino" per entry of the pinned settings map
 cfg_entries() {
 	[ -e "$PIN_DIR/tcbpf_cfg" ] || return 0
-	bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" 2>/dev/null | python3 -c '
+	bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" 2>/dev/null | "$PY" -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -159,23 +169,42 @@ live_netns_inodes() {
 	} | sort -u
 }
 
-# pins_state: the pinned objects as "kind path id" lines
+# pinned_ids [IFINDEX...]: the pinned programs and maps, and the pinned
+# links whose names hold one of IFINDEX (links/IFINDEX_DIR today; a shared
+# machine may hold hundreds of other devices' links), as "kind path id"
 pinned_ids() {
-	local f id rel
 	[ -d "$PIN_DIR" ] || return 0
-	for f in "$PIN_DIR"/* "$PIN_DIR"/links/*; do
-		[ -f "$f" ] || continue
-		rel=${f#"$PIN_DIR"/}
-		if id=$(bpftool -j prog show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
-			echo "prog $rel $id"
-		elif id=$(bpftool -j link show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
-			echo "link $rel $id"
-		elif id=$(bpftool -j map show pinned "$f" 2>/dev/null | jget 'd["id"]'); then
-			echo "map $rel $id"
-		fi
-	done
+	"$PY" - "$PIN_DIR" "$@" <<'EOF'
+import json, os, re, subprocess, sys
+root, ifx = sys.argv[1], sys.argv[2:]
+paths = [os.path.join(root, f) for f in sorted(os.listdir(root))]
+try:
+    links = sorted(os.listdir(os.path.join(root, "links")))
+except OSError:
+    links = []
+paths += [os.path.join(root, "links", f) for f in links
+          if any(re.search(r"(^|\D)%s(\D|$)" % i, f) for i in ifx)]
+for p in paths:
+    if not os.path.isfile(p):
+        continue
+    for kind in ("prog", "link", "map"):
+        r = subprocess.run(["bpftool", "-j", kind, "show", "pinned", p],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            try:
+                print(kind, os.path.relpath(p, root), json.loads(r.stdout)["id"])
+            except (ValueError, KeyError):
+                continue
+            break
+EOF
 }
-link_ids() { pinned_ids | awk '$1 == "link" { print $3 }' | sort; }
+# our_pins: the shared programs and maps, and our devices' links
+our_pins() { pinned_ids "$DEV_IFX" "$DEV2_IFX"; }
+# link_ids IFINDEX: ids of the pinned links whose name has IFINDEX in it
+# (links/IFINDEX_DIR today); other namespaces' links share the directory.
+link_ids() {
+	pinned_ids "$1" | awk '$1 == "link" { print $3 }' | sort
+}
 all_link_ids() { bpftool -j link show 2>/dev/null | jget '" ".join(str(l["id"]) for l in d)'; }
 prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 
@@ -212,22 +241,22 @@ state() {
 		tc -n "$HOST_NS" qdisc show dev "$d"
 	done
 	echo "== list: $(list_ours)"
-	pinned_ids
-	cfg_entries | sort
+	our_pins
+	cfg_entries | awk -v ns="$(netns_ino "$HOST_NS")" '$3 == ns' | sort
 }
 
-# Floods used by several tests (udp, 4 s, -b from the rate to check).
-from_vm() { # NAME PORT BW [more flow_start args]
-	local name=$1 port=$2 bw=$3
-	shift 3
-	flow_start "$name" from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" \
-		port="$port" bw="$bw" "$@"
+# Floods used by several tests (udp, 4 s by default). Floods in opposite
+# directions run one after the other: iperf3's control connection of one
+# would have to get through the other's flooded bucket.
+from_vm() { # NAME BW [more flow_start args]
+	local name=$1 bw=$2
+	shift 2
+	flow_start "$name" from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" bw="$bw" "$@"
 }
 to_vm() {
-	local name=$1 port=$2 bw=$3
-	shift 3
-	flow_start "$name" from="$HOST_NS" to="$VM_NS" addr="$VM_IP" \
-		port="$port" bw="$bw" "$@"
+	local name=$1 bw=$2
+	shift 2
+	flow_start "$name" from="$HOST_NS" to="$VM_NS" addr="$VM_IP" bw="$bw" "$@"
 }
 
 # check_rate LABEL RATE_BITS [PCT]: after flow_wait, the frame rate within
@@ -244,6 +273,13 @@ check_rate() {
 		return 1
 	fi
 	within "$FLOW_WIRE" "$rate" "$pct" && return 0
+	# Short because the receiving socket overflowed (a loaded machine)?
+	# Then the measurement says nothing about the limiter.
+	if [ "$FLOW_RCVBUF" -gt 0 ] &&
+	   within "$(calc "$FLOW_WIRE + $FLOW_LOSTBPS")" "$rate" "$pct"; then
+		res_skip "$label: $(mbit "$FLOW_WIRE") Mbit/s received, but the receiving socket dropped $FLOW_RCVBUF datagrams ($(mbit "$FLOW_LOSTBPS") Mbit/s): machine too loaded to tell"
+		return 1
+	fi
 	res_bad "$label: $(mbit "$FLOW_WIRE") Mbit/s on the wire, want $(mbit "$rate") +-$pct%"
 	return 1
 }
@@ -300,7 +336,7 @@ test_spec_json() {
 			expect "d['$dir']['delay_enforced']" False
 			expect "int(d['$dir']['prog_id']) > 0" True
 			expect "sorted(d['$dir']['classes'])" '["allow", "default"]'
-			expect "sorted(d['$dir']['classes']['default'])" '["dropped_bytes", "dropped_packets", "passed_bytes", "passed_packets"]'
+			expect "{'passed_packets', 'passed_bytes', 'dropped_packets', 'dropped_bytes'} <= set(d['$dir']['classes']['allow']) & set(d['$dir']['classes']['default'])" True
 		done
 	fi
 	res_end
@@ -385,7 +421,7 @@ test_udp_rate() {
 
 		res_begin "udp_rate_from_vm_${r}mbit"
 		if ! setup_failed; then
-			from_vm f 5201 "$bw"
+			from_vm f "$bw"
 			flow_wait f 1
 			check_rate "from VM ${r}mbit" "$rate"
 		fi
@@ -393,7 +429,7 @@ test_udp_rate() {
 
 		res_begin "udp_rate_to_vm_${r}mbit"
 		if ! setup_failed; then
-			to_vm t 5202 "$bw"
+			to_vm t "$bw"
 			flow_wait t 1
 			check_rate "to VM ${r}mbit" "$rate"
 		fi
@@ -406,11 +442,11 @@ test_udp_rate() {
 # FROM the VM, egress TO the VM (both flows at once).
 test_direction() {
 	res_begin direction_ingress_is_from_vm
-	if setup "$DEV" attach ingress rate 2mbit burst 15000 egress rate 6mbit burst 15000; then
-		from_vm f 5201 6M
-		to_vm t 5202 18M
+	if setup "$DEV" attach ingress rate 2mbit burst 25000 egress rate 6mbit burst 75000; then
+		from_vm f 6M
 		flow_wait f 1
 		check_rate "from VM (ingress 2mbit)" 2000000
+		to_vm t 18M
 		flow_wait t 1
 		check_rate "to VM (egress 6mbit)" 6000000
 	else
@@ -420,39 +456,33 @@ test_direction() {
 	tb detach "$DEV" >/dev/null 2>&1
 }
 
-# TCP through a 10 Mbit/s policer with the default burst (150 KB). Policing
-# makes TCP saw-tooth: it must not exceed the rate, and must keep at least
-# half of it (a collapse, e.g. from GSO packets larger than the burst being
-# dropped, shows as far less).
+# TCP through a 10 Mbit/s policer. Policing makes TCP saw-tooth, and a
+# burst much below a second's worth of rate starves it: measured here, the
+# default 1200kbit (120 ms at 10 Mbit/s) gives TCP only ~55% of the rate.
+# So the test gives the 0.5 s burst that OVS/Neutron advise for TCP and
+# measures 4 s after the first 2 (when that burst is spent): goodput must
+# stay <= rate +10% and keep >= 70% of it (a collapse, e.g. GSO packets
+# larger than the bucket being dropped every time, shows as far less).
+tcp_case() { # RESULT LABEL PORT flow args...
+	local res=$1 label=$2 rate=10000000
+	shift 2
+	res_begin "$res"
+	if ! setup_failed; then
+		measure f 2 proto=tcp time=6 "$@"
+		note "$(flow_line "$label") [limit 10.00, goodput $(calc "$FLOW_BPS * 100 / $rate")%]"
+		if [ -n "$FLOW_ERR" ]; then
+			res_bad "iperf3 failed: $FLOW_ERR"
+		else
+			le "$FLOW_BPS" "$(calc "$rate * 1.1")" || res_bad "goodput $(mbit "$FLOW_BPS") > 11 Mbit/s"
+			ge "$FLOW_BPS" "$(calc "$rate * 0.7")" || res_bad "goodput $(mbit "$FLOW_BPS") < 7 Mbit/s"
+		fi
+	fi
+	res_end
+}
 test_tcp_rate() {
-	local rate=10000000
-	setup "$DEV" attach rate 10mbit
-
-	res_begin tcp_rate_from_vm
-	if ! setup_failed; then
-		measure f 1 proto=tcp from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" port=5201
-		note "$(flow_line "TCP from VM") [limit 10.00]"
-		if [ -n "$FLOW_ERR" ]; then
-			res_bad "iperf3 failed: $FLOW_ERR"
-		else
-			le "$FLOW_BPS" "$(calc "$rate * 1.1")" || res_bad "goodput $(mbit "$FLOW_BPS") > 11 Mbit/s"
-			ge "$FLOW_BPS" "$(calc "$rate * 0.5")" || res_bad "goodput $(mbit "$FLOW_BPS") < 5 Mbit/s"
-		fi
-	fi
-	res_end
-
-	res_begin tcp_rate_to_vm
-	if ! setup_failed; then
-		measure t 1 proto=tcp from="$HOST_NS" to="$VM_NS" addr="$VM_IP" port=5202
-		note "$(flow_line "TCP to VM") [limit 10.00]"
-		if [ -n "$FLOW_ERR" ]; then
-			res_bad "iperf3 failed: $FLOW_ERR"
-		else
-			le "$FLOW_BPS" "$(calc "$rate * 1.1")" || res_bad "goodput $(mbit "$FLOW_BPS") > 11 Mbit/s"
-			ge "$FLOW_BPS" "$(calc "$rate * 0.5")" || res_bad "goodput $(mbit "$FLOW_BPS") < 5 Mbit/s"
-		fi
-	fi
-	res_end
+	setup "$DEV" attach rate 10mbit burst 5mbit
+	tcp_case tcp_rate_from_vm "TCP from VM" from="$VM_NS" to="$HOST_NS" addr="$HOST_IP"
+	tcp_case tcp_rate_to_vm "TCP to VM" from="$HOST_NS" to="$VM_NS" addr="$VM_IP"
 	tb detach "$DEV" >/dev/null 2>&1
 }
 
@@ -460,15 +490,15 @@ test_tcp_rate() {
 # side of the port counts: TO the VM its destination port, FROM the VM its
 # source port (the VM's server answering from port 22: the iperf3 server
 # runs in the VM on port 22 and the host's client uses -R).
-ALLOW_SPEC=(rate 2mbit burst 15000 allow-rate 20mbit allow-burst 10mbit)
+ALLOW_SPEC=(rate 2mbit burst 25000 allow-rate 20mbit allow-burst 10mbit)
 test_allowlist() {
 	local def=2000000 allow=20000000
 	setup "$DEV" attach "${ALLOW_SPEC[@]}"
 
 	res_begin allowlist_to_vm_udp
 	if ! setup_failed; then
-		to_vm flood 5201 6M
-		to_vm ssh 22 40M
+		to_vm flood 6M
+		to_vm ssh 40M port=22
 		flow_wait flood 1
 		check_rate "to VM default class (flooded)" "$def"
 		flow_wait ssh 1
@@ -478,7 +508,7 @@ test_allowlist() {
 
 	res_begin allowlist_to_vm_tcp
 	if ! setup_failed; then
-		to_vm flood 5201 6M
+		to_vm flood 6M
 		flow_start ssh proto=tcp from="$HOST_NS" to="$VM_NS" addr="$VM_IP" port=22
 		flow_wait flood 1
 		check_rate "to VM default class (flooded)" "$def"
@@ -490,7 +520,7 @@ test_allowlist() {
 
 	res_begin allowlist_from_vm_udp
 	if ! setup_failed; then
-		from_vm flood 5201 6M
+		from_vm flood 6M
 		flow_start ssh from="$VM_NS" to="$HOST_NS" addr="$VM_IP" port=22 bw=40M server=from
 		flow_wait flood 1
 		check_rate "from VM default class (flooded)" "$def"
@@ -501,7 +531,7 @@ test_allowlist() {
 
 	res_begin allowlist_from_vm_tcp
 	if ! setup_failed; then
-		from_vm flood 5201 6M
+		from_vm flood 6M
 		flow_start ssh proto=tcp from="$VM_NS" to="$HOST_NS" addr="$VM_IP" port=22 server=from
 		flow_wait flood 1
 		check_rate "from VM default class (flooded)" "$def"
@@ -519,7 +549,7 @@ test_allowlist_vm_side() {
 	res_begin allowlist_ignores_host_side_port
 	if setup "$DEV" attach "${ALLOW_SPEC[@]}"; then
 		# VM -> host:22 (dport 22 from the VM)
-		from_vm a 22 40M
+		from_vm a 40M port=22
 		# host:3389 -> VM (sport 3389 to the VM): server on the host, -R
 		flow_start b from="$HOST_NS" to="$VM_NS" addr="$HOST_IP" port=3389 bw=40M server=from
 		flow_wait a 1
@@ -543,8 +573,7 @@ test_pps() {
 
 	res_begin pps_limit
 	if ! setup_failed; then
-		from_vm f 5201 5M len=64
-		to_vm t 5202 5M len=64
+		from_vm f 5M len=64
 		flow_wait f 1
 		note "$(flow_line "from VM 64-byte UDP") [limit 1000 pkt/s]"
 		if [ -n "$FLOW_ERR" ]; then
@@ -553,6 +582,9 @@ test_pps() {
 			within "$FLOW_PPS" 1000 "$PCT" || res_bad "from VM: $FLOW_PPS pkt/s, want 1000 +-$PCT%"
 		fi
 		local rx_from=$FLOW_PPS tx_from=$FLOW_TX
+		devj "$DEV"
+		after=$DEVJ
+		to_vm t 5M len=64
 		flow_wait t 1
 		note "$(flow_line "to VM 64-byte UDP") [limit 1000 pkt/s]"
 		if [ -n "$FLOW_ERR" ]; then
@@ -563,13 +595,12 @@ test_pps() {
 	fi
 	res_end
 
-	# In 4 s the ingress default class passes ~4000 + pburst packets
-	# (plus a few of iperf3's control connection) and drops the rest.
+	# In the 4 s from-VM flood the ingress default class passes ~4000 +
+	# pburst packets (plus a few of iperf3's control connection) and drops
+	# the rest.
 	res_begin pps_counters
 	if ! setup_failed; then
-		devj "$DEV"
-		after=$DEVJ
-		c=$(python3 -c '
+		c=$("$PY" -c '
 import json, sys
 b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 def delta(dir, key):
@@ -590,15 +621,77 @@ print(delta("ingress", "passed_packets"), delta("ingress", "dropped_packets"))
 	tb detach "$DEV" >/dev/null 2>&1
 }
 
+# ARP and IPv6 neighbour discovery are in the allow class: with the
+# default class of traffic FROM the VM flooded, the VM still resolves the
+# host (IPv4 and IPv6), and the ingress allow counters see the requests.
+test_arp_nd_allowed() {
+	local a0 a1 n4 n6
+	res_begin arp_nd_allowed
+	if setup "$DEV" attach rate 1mbit burst 4536; then
+		devj "$DEV"
+		a0=$(dget 'd["ingress"]["classes"]["allow"]["passed_packets"]')
+		from_vm f 10M time=5
+		sleep 1.5
+		ns_run "$VM_NS" ip -4 neigh flush dev eth0
+		ns_run "$VM_NS" ip -6 neigh flush dev eth0
+		ns_run "$VM_NS" ping -c2 -i0.5 -W1 -q "$HOST_IP" >/dev/null 2>&1
+		ns_run "$VM_NS" ping -6 -c2 -i0.5 -W1 -q "$HOST_IP6" >/dev/null 2>&1
+		n4=$(ns_run "$VM_NS" ip -4 neigh show dev eth0 "$HOST_IP")
+		n6=$(ns_run "$VM_NS" ip -6 neigh show dev eth0 "$HOST_IP6")
+		flow_wait f 1
+		check_rate "from VM default class (flooded)" 1000000
+		devj "$DEV"
+		a1=$(dget 'd["ingress"]["classes"]["allow"]["passed_packets"]')
+		note "VM's neighbours: '$n4' '$n6'; ingress allow class passed $((a1 - a0)) packets"
+		grep -qE 'lladdr .*(REACHABLE|STALE|DELAY|PROBE)' <<<"$n4" ||
+			res_bad "VM did not resolve $HOST_IP: '$n4'"
+		grep -qE 'lladdr .*(REACHABLE|STALE|DELAY|PROBE)' <<<"$n6" ||
+			res_bad "VM did not resolve $HOST_IP6: '$n6'"
+		[ "$((a1 - a0))" -ge 2 ] ||
+			res_bad "ingress allow class passed $((a1 - a0)) packets, want >= 2 (ARP request, neighbour solicitation)"
+	else
+		setup_failed
+	fi
+	res_end
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
+# pps counts packets on the wire: a TCP sender's GSO packet (up to 64 KB,
+# ~45 segments) leaves the VM's tap as that many packets, so the segments
+# per second must stay at pps (+10%, + pburst over the window). Segments
+# are estimated from the goodput as full-MSS segments, a lower bound.
+test_pps_tcp() {
+	local dir
+	setup "$DEV" attach rate 1gbit burst 1mb pps 1000 pburst 100
+	for dir in from_vm to_vm; do
+		res_begin "pps_tcp_$dir"
+		if ! setup_failed; then
+			if [ $dir = from_vm ]; then
+				measure f 1 proto=tcp from="$VM_NS" to="$HOST_NS" addr="$HOST_IP"
+			else
+				measure f 1 proto=tcp from="$HOST_NS" to="$VM_NS" addr="$VM_IP"
+			fi
+			note "$(flow_line "TCP ${dir%_vm} VM, pps 1000") [>= $(printf %.0f "$FLOW_PPS") segments/s]"
+			if [ -n "$FLOW_ERR" ]; then
+				res_bad "iperf3 failed: $FLOW_ERR"
+			elif ! le "$FLOW_PPS" 1135; then
+				res_bad "at least $(printf %.0f "$FLOW_PPS") segments/s ($(mbit "$FLOW_BPS") Mbit/s of 1448-byte segments) through a 1000 pkt/s limit"
+			fi
+		fi
+		res_end
+	done
+	tb detach "$DEV" >/dev/null 2>&1
+}
+
 # IPv6 is limited like IPv4 (no `protocol ip`-only hole).
 test_ipv6() {
-	setup "$DEV" attach rate 10mbit burst 62500
+	setup "$DEV" attach rate 10mbit burst 125000
 	res_begin ipv6_rate
 	if ! setup_failed; then
-		flow_start f from="$VM_NS" to="$HOST_NS" addr="$HOST_IP6" port=5201 bw=30M
-		flow_start t from="$HOST_NS" to="$VM_NS" addr="$VM_IP6" port=5202 bw=30M
+		flow_start f from="$VM_NS" to="$HOST_NS" addr="$HOST_IP6" bw=30M
 		flow_wait f 1
 		check_rate "IPv6 from VM" 10000000
+		flow_start t from="$HOST_NS" to="$VM_NS" addr="$VM_IP6" bw=30M
 		flow_wait t 1
 		check_rate "IPv6 to VM" 10000000
 	fi
@@ -606,18 +699,36 @@ test_ipv6() {
 	tb detach "$DEV" >/dev/null 2>&1
 }
 
-# change takes effect at once, keeps the programs (and links) and changes
-# only the keys given.
+# change takes effect at once, in the middle of a flood: the limit in force
+# from the second after the change is the new one. It keeps the programs
+# (and links) and changes only the keys given.
+CHANGE_BURST=50000	# 40 ms at 10 Mbit/s, 200 ms at 2 Mbit/s
+# live_change RESULT LABEL OFFERED NEW_RATE_SPEC NEW_RATE_BITS flow args...:
+# a 6 s flood; `change rate NEW` 2 s in; measured over seconds 3-6.
+live_change() {
+	local res=$1 label=$2 bw=$3 spec=$4 rate=$5
+	shift 5
+	res_begin "$res"
+	if ! setup_failed; then
+		flow_start c time=6 bw="$bw" "$@"
+		sleep 2
+		tb_try change "$DEV" rate "$spec"
+		[ "$TB_RC" -eq 0 ] || res_bad "change $DEV rate $spec exited $TB_RC: $TB_ERR"
+		flow_wait c 3
+		check_rate "$label, seconds 3-6 after change rate $spec at 2 s" "$rate"
+	fi
+	res_end
+}
 test_change() {
 	local ids_before ids_after p_in p_eg
-	setup "$DEV" attach rate 10mbit burst 15000 allow 22,3389,8000-8100
+	setup "$DEV" attach rate 10mbit burst "$CHANGE_BURST" allow 22,3389,8000-8100
 
 	res_begin change_before_10mbit
 	if ! setup_failed; then
-		from_vm f 5201 30M time=3
-		to_vm t 5202 30M time=3
+		from_vm f 30M time=3
 		flow_wait f 1
 		check_rate "from VM before change" 10000000
+		to_vm t 30M time=3
 		flow_wait t 1
 		check_rate "to VM before change" 10000000
 	fi
@@ -625,28 +736,17 @@ test_change() {
 	devj "$DEV"
 	p_in=$(dget 'd["ingress"]["prog_id"]')
 	p_eg=$(dget 'd["egress"]["prog_id"]')
-	ids_before=$(pinned_ids)
+	ids_before=$(our_pins)
 
-	res_begin change_rate_at_once
-	if ! setup_failed; then
-		if setup "$DEV" change rate 2mbit; then
-			# the whole measurement, from its first second
-			from_vm f 5201 6M time=3
-			to_vm t 5202 6M time=3
-			flow_wait f 0
-			check_rate "from VM right after change to 2mbit" 2000000
-			flow_wait t 0
-			check_rate "to VM right after change to 2mbit" 2000000
-		else
-			setup_failed
-		fi
-	fi
-	res_end
+	live_change change_live_from_vm "from VM, 10mbit -> 2mbit" 6M 2mbit 2000000 \
+		from="$VM_NS" to="$HOST_NS" addr="$HOST_IP"
+	live_change change_live_to_vm "to VM, 2mbit -> 4mbit" 12M 4mbit 4000000 \
+		from="$HOST_NS" to="$VM_NS" addr="$VM_IP"
 
 	res_begin change_keeps_programs
 	if [ -z "$SETUP_ERR" ]; then
 		devj "$DEV"
-		ids_after=$(pinned_ids)
+		ids_after=$(our_pins)
 		expect 'd["ingress"]["prog_id"]' "$p_in"
 		expect 'd["egress"]["prog_id"]' "$p_eg"
 		[ "$ids_before" = "$ids_after" ] ||
@@ -660,10 +760,10 @@ test_change() {
 	res_begin change_only_given_keys
 	if setup "$DEV" change egress pps 500; then
 		devj "$DEV"
-		expect 'd["ingress"]["rate_bits_per_sec"]' 2000000
-		expect 'd["egress"]["rate_bits_per_sec"]' 2000000
-		expect 'd["ingress"]["burst_bytes"]' 15000
-		expect 'd["egress"]["burst_bytes"]' 15000
+		expect 'd["ingress"]["rate_bits_per_sec"]' 4000000
+		expect 'd["egress"]["rate_bits_per_sec"]' 4000000
+		expect 'd["ingress"]["burst_bytes"]' "$CHANGE_BURST"
+		expect 'd["egress"]["burst_bytes"]' "$CHANGE_BURST"
 		expect 'd["ingress"]["pps"]' 0
 		expect 'd["egress"]["pps"]' 500
 		expect 'd["ingress"]["allow"][2]["port_max"]' 8100
@@ -679,9 +779,9 @@ test_change() {
 # other limited.
 test_two_devices() {
 	local e1 e2
-	setup "$DEV" attach rate 3mbit burst 15000
+	setup "$DEV" attach rate 3mbit burst 37500
 	e1=$SETUP_ERR
-	setup "$DEV2" attach rate 12mbit burst 15000
+	setup "$DEV2" attach rate 12mbit burst 150000
 	e2=$SETUP_ERR
 	SETUP_ERR="$e1${e1:+${e2:+; }}$e2"
 
@@ -689,8 +789,8 @@ test_two_devices() {
 	if ! setup_failed; then
 		local l=$(list_ours)
 		[ "$l" = "$DEV:$(tb_hook) $DEV2:$(tb_hook) " ] || res_bad "list: '$l'"
-		from_vm a 5201 9M
-		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+		from_vm a 9M
+		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
 		flow_wait a 1
 		check_rate "VM 1 ($DEV, 3mbit)" 3000000
 		flow_wait b 1
@@ -704,8 +804,8 @@ test_two_devices() {
 		[ "$TB_RC" -eq 0 ] || res_bad "detach $DEV exited $TB_RC: $TB_ERR"
 		local l=$(list_ours)
 		[ "$l" = "$DEV2:$(tb_hook) " ] || res_bad "list after detaching $DEV: '$l'"
-		from_vm a 5201 30M
-		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+		from_vm a 30M
+		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
 		flow_wait a 1
 		check_min "VM 1 ($DEV, detached)" 25000000
 		flow_wait b 1
@@ -718,18 +818,17 @@ tb_hook() { if have_tcx; then echo tcx; else echo tc; fi; }
 
 # detach removes everything and traffic is unlimited again; both hooks.
 test_detach() {
-	local hook links_pre links_ours p_in p_eg id left
+	local hook links_ours p_in p_eg id left
 	for hook in tcx tc; do
 		if [ $hook = tcx ] && ! have_tcx; then
 			skip "detach_leaves_nothing_tcx" "kernel $(uname -r) has no tcx"
 			continue
 		fi
-		links_pre=$(link_ids)
-		setup "$DEV" attach hook "$hook" rate 2mbit burst 15000
+		setup "$DEV" attach hook "$hook" rate 2mbit burst 25000
 
 		res_begin "detach_limited_before_$hook"
 		if ! setup_failed; then
-			from_vm f 5201 6M time=3
+			from_vm f 6M time=3
 			flow_wait f 1
 			check_rate "from VM before detach (hook $hook)" 2000000
 		fi
@@ -738,7 +837,7 @@ test_detach() {
 		devj "$DEV"
 		p_in=$(dget 'd["ingress"]["prog_id"]')
 		p_eg=$(dget 'd["egress"]["prog_id"]')
-		links_ours=$(comm -13 <(echo "$links_pre") <(link_ids))
+		links_ours=$(link_ids "$DEV_IFX")
 
 		res_begin "detach_leaves_nothing_$hook"
 		if ! setup_failed; then
@@ -773,8 +872,8 @@ test_detach() {
 
 		res_begin "detach_unlimited_after_$hook"
 		if ! setup_failed; then
-			from_vm f 5201 40M time=3
-			to_vm t 5202 40M time=3
+			from_vm f 40M time=3
+			to_vm t 40M time=3
 			flow_wait f 1
 			check_min "from VM after detach" 20000000
 			flow_wait t 1
@@ -793,7 +892,7 @@ test_hooks() {
 			skip "hook_tcx" "kernel $(uname -r) has no tcx"
 			continue
 		fi
-		setup "$DEV" attach hook "$hook" rate 1250kbps burst 15000
+		setup "$DEV" attach hook "$hook" rate 1250kbps burst 125000
 
 		res_begin "hook_${hook}_attached"
 		if ! setup_failed; then
@@ -813,18 +912,18 @@ test_hooks() {
 				has_clsact "$DEV" || res_bad "hook tc but no clsact qdisc"
 			else
 				has_clsact "$DEV" && res_bad "hook tcx but a clsact qdisc was created"
-				[ "$(ls "$PIN_DIR/links" 2>/dev/null | grep -c "$DEV_IFX")" -ge 2 ] ||
-					note "links pinned: $(ls "$PIN_DIR/links" 2>/dev/null | tr '\n' ' ')"
+				[ "$(link_ids "$DEV_IFX" | wc -l)" -ge 2 ] ||
+					res_bad "hook tcx but no two links pinned for ifindex $DEV_IFX: $(ls "$PIN_DIR/links" 2>/dev/null | tr '\n' ' ')"
 			fi
 		fi
 		res_end
 
 		res_begin "hook_${hook}_rate"
 		if ! setup_failed; then
-			from_vm f 5201 30M
-			to_vm t 5202 30M
+			from_vm f 30M
 			flow_wait f 1
 			check_rate "from VM, hook $hook, rate 1250kbps" 10000000
+			to_vm t 30M
 			flow_wait t 1
 			check_rate "to VM, hook $hook, rate 1250kbps" 10000000
 		fi
@@ -856,14 +955,14 @@ $(tc_filters "$DEV" egress)"
 			continue
 		fi
 		res_begin "foreign_clsact_attach_$hook"
-		if setup "$DEV" attach hook "$hook" rate 10mbit burst 15000; then
+		if setup "$DEV" attach hook "$hook" rate 10mbit burst 125000; then
 			f=$(tc_filters "$DEV" ingress)
 			grep -q 'pref 1 u32' <<<"$f" || res_bad "foreign ingress filter gone after attach"
 			grep -q 'pref 2 u32' <<<"$(tc_filters "$DEV" egress)" || res_bad "foreign egress filter gone after attach"
 			if [ $hook = tc ]; then
 				grep -q 'handle 0x7cbf' <<<"$f" || res_bad "no tcbpf filter next to the foreign one"
 			fi
-			from_vm f 5201 30M time=3
+			from_vm f 30M time=3
 			flow_wait f 1
 			check_rate "from VM, hook $hook, behind a foreign filter" 10000000
 		else
@@ -947,9 +1046,9 @@ test_concurrent_attach() {
 	tb_detach_all
 	res_begin concurrent_attach
 	for round in 1 2 3 4 5; do
-		tb attach "$DEV" rate 3mbit burst 15000 >/dev/null 2>"$WORK/c1.err" &
+		tb attach "$DEV" rate 3mbit burst 37500 >/dev/null 2>"$WORK/c1.err" &
 		p1=$!
-		tb attach "$DEV2" rate 12mbit burst 15000 >/dev/null 2>"$WORK/c2.err" &
+		tb attach "$DEV2" rate 12mbit burst 150000 >/dev/null 2>"$WORK/c2.err" &
 		p2=$!
 		wait "$p1"; r1=$?
 		wait "$p2"; r2=$?
@@ -977,8 +1076,8 @@ test_concurrent_attach() {
 	res_end
 
 	res_begin concurrent_attach_limits
-	from_vm a 5201 9M
-	flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" port=5202 bw=36M
+	from_vm a 9M
+	flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
 	flow_wait a 1
 	check_rate "VM 1 after concurrent attach (3mbit)" 3000000
 	flow_wait b 1
@@ -997,7 +1096,7 @@ test_same_ifindex_other_netns() {
 	if ! ip netns add "$HOST2_NS" ||
 	   ! ip -n "$HOST2_NS" link add "$DEV3" index "$DEV_IFX" type veth peer name vm-5-peer; then
 		res_skip "cannot build $HOST2_NS with ifindex $DEV_IFX"
-	elif setup "$DEV" attach rate 3mbit burst 15000; then
+	elif setup "$DEV" attach rate 3mbit burst 37500; then
 		ip -n "$HOST2_NS" link set "$DEV3" up
 		ip -n "$HOST2_NS" link set vm-5-peer up
 		s0=$(state)
@@ -1013,7 +1112,7 @@ test_same_ifindex_other_netns() {
 		note "tcbpf -n $HOST2_NS detach $DEV3 -> exit $?: $(tr '\n' ' ' <"$WORK/o.err")"
 		s1=$(state)
 		[ "$s0" = "$s1" ] || res_bad "$DEV's state changed: $(diff <(echo "$s0") <(echo "$s1") | grep '^[<>]' | head -5 | tr '\n' ' ')"
-		from_vm f 5201 9M time=3
+		from_vm f 9M time=3
 		flow_wait f 1
 		check_rate "VM 1 still limited" 3000000
 	else
@@ -1070,7 +1169,7 @@ main() {
 		done
 		exit 0
 	fi
-	for t in iperf3 python3 bpftool nsenter tc ip flock; do
+	for t in iperf3 "$PY" bpftool nsenter tc ip flock ping; do
 		if ! command -v "$t" >/dev/null; then
 			for t2 in "${names[@]}"; do
 				skip "$t2" "$t not installed (scripts/install-deps.sh)"
@@ -1085,6 +1184,13 @@ main() {
 
 	lib_lock || { fail integration "cannot take $LOCK_FILE"; exit 1; }
 	lib_init || { fail integration "mktemp failed"; exit 1; }
+	# Test a copy: a rebuild of the tree during the run must not swap the
+	# binary (or remove it) between two steps of a test.
+	if ! cp "$TCBPF" "$WORK/tcbpf"; then
+		fail integration "cannot copy $TCBPF"
+		exit 1
+	fi
+	TCBPF=$WORK/tcbpf
 	trap suite_cleanup EXIT
 	trap 'exit 130' INT TERM
 	stale_cleanup
@@ -1101,7 +1207,9 @@ main() {
 		fi
 		[ "${V:-0}" = 1 ] && echo "== $t"
 		reset_devices
+		local t0=$SECONDS
 		"$t"
+		note "$t: $((SECONDS - t0)) s"
 	done
 	echo "integration: $NPASS passed, $NFAIL failed, $NSKIP skipped"
 	[ "$NFAIL" -eq 0 ]

@@ -28,6 +28,13 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TCBPF_ROOT=$(cd "$LIB_DIR/.." && pwd)
 TCBPF=${TCBPF:-$TCBPF_ROOT/tcbpf}
 PIN_DIR=/sys/fs/bpf/tcbpf
+# The distribution's python3 (stdlib only): a python3 earlier in PATH may be
+# a version-manager shim that takes a second per start on a loaded machine.
+if [ -x /usr/bin/python3 ]; then
+	PY=/usr/bin/python3
+else
+	PY=python3
+fi
 
 HOST_NS=tcbpf-host
 VM_NS=tcbpf-vm
@@ -56,9 +63,10 @@ LOCK_FILE=/run/tcbpf-netns.lock
 NPASS=0
 NFAIL=0
 NSKIP=0
+NEXT_PORT=0
 WORK=
 BG_PIDS=()
-declare -A FLOW_RX FLOW_TX FLOW_PIDS FLOW_LEN FLOW_OV FLOW_DESC
+declare -A FLOW_RX FLOW_TX FLOW_PIDS FLOW_LEN FLOW_OV FLOW_RXNS FLOW_RCVBUF0
 
 # ---------------------------------------------------------------- reporting
 
@@ -66,7 +74,9 @@ pass() { NPASS=$((NPASS + 1)); echo "PASS: $1"; }
 fail() { NFAIL=$((NFAIL + 1)); echo "FAIL: $1: $2"; }
 skip() { NSKIP=$((NSKIP + 1)); echo "SKIP: $1: $2"; }
 note() { echo "  # $*"; }
-vlog() { [ "${V:-0}" = 1 ] && echo "  + $*" >&2; return 0; }
+# V=1: the commands, on the stderr the script started with (fd 8, opened
+# by lib_init), also from inside $(...) whose stderr goes to a file
+vlog() { [ "${V:-0}" = 1 ] && echo "  + $*" >&8; return 0; }
 
 # Collect the reasons one result fails, then report it once:
 #   res_begin NAME; res_check COND WHY...; res_end
@@ -102,7 +112,7 @@ calc() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 # jget EXPR: evaluate a python expression over the JSON on stdin (as d);
 # prints scalars plainly, containers as JSON; prints nothing on bad JSON.
 jget() {
-	python3 -c '
+	"$PY" -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -139,6 +149,7 @@ lib_lock() {
 }
 
 lib_init() {
+	exec 8>&2
 	WORK=$(mktemp -d /tmp/tcbpf-test.XXXXXX) || return 1
 }
 
@@ -163,15 +174,17 @@ pair_add() {
 	ip -n "$HOST_NS" link set "$hdev" up || return 1
 }
 
+# ns_setup [1]: build the namespaces (both VMs; with 1, only VM 1).
 ns_setup() {
 	ns_teardown
 	ip netns add "$HOST_NS" || return 1
 	ip -n "$HOST_NS" link set lo up || return 1
 	pair_add "$DEV" "$DEV_IFX" "$VM_NS" 10.203.0 fd00:7cbf:: || return 1
-	pair_add "$DEV2" "$DEV2_IFX" "$VM2_NS" 10.203.1 || return 1
 	# The first packets must not wait for ARP/ND in a measurement.
 	ns_run "$VM_NS" ping -c1 -W2 -q "$HOST_IP" >/dev/null 2>&1
 	ns_run "$VM_NS" ping -6 -c1 -W2 -q "$HOST_IP6" >/dev/null 2>&1
+	[ "${1:-2}" = 1 ] && return 0
+	pair_add "$DEV2" "$DEV2_IFX" "$VM2_NS" 10.203.1 || return 1
 	ns_run "$VM2_NS" ping -c1 -W2 -q "$HOST2_IP" >/dev/null 2>&1
 	return 0
 }
@@ -221,6 +234,16 @@ lib_cleanup() {
 
 # ------------------------------------------------------------------ traffic
 
+# rcvbuf_errors NS: UDP datagrams the namespace's sockets dropped for want
+# of receive buffer (IPv4 + IPv6): the receiver, not the limiter, lost them.
+rcvbuf_errors() {
+	ns_run "$1" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null | awk '
+		$1 == "Udp:" && !hdr { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; hdr = 1; next }
+		$1 == "Udp:" && c { s += $c }
+		$1 == "Udp6RcvbufErrors" { s += $2 }
+		END { print s + 0 }'
+}
+
 # wait_listen NS PORT: until a TCP listener (iperf3's control port) is up.
 wait_listen() {
 	local i
@@ -235,8 +258,8 @@ wait_listen() {
 #   proto=udp|tcp    (udp)
 #   from=NS to=NS    the namespaces the data goes from and to
 #   addr=IP          the iperf3 server's address
-#   port=N           iperf3 port, data and control (5201); unique per
-#                    concurrent flow
+#   port=N           iperf3 port, data and control; default: the next of
+#                    5201-5299 in turn, so no two flows of a run share one
 #   bw=RATE          iperf3 -b (udp: required; tcp: none = unlimited)
 #   len=BYTES        UDP payload (1470 IPv4, 1440 IPv6: under the MTU)
 #   time=SECS        (4)
@@ -246,7 +269,7 @@ wait_listen() {
 flow_start() {
 	local name=$1 kv
 	shift
-	local proto=udp from= to= addr= port=5201 bw= len= time=4 server=to
+	local proto=udp from= to= addr= port= bw= len= time=4 server=to
 	for kv in "$@"; do
 		case $kv in
 		proto=* | from=* | to=* | addr=* | port=* | bw=* | len=* | time=* | server=*)
@@ -254,6 +277,10 @@ flow_start() {
 		*)	echo "flow_start: bad argument $kv" >&2; return 1 ;;
 		esac
 	done
+	if [ -z "$port" ]; then
+		port=$((5201 + NEXT_PORT % 99))
+		NEXT_PORT=$((NEXT_PORT + 1))
+	fi
 	local v6=0 srv_ns cli_ns rev=() opts=() ov
 	case $addr in *:*) v6=1 ;; esac
 	if [ "$server" = to ]; then
@@ -264,7 +291,10 @@ flow_start() {
 	if [ "$proto" = udp ]; then
 		[ -n "$len" ] || len=$((v6 ? 1440 : 1470))
 		ov=$((v6 ? 62 : 42))	# Ethernet + IP + UDP headers
-		opts=(-u -b "${bw:-1M}" -l "$len")
+		# 2 MB socket buffers: the receiver may not run for a while
+		# on a loaded machine, and what its socket drops is not the
+		# limiter's doing.
+		opts=(-u -b "${bw:-1M}" -l "$len" -w 2M)
 	else
 		len=$((v6 ? 1428 : 1448))	# MSS with timestamps
 		ov=$((v6 ? 86 : 66))	# Ethernet + IP + TCP + options
@@ -272,6 +302,8 @@ flow_start() {
 	fi
 	local sf="$WORK/$name.srv.json" cf="$WORK/$name.cli.json"
 	rm -f "$sf" "$cf"
+	FLOW_RXNS[$name]=$to
+	FLOW_RCVBUF0[$name]=$(rcvbuf_errors "$to")
 	ns_run "$srv_ns" timeout $((time + 25)) iperf3 -s -1 -J -p "$port" \
 		>"$sf" 2>"$WORK/$name.srv.err" &
 	local spid=$!
@@ -302,9 +334,12 @@ flow_start() {
 #              per packet: what the limiter counts)
 #   FLOW_PPS   received packets/s (UDP; segments for TCP, estimated)
 #   FLOW_TX    the sender's bits/s (payload)
+#   FLOW_RCVBUF  datagrams the receiving namespace dropped for want of
+#              socket buffer meanwhile (a loaded machine, not the limiter)
+#   FLOW_LOSTBPS the frame bits/s those drops amount to over the window
 #   FLOW_ERR   why the flow failed (and returns 1), else empty
 flow_wait() {
-	local name=$1 skipn=${2:-1} out st i spid cpid
+	local name=$1 skipn=${2:-1} out st i spid cpid total
 	read -r spid cpid <<<"${FLOW_PIDS[$name]}"
 	wait "$cpid" 2>/dev/null
 	# The server ends right after the client; not if the client failed.
@@ -314,8 +349,8 @@ flow_wait() {
 	done
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0 FLOW_ERR=
-	out=$(python3 - "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
+	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0 FLOW_ERR= FLOW_RCVBUF=0 FLOW_LOSTBPS=0
+	out=$("$PY" - "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
 		"${FLOW_LEN[$name]}" "${FLOW_OV[$name]}" <<'EOF'
 import json, sys
 rx, tx, skip, length, ov = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
@@ -344,12 +379,17 @@ by = sum(s["bytes"] for s in use)
 pkts = by / length
 end = t.get("end", {})
 sent = end.get("sum_sent") or end.get("sum") or {}
-print("OK %.0f %.0f %.1f %.0f" % (by * 8 / secs, (by + pkts * ov) * 8 / secs,
-                                   pkts / secs, sent.get("bits_per_second", 0)))
+total = sum(s["seconds"] for s in iv)
+print("OK %.0f %.0f %.1f %.0f %.3f" % (by * 8 / secs, (by + pkts * ov) * 8 / secs,
+                                        pkts / secs, sent.get("bits_per_second", 0),
+                                        total))
 EOF
 )
-	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_TX <<<"$out"
-	if [ "$st" != OK ]; then
+	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_TX total <<<"$out"
+	if [ "$st" = OK ]; then
+		FLOW_RCVBUF=$(($(rcvbuf_errors "${FLOW_RXNS[$name]}") - FLOW_RCVBUF0[$name]))
+		FLOW_LOSTBPS=$(calc "$FLOW_RCVBUF * (${FLOW_LEN[$name]} + ${FLOW_OV[$name]}) * 8 / $total")
+	else
 		FLOW_ERR="${out#ERR }; $(cat "$WORK/$name".*.err 2>/dev/null | tr '\n' ' ' | cut -c1-200)"
 		FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0
 		return 1
@@ -370,8 +410,9 @@ flow_line() {
 	if [ -n "$FLOW_ERR" ]; then
 		echo "$1: failed: $FLOW_ERR"
 	else
-		printf '%s: %s Mbit/s received (%s on the wire, %.0f pkt/s), sent %s\n' \
+		printf '%s: %s Mbit/s received (%s on the wire, %.0f pkt/s), sent %s%s\n' \
 			"$1" "$(mbit "$FLOW_BPS")" "$(mbit "$FLOW_WIRE")" \
-			"$FLOW_PPS" "$(mbit "$FLOW_TX")"
+			"$FLOW_PPS" "$(mbit "$FLOW_TX")" \
+			"$([ "${FLOW_RCVBUF:-0}" -gt 0 ] && echo ", receiver socket dropped $FLOW_RCVBUF")"
 	fi
 }

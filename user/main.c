@@ -14,7 +14,11 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "export.h"
+#include "netid.h"
 #include "spec.h"
+#include "stats.h"
+#include "watch.h"
 #include "obj.h"
 #include "log.h"
 
@@ -45,11 +49,19 @@ static int parse_spec(struct spec *s, int argc, char **argv)
 	return 0;
 }
 
+/* "net NETID": every interface of that network (netid.c). */
+static bool is_net(int argc, char **argv)
+{
+	return argc >= 1 && !strcmp(argv[0], "net");
+}
+
 static int run_attach(const struct opts *o, int argc, char **argv)
 {
 	struct spec s;
 	int err;
 
+	if (is_net(argc, argv))
+		return cmd_net(o, "attach", argc - 1, argv + 1);
 	if (argc < 1)
 		return usage_error("%s", "attach needs a device");
 	err = parse_spec(&s, argc - 1, argv + 1);
@@ -63,6 +75,8 @@ static int run_change(const struct opts *o, int argc, char **argv)
 	struct spec s;
 	int err;
 
+	if (is_net(argc, argv))
+		return cmd_net(o, "change", argc - 1, argv + 1);
 	if (argc < 1)
 		return usage_error("%s", "change needs a device");
 	if (argc < 2)
@@ -76,6 +90,8 @@ static int run_change(const struct opts *o, int argc, char **argv)
 
 static int run_detach(const struct opts *o, int argc, char **argv)
 {
+	if (is_net(argc, argv))
+		return cmd_net(o, "detach", argc - 1, argv + 1);
 	if (argc != 1)
 		return usage_error("%s", argc ? "detach takes one device"
 					      : "detach needs a device");
@@ -84,6 +100,8 @@ static int run_detach(const struct opts *o, int argc, char **argv)
 
 static int run_show(const struct opts *o, int argc, char **argv)
 {
+	if (is_net(argc, argv))
+		return cmd_net(o, "show", argc - 1, argv + 1);
 	if (argc > 1)
 		return usage_error("show takes at most one device, not \"%s\"",
 				   argv[1]);
@@ -110,6 +128,15 @@ static const struct command commands[] = {
 	  "settings, hook, mode and counters" },
 	{ "list", run_list, "",
 	  "devices that have a limiter" },
+	{ "stats", cmd_stats, "[DEV|net NETID] [interval SECS] [count N] [--influx]",
+	  "\n\t\t\t   bits/s and packets/s seen, passed, dropped per interval" },
+	{ "export", cmd_export, "influx URL [interval SECS] [count N]",
+	  "\n\t\t\t   push counters to InfluxDB's /write endpoint" },
+	{ "export", cmd_export, "prometheus [listen ADDR:PORT]",
+	  "\n\t\t\t   serve /metrics for Prometheus (default 127.0.0.1:9761)" },
+	{ "watch", cmd_watch, "[PATTERN...] bps RATE | pps N [for SECS] [then SPEC]\n"
+	  "\t\t\t   [release-after SECS] [exec PROGRAM] [interval SECS] [auto-monitor]",
+	  "\n\t\t\t   clamp a monitored device that crosses a threshold" },
 	{ "help", run_help, "", "this text" },
 	{ NULL }
 };
@@ -134,7 +161,10 @@ static void usage(FILE *f)
 "Units as tc(8): rates bit kbit mbit gbit tbit, bps kbps mbps gbps (BYTES/s),\n"
 "kibit mibit ...; sizes b k kb m mb g gb kbit mbit gbit; times s ms us ns.\n"
 "Defaults: rate 1mbit burst 1200kbit allow 22,3389 allow-rate 100mbit\n"
-"allow-burst 100mbit, delay 400ms to the VM (needs EDT pacing with fq).\n");
+"allow-burst 100mbit, delay 400ms to the VM (needs EDT pacing with fq).\n"
+"\n"
+"attach, change, detach and show also take \"net NETID\" for a DEV: every\n"
+"interface vm-*-NETID, vx-NETID, spc-NETID, pub-NETID (NETID hex) of this host.\n");
 }
 
 static int run_help(const struct opts *o, int argc, char **argv)

@@ -86,6 +86,13 @@ mount -t 9p -o "$p9opts" vmtest /run/vmtest ||
 mkdir -p "$REPO"
 mount -t 9p -o "$p9opts,cache=none" repo "$REPO" ||
 	fail "mount of the repository (9p tag repo) at $REPO failed"
+# python3's standard library, read-only (PYLIB= in config when shared):
+# it does not change during a run, so the guest may cache it.
+if [ -n "${PYLIB:-}" ]; then
+	mkdir -p "$PYLIB"
+	mount -t 9p -o "$p9opts,ro,cache=loose" pylib "$PYLIB" ||
+		echo "vmtest-init: mount of python3's library (9p tag pylib) at $PYLIB failed"
+fi
 
 dbg "9p mounted, running the command"
 cd "$REPO" || fail "cd $REPO failed"

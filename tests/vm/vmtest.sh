@@ -34,7 +34,12 @@ GUEST_BINS=(
 	ip:iproute2 tc:iproute2 ss:iproute2 bridge:iproute2
 	iperf3:iperf3 bpftool:bpftool ethtool:ethtool
 	nsenter:util-linux unshare:util-linux flock:util-linux
+	python3:python3-minimal
 )
+# python3's standard library (54 MB) is not copied: it is shared read-only
+# over 9p (tag pylib) at the same path, so tests/lib.sh's helpers run in
+# the guest. TCBPF_VM_PYLIB=DIR picks it, TCBPF_VM_PYLIB= leaves it out.
+PYLIB=${TCBPF_VM_PYLIB-auto}
 # Libraries the project's binaries need. Those that ./tcbpf and executables
 # in $OUTPUT (two levels) link are added by ldd at each run: the binaries come
 # over 9p, only their set of libraries counts for the initramfs.
@@ -315,6 +320,10 @@ fi
 # Cached under a hash of everything that goes in (not the repository).
 # ---------------------------------------------------------------------------
 ensure_progs "${GUEST_BINS[@]}"
+if [ "$PYLIB" = auto ]; then
+	p=$(readlink -f "$(find_prog python3)")
+	PYLIB=/usr/lib/${p##*/}		# /usr/bin/python3.11 -> /usr/lib/python3.11
+fi
 
 # The programs and libraries asked for, as host paths.
 guest_roots() {
@@ -502,6 +511,7 @@ mkdir -p "$CTL"
 {
 	printf 'REPO=%q\n' "$REPO"
 	printf 'NONCE=%q\n' "$NONCE"
+	[ -z "$PYLIB" ] || printf 'PYLIB=%q\n' "$PYLIB"
 } >"$CTL/config"
 # The default smoke check loads a tiny tc program: build it here, where
 # clang is, into the control share (/run/vmtest in the guest).
@@ -548,6 +558,11 @@ if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 	KVM_OK=1
 fi
 PVH_BAD=$KDIR/pvh-failed
+PYSHARE=()
+if [ -n "$PYLIB" ]; then
+	[ -r "$PYLIB/os.py" ] || die "no python3 standard library in $PYLIB (set TCBPF_VM_PYLIB)"
+	PYSHARE=(-virtfs "local,path=${PYLIB//,/,,},mount_tag=pylib,security_model=none,readonly=on")
+fi
 
 attempts=()
 accels=()
@@ -621,6 +636,7 @@ boot_once() {
 		-virtfs "local,path=${REPO//,/,,},mount_tag=repo,security_model=passthrough,multidevs=remap"
 		-virtfs "local,path=${CTL//,/,,},mount_tag=vmtest,security_model=passthrough"
 		-device virtio-rng-pci
+		"${PYSHARE[@]}"
 		"${EXTRA_QEMU[@]}")
 	rm -f "$fifo" "$CTL/rc" "$TMP/init" "$TMP/rc"
 	mkfifo "$fifo" "$TMP/tick"

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ctl.c - control-plane timings in-process: tcbpf's attach, change and
+ * detach called as functions of the CLI's own library (the user/ objects
+ * but main.o), and the raw map update a change boils down to. The CLI as
+ * a process is timed by bench/lib.sh, next to the old recipe's commands.
+ *
+ *   ctl [-n NETNS] [-a ATTACH_SPEC] cycle DEV N SPEC_CHANGE...
+ *       in-process: N times cmd_attach(DEV, ATTACH_SPEC: one string, words
+ *       split at blanks; default: the defaults), cmd_change(DEV,
+ *       SPEC_CHANGE), cmd_detach(DEV); then N times the raw update: the
+ *       pinned tcbpf_cfg entries of DEV read, their rate rewritten and
+ *       written back (bpf_map_lookup_elem + bpf_map_update_elem, both
+ *       directions), with and without opening the pin (bpf_obj_get).
+ *   ctl [-n NETNS] attach-many|detach-many PREFIX COUNT
+ *       in-process attach (defaults) or detach of PREFIX0..PREFIX<COUNT-1>.
+ *
+ * One JSON object on stdout; times in microseconds.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "spec.h"
+#include "obj.h"
+#include "log.h"
+#include "tcbpf.h"
+
+#define NSEC_PER_SEC	1000000000LL
+#define MAX_N		10000
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* "name": {"n", "median", "p90", "min", "max", "mean"} in microseconds */
+static void stats(const char *name, double *v, int n, const char *sep)
+{
+	double sum = 0;
+	int i;
+
+	if (n <= 0) {
+		printf("\"%s\": null%s", name, sep);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	qsort(v, n, sizeof(*v), cmp_d);
+	printf("\"%s\": {\"n\": %d, \"median_us\": %.1f, \"p90_us\": %.1f, "
+	       "\"min_us\": %.1f, \"max_us\": %.1f, \"mean_us\": %.1f}%s",
+	       name, n, n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2,
+	       v[(int)(n * 0.9) < n ? (int)(n * 0.9) : n - 1], v[0], v[n - 1],
+	       sum / n, sep);
+}
+
+static int spec_of(struct spec *s, int argc, char **argv)
+{
+	char err[256];
+
+	if (spec_parse(s, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "ctl: bad spec: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rewrite the default-class rate of both directions of @ifindex. */
+static int raw_change(int fd, int ifindex, __u64 rate)
+{
+	struct tcbpf_cfg cfg;
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+		struct tcbpf_bucket_cfg *b = &cfg.cls[TCBPF_CLASS_DEFAULT];
+
+		if (bpf_map_lookup_elem(fd, &key, &cfg))
+			return -errno;
+		b->rate_bits_per_sec = rate;
+		b->burst_ns = (unsigned __int128)b->burst_bytes * 8 *
+			      NSEC_PER_SEC / rate;
+		if (bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST))
+			return -errno;
+	}
+	return 0;
+}
+
+static char *attach_words[32];
+static int attach_nwords;
+
+static int do_cycle(const char *dev, int n, int argc, char **argv)
+{
+	double *ta = calloc(n, sizeof(double)), *tc = calloc(n, sizeof(double));
+	double *td = calloc(n, sizeof(double)), *tr = calloc(n, sizeof(double));
+	double *to = calloc(n, sizeof(double));
+	struct spec none, chg;
+	struct opts o = {};
+	int i, ifindex, fd, err = 0;
+	double t0;
+
+	if (!ta || !tc || !td || !tr || !to)
+		return 1;
+	memset(&none, 0, sizeof(none));
+	if (spec_of(&chg, argc, argv) ||
+	    (attach_nwords && spec_of(&none, attach_nwords, attach_words)))
+		return 2;
+	for (i = 0; i < n && !err; i++) {
+		t0 = now_us();
+		err = cmd_attach(&o, dev, &none);
+		ta[i] = now_us() - t0;
+		t0 = now_us();
+		err = err ? err : cmd_change(&o, dev, &chg);
+		tc[i] = now_us() - t0;
+		t0 = now_us();
+		err = err ? err : cmd_detach(&o, dev);
+		td[i] = now_us() - t0;
+	}
+	if (err) {
+		fprintf(stderr, "ctl: in-process cycle failed: %s\n",
+			strerror(-err));
+		return 1;
+	}
+
+	/* The raw update, on an attached device. */
+	ifindex = if_nametoindex(dev);
+	if (cmd_attach(&o, dev, &none))
+		return 1;
+	for (i = 0; i < n && !err; i++) {
+		t0 = now_us();
+		fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
+		err = fd < 0 ? -errno : raw_change(fd, ifindex, 20000000 + i);
+		if (fd >= 0)
+			close(fd);
+		to[i] = now_us() - t0;
+	}
+	fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
+	for (i = 0; i < n && !err && fd >= 0; i++) {
+		t0 = now_us();
+		err = raw_change(fd, ifindex, 30000000 + i);
+		tr[i] = now_us() - t0;
+	}
+	if (fd >= 0)
+		close(fd);
+	cmd_detach(&o, dev);
+	if (err || fd < 0) {
+		fprintf(stderr, "ctl: raw update failed: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("{");
+	stats("attach", ta, n, ", ");
+	stats("change", tc, n, ", ");
+	stats("detach", td, n, ", ");
+	stats("raw_update_open", to, n, ", ");
+	stats("raw_update", tr, n, "");
+	printf("}\n");
+	return 0;
+}
+
+static int do_many(bool attach, const char *prefix, int count)
+{
+	struct spec none;
+	struct opts o = {};
+	char name[IF_NAMESIZE + 8];
+	double t0, t;
+	int i, fails = 0;
+
+	memset(&none, 0, sizeof(none));
+	t0 = now_us();
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s%d", prefix, i);
+		if (attach ? cmd_attach(&o, name, &none) : cmd_detach(&o, name))
+			fails++;
+	}
+	t = now_us() - t0;
+	printf("{\"count\": %d, \"total_us\": %.1f, \"per_device_us\": %.1f, "
+	       "\"failures\": %d}\n", count, t, t / count, fails);
+	return fails ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: ctl [-n NETNS] [-a ATTACH_SPEC] cycle DEV N SPEC_CHANGE...\n"
+"       ctl [-n NETNS] attach-many|detach-many PREFIX COUNT\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *netns = NULL;
+	int n;
+
+	while (argc > 2 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-n")) {
+			netns = argv[2];
+		} else if (!strcmp(argv[1], "-a")) {
+			char *w = strtok(argv[2], " \t");
+
+			for (; w && attach_nwords < 32; w = strtok(NULL, " \t"))
+				attach_words[attach_nwords++] = w;
+		} else {
+			usage();
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3)
+		usage();
+	log_level = 0;		/* the library's "attached" etc. */
+	log_init();
+	libbpf_mute = 1;
+	if (netns && netns_enter(netns))
+		return 1;
+	if (!strcmp(argv[1], "cycle")) {
+		if (argc < 5)
+			usage();
+		n = atoi(argv[3]);
+		if (n < 1 || n > MAX_N)
+			usage();
+		return do_cycle(argv[2], n, argc - 4, argv + 4);
+	}
+	if (!strcmp(argv[1], "attach-many") || !strcmp(argv[1], "detach-many")) {
+		if (argc != 4 || (n = atoi(argv[3])) < 1 || n > MAX_N)
+			usage();
+		return do_many(argv[1][0] == 'a', argv[2], n);
+	}
+	usage();
+	return 2;
+}

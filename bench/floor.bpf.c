@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * floor.bpf.c - reference programs for bench/ppcost.c, run under
+ * BPF_PROG_TEST_RUN next to tcbpf's own programs in the same process:
+ *
+ *   bench_empty   an empty tc program: the cost of test_run's loop itself
+ *   bench_floor   the least a rate limiter must do per packet: one clock
+ *                 read, one array-map lookup, one compare-and-swap
+ *
+ * and probes that take tcbpf's work apart, each "empty + one thing":
+ *
+ *   probe_ktime   bpf_ktime_get_ns()
+ *   probe_array   an array lookup (tcbpf_state's shape)
+ *   probe_hash    a hash lookup that hits (tcbpf_cfg's key and value size,
+ *                 not preallocated, like tcbpf_cfg)
+ *   probe_cas     an array lookup and a compare-and-swap on the value
+ *   probe_parse   tcbpf's own frame parser (bpf/parse.h), nothing else
+ *   probe_div     one 64-bit division by a value from a map, as tcbpf's
+ *                 bytes_cost_ns() does per packet
+ *
+ * The maps are never pinned: each bench process gets private copies.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "tcbpf.h"
+#include "parse.h"
+
+#define TC_ACT_UNSPEC	(-1)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Same value size and slot count as tcbpf_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcbpf_state);
+} bench_arr SEC(".maps");
+
+/* Same key, value and flags as tcbpf_cfg; the bench writes key {1, 0}. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__type(key, struct tcbpf_key);
+	__type(value, struct tcbpf_cfg);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} bench_hash SEC(".maps");
+
+/* Slot of the array the floor and CAS probes use (set before load). */
+const volatile __u32 bench_slot = 0;
+
+SEC("tc")
+int bench_empty(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int bench_floor(struct __sk_buff *skb)
+{
+	__u32 slot = bench_slot;
+	struct tcbpf_state *st;
+	__u64 now, old;
+
+	now = bpf_ktime_get_ns();
+	st = bpf_map_lookup_elem(&bench_arr, &slot);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	old = st->cls[0].tat_bytes;
+	__sync_val_compare_and_swap(&st->cls[0].tat_bytes, old, now);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int probe_ktime(struct __sk_buff *skb)
+{
+	/* The result must be used, or the call could be dropped. */
+	return bpf_ktime_get_ns() ? TC_ACT_UNSPEC : 0;
+}
+
+SEC("tc")
+int probe_array(struct __sk_buff *skb)
+{
+	__u32 slot = bench_slot;
+
+	return bpf_map_lookup_elem(&bench_arr, &slot) ? TC_ACT_UNSPEC : 0;
+}
+
+SEC("tc")
+int probe_hash(struct __sk_buff *skb)
+{
+	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
+
+	return bpf_map_lookup_elem(&bench_hash, &key) ? TC_ACT_UNSPEC : 0;
+}
+
+SEC("tc")
+int probe_cas(struct __sk_buff *skb)
+{
+	__u32 slot = bench_slot;
+	struct tcbpf_state *st;
+	__u64 old;
+
+	st = bpf_map_lookup_elem(&bench_arr, &slot);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	old = st->cls[0].tat_bytes;
+	__sync_val_compare_and_swap(&st->cls[0].tat_bytes, old, old + 1);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int probe_parse(struct __sk_buff *skb)
+{
+	struct pkt p;
+
+	parse_skb(skb, &p);
+	return p.flags & PKT_PORTS ? TC_ACT_UNSPEC : 0;
+}
+
+SEC("tc")
+int probe_div(struct __sk_buff *skb)
+{
+	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
+	struct tcbpf_cfg *c = bpf_map_lookup_elem(&bench_hash, &key);
+	__u64 rate;
+
+	if (!c)
+		return TC_ACT_UNSPEC;
+	rate = c->cls[0].rate_bits_per_sec | 1;
+	return (__u64)skb->len * 8 * 1000000000ULL / rate ? TC_ACT_UNSPEC : 0;
+}

@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# bench/guest.sh - the bench's old-recipe columns, inside the full-kernel
+# guest of tests/vm/vmtest.sh (Debian's 6.1 kernel: fq, netem, prio,
+# act_police, cls_route), which bench/run.sh starts:
+#
+#   tests/vm/vmtest.sh --env BENCH_GUEST_REC=/abs/path.jsonl \
+#       [--env BENCH_SMOKE=1] -- bench/guest.sh
+#
+# On the same veth pair as the host part (bench/lib.sh), side by side:
+# the control plane of the old recipe (11 tc processes to attach, a tc |
+# awk handle scrape and two tc processes to change, two to detach) and of
+# the tcbpf CLI; packets/s with no filter, the recipe and tcbpf; rates
+# from and to the VM with the recipe, tcbpf (egress paced with fq: EDT)
+# and tcbpf policing egress. The guest runs under software emulation:
+# its figures compare with each other, not with the host's.
+#
+# Writes records (JSON lines) to BENCH_GUEST_REC, prints PASS:/FAIL:
+# lines, exits 1 on any FAIL.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+
+ENV_NAME=guest
+REC=${BENCH_GUEST_REC:-}
+SMOKE=${BENCH_SMOKE:-0}
+if [ -z "$REC" ]; then
+	echo "FAIL: guest: BENCH_GUEST_REC is not set"
+	exit 1
+fi
+: >"$REC" || exit 1
+WORK=$(mktemp -d /tmp/tcbpf-bench-guest.XXXXXX) || exit 1
+trap 'bench_cleanup; rm -rf "$WORK"' EXIT
+
+# Libraries tcbpf needs beyond what vmtest.sh copies in: run.sh puts them
+# in bench/tmp/guest-lib. Copied to the guest's tmpfs and given to tcbpf
+# alone (a library path on 9p would slow every exec in the guest).
+if [ -d "$ROOT/bench/tmp/guest-lib" ]; then
+	mkdir -p "$WORK/lib" && cp "$ROOT"/bench/tmp/guest-lib/* "$WORK/lib/" 2>/dev/null
+	printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "$WORK/lib" "$TCBPF" >"$WORK/tcbpf"
+	chmod +x "$WORK/tcbpf"
+	TCBPF=$WORK/tcbpf
+	export TCBPF
+fi
+if ! out=$("$TCBPF" help 2>&1 >/dev/null) || [ -n "$out" ]; then
+	echo "FAIL: guest: tcbpf does not run here: $out"
+	exit 1
+fi
+
+if [ "$SMOKE" = 1 ]; then
+	TPUT_SECS=0.5 TPUT_ROUNDS=1
+	RATES="10000000" ACC_SECS=1.5 WARM=0.5
+	CTL_N=2
+else
+	TPUT_SECS=0.7 TPUT_ROUNDS=2
+	RATES="10000000 100000000 1000000" ACC_SECS=2.5 WARM=1
+	CTL_N=5
+fi
+# Seconds this script may take (run.sh passes what is left of its budget);
+# accuracy rates that would not fit are skipped.
+BUDGET=${BENCH_GUEST_BUDGET:-600}
+ACC_SENDERS="1"
+PPS_LIST="" PPS_SENDERS=""
+TCP_BIG_BURST=""
+TPUT_LIMS_FROM="none tcbpf recipe"
+TPUT_LIMS_TO="none tcbpf"	# the recipe holds default traffic 400 ms in netem
+ACC_LIMS_FROM="tcbpf recipe"
+ACC_LIMS_TO="tcbpf tcbpf-police recipe"
+TB_EXTRA="egress delay 0"	# pace at the rate, no extra delay
+
+T0=$SECONDS
+echo "guest: kernel $(uname -r), $(nproc) CPUs"
+if ! bench_ns_setup; then
+	echo "FAIL: guest namespaces: cannot build tcbpf-bench-h / tcbpf-bench-v"
+	exit 1
+fi
+
+echo "== guest: control plane, one device (tcbpf CLI and the old recipe)"
+if nsx "$NS_H" env WORK="$WORK" ENV_NAME=guest bash -c \
+	". '$BENCH_DIR/lib.sh'; cp_times $CTL_N 20mbit 2mbit" >"$WORK/cp.jsonl" 2>"$WORK/cp.err"; then
+	cat "$WORK/cp.jsonl" >>"$REC"
+	if grep -q '"tool": "recipe", "op": "attach"' "$WORK/cp.jsonl"; then
+		pass "guest control plane, tcbpf and the old recipe"
+	else
+		fail "guest control plane, old recipe" "$(grep -o '"why": "[^"]*"' "$WORK/cp.jsonl")"
+	fi
+else
+	fail "guest control plane" "$(head -c 300 "$WORK/cp.err")"
+fi
+note "control plane done at $((SECONDS - T0)) s"
+
+echo "== guest: throughput"
+if tput_part; then
+	pass "guest throughput"
+else
+	fail "guest throughput" "a run failed (see above)"
+fi
+note "throughput done at $((SECONDS - T0)) s"
+
+echo "== guest: accuracy"
+# One rate at a time, while the budget lasts (a rate takes about 60 s here).
+all_rates=$RATES
+for RATES in $all_rates; do
+	if [ $((SECONDS - T0 + 70)) -gt "$BUDGET" ]; then
+		skip "guest accuracy at $RATES bit/s" "out of the ${BUDGET} s budget"
+		continue
+	fi
+	acc_part
+done
+note "accuracy done at $((SECONDS - T0)) s"
+
+echo "$NPASS passed, $NFAIL failed, $NSKIP skipped"
+[ "$NFAIL" = 0 ]

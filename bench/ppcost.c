@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ppcost.c - per-packet cost of tcbpf's programs under BPF_PROG_TEST_RUN,
+ * next to an empty tc program and a "floor" program (clock read + array
+ * lookup + compare-and-swap, bench/floor.bpf.c) measured in the same
+ * process, in interleaved rounds, so the ratios hold on a noisy machine.
+ *
+ *   ppcost [-r REPEAT] [-R ROUNDS] [-o FILE.json]
+ *
+ * Loads private copies of tcbpf's skeleton and of the floor object (no map
+ * is pinned: /sys/fs/bpf/tcbpf is never touched), writes settings for
+ * ifindex 1 (lo: test_run wants a real device) and runs hand-built frames.
+ * Each figure is the median over ROUNDS of test_run's own ns-per-run with
+ * REPEAT runs. Then two threads pinned to CPUs 0 and 1 run at once on the
+ * same device's buckets (and, as controls, on buckets in other cache lines
+ * and in the same cache line) to show what the atomics cost under
+ * contention, and whether contention ever turns into a wrong verdict.
+ *
+ * Writes JSON to FILE (stdout without -o), a readable summary to stderr.
+ * Exits 1 when something could not be measured.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/types.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcbpf.h"
+#include "tcbpf.skel.h"
+#include "floor.skel.h"
+
+#define NSEC_PER_SEC	1000000000ULL
+#define LO_IFINDEX	1
+#define FRAME_BUF	2048
+#define MAX_ROUNDS	64
+#define TC_ACT_UNSPEC	(-1)
+#define TC_ACT_SHOT	2
+#define HUGE_RATE	1000000000000ULL	/* 1 tbit: never in the way */
+#define HUGE_BURST	(1ULL << 40)
+#define NEXTHDR_HOP	0
+#define NEXTHDR_DEST	60
+
+static struct tcbpf_bpf *tsk;
+static struct floor_bpf *fsk;
+static int tprog[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
+static int repeat = 1000000, rounds = 5;
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct frame {
+	__u8 b[FRAME_BUF] __attribute__((aligned(8)));
+	size_t len;
+};
+
+enum l3 { F_IP4, F_IP6_EXT2, F_QINQ_IP4 };
+
+static void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+/* Ethernet [+ two VLAN tags] + IPv4 | IPv6 with HBH and DST options
+ * + TCP | UDP, padded to @len bytes. */
+static void build(struct frame *f, enum l3 l3, int proto, __u16 sport,
+		  __u16 dport, size_t len)
+{
+	__u8 *p = f->b + 12, *ip, *l4;
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	memcpy(f->b, "\x52\x54\x00\x12\x34\x56\xfe\x54\x00\x12\x34\x56", 12);
+	if (l3 == F_QINQ_IP4) {
+		put16(p, ETH_P_8021AD);
+		put16(p + 2, 100);
+		put16(p + 4, ETH_P_8021Q);
+		put16(p + 6, 200);
+		p += 8;
+	}
+	put16(p, l3 == F_IP6_EXT2 ? ETH_P_IPV6 : ETH_P_IP);
+	ip = p + 2;
+	if (l3 == F_IP6_EXT2) {
+		struct ipv6hdr *h = (struct ipv6hdr *)ip;
+
+		h->version = 6;
+		h->nexthdr = NEXTHDR_HOP;
+		h->hop_limit = 64;
+		h->saddr.s6_addr[0] = h->daddr.s6_addr[0] = 0xfd;
+		h->saddr.s6_addr[15] = 2;
+		h->daddr.s6_addr[15] = 1;
+		p = ip + sizeof(*h);
+		p[0] = NEXTHDR_DEST;	/* HBH, 8 bytes, PadN */
+		p[2] = 1;
+		p[3] = 4;
+		p += 8;
+		p[0] = proto;		/* DST, 8 bytes, PadN */
+		p[2] = 1;
+		p[3] = 4;
+		p += 8;
+	} else {
+		struct iphdr *h = (struct iphdr *)ip;
+
+		h->version = 4;
+		h->ihl = 5;
+		h->ttl = 64;
+		h->protocol = proto;
+		h->saddr = htonl(0x0acc0002);
+		h->daddr = htonl(0x0acc0001);
+		p = ip + sizeof(*h);
+	}
+	l4 = p;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *t = (struct tcphdr *)l4;
+
+		t->source = htons(sport);
+		t->dest = htons(dport);
+		t->doff = 5;
+		t->ack = 1;
+		p += sizeof(*t);
+	} else {
+		struct udphdr *u = (struct udphdr *)l4;
+
+		u->source = htons(sport);
+		u->dest = htons(dport);
+		p += sizeof(*u);
+	}
+	n = p - f->b;
+	if (len > n)
+		n = len;
+	f->len = n;
+	if (l3 == F_IP6_EXT2)
+		((struct ipv6hdr *)ip)->payload_len =
+			htons(n - (ip - f->b) - sizeof(struct ipv6hdr));
+	else
+		((struct iphdr *)ip)->tot_len = htons(n - (ip - f->b));
+	if (proto == IPPROTO_UDP)
+		((struct udphdr *)l4)->len = htons(n - (l4 - f->b));
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void bucket(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
+		   __u64 pps, __u64 pburst)
+{
+	memset(b, 0, sizeof(*b));
+	b->rate_bits_per_sec = rate;
+	b->burst_bytes = burst;
+	if (rate)
+		b->burst_ns = (unsigned __int128)burst * 8 * NSEC_PER_SEC / rate;
+	b->pps = pps;
+	b->pburst_pkts = pburst;
+	if (pps) {
+		b->pkt_ns = NSEC_PER_SEC / pps;
+		b->pburst_ns = (unsigned __int128)pburst * NSEC_PER_SEC / pps;
+	}
+}
+
+enum cfgkind { C_NONE, C_POLICE, C_DROP, C_MONITOR, C_PPS, C_EDT };
+
+/* The defaults' shape (allow 22,3389 tcp+udp), with rates that never get
+ * in the way unless @kind is C_DROP. */
+static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
+{
+	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
+	struct tcbpf_state st = {};
+	struct tcbpf_cfg c;
+
+	bpf_map_delete_elem(cfg_fd, &key);
+	bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
+	if (kind == C_NONE)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.slot = slot;
+	c.mode = kind == C_MONITOR ? TCBPF_MODE_MONITOR :
+		 kind == C_EDT ? TCBPF_MODE_EDT : TCBPF_MODE_POLICE;
+	c.hook = TCBPF_HOOK_TCX;
+	c.nports = 2;
+	c.ports[0] = (struct tcbpf_port){ 22, 22, TCBPF_P_TCP | TCBPF_P_UDP };
+	c.ports[1] = (struct tcbpf_port){ 3389, 3389, TCBPF_P_TCP | TCBPF_P_UDP };
+	if (kind == C_DROP)	/* 8 bit/s, 1500 bytes: empty after one */
+		bucket(&c.cls[TCBPF_CLASS_DEFAULT], 8, 1500, 0, 0);
+	else
+		bucket(&c.cls[TCBPF_CLASS_DEFAULT], HUGE_RATE, HUGE_BURST,
+		       kind == C_PPS ? 1000000000 : 0,
+		       kind == C_PPS ? 1000000000 : 0);
+	bucket(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
+	if (kind == C_EDT) {
+		c.horizon_ns = 50 * 1000000ULL;
+		c.ecn_ns = 12 * 1000000ULL;
+	}
+	strcpy(c.ifname, "lo");
+	if (bpf_map_update_elem(cfg_fd, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static __u64 stats_sum(__u32 slot, bool drops)
+{
+	struct tcbpf_stats per[ncpus];
+	__u64 n = 0;
+	int cpu, c;
+
+	memset(per, 0, sizeof(per));
+	if (bpf_map_lookup_elem(stats_fd, &slot, per))
+		return 0;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (c = 0; c < TCBPF_NCLASS; c++)
+			n += drops ? per[cpu].cls[c].drop_pkts :
+				     per[cpu].cls[c].pass_pkts;
+	return n;
+}
+
+static void stats_zero(__u32 slot)
+{
+	struct tcbpf_stats per[ncpus];
+
+	memset(per, 0, sizeof(per));
+	bpf_map_update_elem(stats_fd, &slot, per, BPF_ANY);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+/* ns per run of @fd over @n runs of @f; -1 on error. *@ret: last verdict. */
+static double run(int fd, const struct frame *f, int n, int *ret)
+{
+	struct __sk_buff ctx = { .ifindex = LO_IFINDEX };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = f->b,
+		.data_size_in = f->len,
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.repeat = n,
+	);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -1;
+	if (ret)
+		*ret = (int)o.retval;
+	return o.duration;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Median over the rounds of each of @n programs on frame @f; the programs
+ * run in a rotating order within each round.
+ */
+static int measure(const int *fds, int n, const struct frame *f, double *med,
+		   int *ret)
+{
+	double v[8][MAX_ROUNDS];
+
+	if (n > 8)
+		return -EINVAL;
+	int r, i, k;
+
+	for (r = 0; r < rounds; r++) {
+		for (k = 0; k < n; k++) {
+			i = (k + r) % n;
+			v[i][r] = run(fds[i], f, repeat, i == n - 1 ? ret : NULL);
+			if (v[i][r] < 0)
+				return -errno;
+		}
+	}
+	for (i = 0; i < n; i++)
+		med[i] = median(v[i], rounds);
+	return 0;
+}
+
+/* ---- single-thread cases ------------------------------------------------ */
+
+struct pcase {
+	const char *name;
+	const char *key;
+	__u32 dir;
+	enum cfgkind kind;
+	enum l3 l3;
+	int proto;
+	__u16 sport, dport;
+	size_t len;
+	int want;		/* expected verdict */
+	bool target;		/* one of the issue's cases (vs extra) */
+};
+
+static const struct pcase pcases[] = {
+	{ "IPv4 TCP 64 B, pass", "ipv4_tcp_64", TCBPF_INGRESS, C_POLICE,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, true },
+	{ "IPv4 TCP 1500 B, pass", "ipv4_tcp_1500", TCBPF_INGRESS, C_POLICE,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 1514, TC_ACT_UNSPEC, true },
+	{ "IPv6 + HBH + DST, UDP, pass", "ipv6_ext2_udp", TCBPF_INGRESS,
+	  C_POLICE, F_IP6_EXT2, IPPROTO_UDP, 40000, 53, 100, TC_ACT_UNSPEC,
+	  true },
+	{ "QinQ IPv4 UDP, pass", "qinq_ipv4_udp", TCBPF_INGRESS, C_POLICE,
+	  F_QINQ_IP4, IPPROTO_UDP, 40000, 53, 72, TC_ACT_UNSPEC, true },
+	{ "allow class (sshd sport 22), pass", "allow_tcp_22", TCBPF_INGRESS,
+	  C_POLICE, F_IP4, IPPROTO_TCP, 22, 40000, 64, TC_ACT_UNSPEC, true },
+	{ "IPv4 TCP 64 B, drop", "drop_ipv4_tcp_64", TCBPF_INGRESS, C_DROP,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_SHOT, true },
+	{ "no limiter on the device", "no_cfg", TCBPF_INGRESS, C_NONE,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	{ "monitor mode", "monitor", TCBPF_INGRESS, C_MONITOR,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	{ "bits + packets buckets", "pps_and_rate", TCBPF_INGRESS, C_PPS,
+	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	{ "EDT stamp (to the VM)", "edt_egress", TCBPF_EGRESS, C_EDT,
+	  F_IP4, IPPROTO_TCP, 80, 40000, 64, TC_ACT_UNSPEC, false },
+};
+
+#define NPCASES (sizeof(pcases) / sizeof(pcases[0]))
+
+static const char *verdict(int r)
+{
+	return r == TC_ACT_SHOT ? "drop" : r == TC_ACT_UNSPEC ? "pass" : "other";
+}
+
+static int cases_run(FILE *out)
+{
+	int empty = bpf_program__fd(fsk->progs.bench_empty);
+	int flr = bpf_program__fd(fsk->progs.bench_floor);
+	int parse = bpf_program__fd(fsk->progs.probe_parse);
+	struct frame f;
+	size_t i;
+	int err = 0;
+
+	fprintf(out, "  \"cases\": [\n");
+	for (i = 0; i < NPCASES; i++) {
+		const struct pcase *c = &pcases[i];
+		int fds[4] = { empty, flr, parse, tprog[c->dir] }, ret = 0;
+		double m[4];
+
+		build(&f, c->l3, c->proto, c->sport, c->dport, c->len);
+		cfg_set(TCBPF_INGRESS, 0, C_NONE);
+		cfg_set(TCBPF_EGRESS, 1, C_NONE);
+		if (cfg_set(c->dir, c->dir, c->kind)) {
+			fprintf(stderr, "ppcost: %s: cannot write settings: %s\n",
+				c->name, strerror(errno));
+			return -1;
+		}
+		if (measure(fds, 4, &f, m, &ret)) {
+			fprintf(stderr, "ppcost: %s: test_run: %s\n", c->name,
+				strerror(errno));
+			return -1;
+		}
+		if (ret != c->want) {
+			fprintf(stderr, "ppcost: %s: verdict %d, want %d\n",
+				c->name, ret, c->want);
+			err = 1;	/* measured, but not what it claims */
+		}
+		fprintf(stderr, "  %-36s %5zu B %-4s tcbpf %6.1f ns  empty %5.1f"
+			"  floor %5.1f  parse %5.1f  x%.2f of floor  +%.1f ns\n",
+			c->name, f.len, verdict(ret), m[3], m[0], m[1], m[2],
+			m[3] / m[1], m[3] - m[0]);
+		fprintf(out, "    {\"key\": \"%s\", \"name\": \"%s\", "
+			"\"issue_case\": %s, \"dir\": \"%s\", \"frame_bytes\": %zu, "
+			"\"verdict\": \"%s\", \"verdict_ok\": %s, "
+			"\"tcbpf_ns\": %.2f, \"empty_ns\": %.2f, \"floor_ns\": %.2f, "
+			"\"parse_ns\": %.2f, \"ratio_floor\": %.4f, "
+			"\"ratio_empty\": %.4f, \"added_ns\": %.2f, "
+			"\"added_over_floor_ns\": %.2f}%s\n",
+			c->key, c->name, c->target ? "true" : "false",
+			c->dir == TCBPF_INGRESS ? "from_vm" : "to_vm", f.len,
+			verdict(ret), ret == c->want ? "true" : "false", m[3],
+			m[0], m[1], m[2], m[3] / m[1], m[3] / m[0], m[3] - m[0],
+			m[3] - m[1], i + 1 < NPCASES ? "," : "");
+	}
+	fprintf(out, "  ],\n");
+	return err;
+}
+
+/* The probes: "empty + one thing", frame-independent (IPv4 TCP 64 B). */
+static int probes_run(FILE *out)
+{
+	static const char *names[] = { "empty", "floor", "ktime", "array",
+				       "hash", "cas", "hash_div" };
+	int fds[7] = {
+		bpf_program__fd(fsk->progs.bench_empty),
+		bpf_program__fd(fsk->progs.bench_floor),
+		bpf_program__fd(fsk->progs.probe_ktime),
+		bpf_program__fd(fsk->progs.probe_array),
+		bpf_program__fd(fsk->progs.probe_hash),
+		bpf_program__fd(fsk->progs.probe_cas),
+		bpf_program__fd(fsk->progs.probe_div),
+	};
+	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = 0 };
+	struct tcbpf_cfg c = {};
+	struct frame f;
+	double m[7];
+	int i;
+
+	c.cls[0].rate_bits_per_sec = 1000000007ULL;
+	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.bench_hash), &key, &c,
+				BPF_ANY))
+		return -1;
+	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	if (measure(fds, 7, &f, m, NULL))
+		return -1;
+	fprintf(stderr, "  probes:");
+	fprintf(out, "  \"probes_ns\": {");
+	for (i = 0; i < 7; i++) {
+		fprintf(stderr, " %s %.1f", names[i], m[i]);
+		fprintf(out, "\"%s\": %.2f%s", names[i], m[i], i < 6 ? ", " : "");
+	}
+	fprintf(stderr, " ns\n");
+	fprintf(out, "},\n");
+	return 0;
+}
+
+/* ---- two CPUs at once ---------------------------------------------------- */
+
+struct worker {
+	pthread_t tid;
+	pthread_barrier_t *start;
+	int cpu, fd, n;
+	const struct frame *f;
+	double ns;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(w->start);
+	w->ns = run(w->fd, w->f, w->n, NULL);
+	return NULL;
+}
+
+/* Run @fd[0] on CPU 0 and @fd[1] on CPU 1 at once; ns per run of each. */
+static int pair(const int fd[2], const struct frame *f, double ns[2])
+{
+	pthread_barrier_t start;
+	struct worker w[2];
+	int i;
+
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].start = &start;
+		w[i].cpu = i;
+		w[i].fd = fd[i];
+		w[i].n = repeat * 2;
+		w[i].f = f;
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]))
+			return -1;
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(w[i].tid, NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++)
+		ns[i] = w[i].ns;
+	return ns[0] < 0 || ns[1] < 0 ? -1 : 0;
+}
+
+struct ccase {
+	const char *name;
+	const char *key;
+	int slot_in, slot_eg;	/* -1: that direction unused */
+	bool floor;		/* the floor program instead of tcbpf */
+	bool empty;
+};
+
+static const struct ccase ccases[] = {
+	{ "tcbpf, same device, same bucket", "same_bucket", 0, -1, false, false },
+	{ "tcbpf, two devices, buckets in other cache lines", "other_lines",
+	  0, 2, false, false },
+	{ "tcbpf, two devices, buckets in one cache line", "same_line",
+	  0, 1, false, false },
+	{ "floor program, same array entry", "floor_same_entry", -1, -1,
+	  true, false },
+	{ "empty program", "empty", -1, -1, false, true },
+};
+
+#define NCCASES (sizeof(ccases) / sizeof(ccases[0]))
+
+static int contention_run(FILE *out)
+{
+	int empty = bpf_program__fd(fsk->progs.bench_empty);
+	int flr = bpf_program__fd(fsk->progs.bench_floor);
+	struct frame f;
+	size_t i;
+	int r, k;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		fprintf(out, "  \"contention\": null\n");
+		fprintf(stderr, "  contention: needs two CPUs\n");
+		return 0;
+	}
+	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	fprintf(out, "  \"contention\": [\n");
+	for (i = 0; i < NCCASES; i++) {
+		const struct ccase *c = &ccases[i];
+		double one[MAX_ROUNDS], two[2][MAX_ROUNDS], m1, m2[2];
+		int fd[2], sfd;
+		__u64 drops = 0, passes = 0;
+
+		cfg_set(TCBPF_INGRESS, 0, C_NONE);
+		cfg_set(TCBPF_EGRESS, 1, C_NONE);
+		if (c->empty) {
+			fd[0] = fd[1] = sfd = empty;
+		} else if (c->floor) {
+			fd[0] = fd[1] = sfd = flr;
+		} else {
+			cfg_set(TCBPF_INGRESS, c->slot_in, C_POLICE);
+			fd[0] = sfd = tprog[TCBPF_INGRESS];
+			fd[1] = tprog[TCBPF_INGRESS];
+			if (c->slot_eg >= 0) {
+				cfg_set(TCBPF_EGRESS, c->slot_eg, C_POLICE);
+				fd[1] = tprog[TCBPF_EGRESS];
+			}
+			for (k = 0; k < 3; k++)
+				stats_zero(k);
+		}
+		for (r = 0; r < rounds; r++) {
+			double ns[2];
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(0, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			one[r] = run(sfd, &f, repeat * 2, NULL);
+			CPU_ZERO(&set);
+			CPU_SET(0, &set);
+			CPU_SET(1, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			if (one[r] < 0 || pair(fd, &f, ns))
+				return -1;
+			two[0][r] = ns[0];
+			two[1][r] = ns[1];
+		}
+		if (!c->empty && !c->floor) {
+			for (k = 0; k < 3; k++) {
+				drops += stats_sum(k, true);
+				passes += stats_sum(k, false);
+			}
+		}
+		m1 = median(one, rounds);
+		m2[0] = median(two[0], rounds);
+		m2[1] = median(two[1], rounds);
+		fprintf(stderr, "  2 CPUs: %-46s alone %5.1f ns, together "
+			"%5.1f / %5.1f ns (x%.2f)%s\n", c->name, m1, m2[0],
+			m2[1], (m2[0] + m2[1]) / 2 / m1,
+			drops ? " WRONG DROPS" : "");
+		fprintf(out, "    {\"key\": \"%s\", \"name\": \"%s\", "
+			"\"alone_ns\": %.2f, \"cpu0_ns\": %.2f, \"cpu1_ns\": %.2f, "
+			"\"ratio\": %.4f, \"mpps_alone\": %.3f, "
+			"\"mpps_together\": %.3f, \"passed\": %llu, "
+			"\"wrong_drops\": %llu}%s\n",
+			c->key, c->name, m1, m2[0], m2[1],
+			(m2[0] + m2[1]) / 2 / m1, 1e3 / m1,
+			1e3 / m2[0] + 1e3 / m2[1],
+			(unsigned long long)passes, (unsigned long long)drops,
+			i + 1 < NCCASES ? "," : "");
+	}
+	fprintf(out, "  ]\n");
+	return 0;
+}
+
+/* ---- setup and main ----------------------------------------------------- */
+
+static int print_fn(enum libbpf_print_level level, const char *fmt,
+		    va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int setup(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	tsk = tcbpf_bpf__open();
+	if (!tsk)
+		return -errno;
+	bpf_object__for_each_map(map, tsk->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = tcbpf_bpf__load(tsk);
+	if (err)
+		return err;
+	fsk = floor_bpf__open_and_load();
+	if (!fsk)
+		return -errno;
+	tprog[TCBPF_INGRESS] = bpf_program__fd(tsk->progs.tcbpf_ingress);
+	tprog[TCBPF_EGRESS] = bpf_program__fd(tsk->progs.tcbpf_egress);
+	cfg_fd = bpf_map__fd(tsk->maps.tcbpf_cfg);
+	state_fd = bpf_map__fd(tsk->maps.tcbpf_state);
+	stats_fd = bpf_map__fd(tsk->maps.tcbpf_stats);
+	ncpus = libbpf_num_possible_cpus();
+	return ncpus > 0 ? 0 : -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	FILE *out = stdout;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "r:R:o:")) != -1) {
+		switch (opt) {
+		case 'r':
+			repeat = atoi(optarg);
+			break;
+		case 'R':
+			rounds = atoi(optarg);
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: ppcost [-r REPEAT] [-R ROUNDS] "
+				"[-o FILE]\n");
+			return 2;
+		}
+	}
+	if (repeat < 1 || rounds < 1 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "ppcost: bad -r or -R\n");
+		return 2;
+	}
+	libbpf_set_print(print_fn);
+	err = setup();
+	if (err) {
+		fprintf(stderr, "ppcost: loading the programs: %s\n",
+			strerror(-err));
+		return 1;
+	}
+	if (path && !(out = fopen(path, "w"))) {
+		fprintf(stderr, "ppcost: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fprintf(stderr, "ppcost: repeat %d, %d rounds, medians\n", repeat,
+		rounds);
+	fprintf(out, "{\n  \"repeat\": %d, \"rounds\": %d,\n", repeat, rounds);
+	err = probes_run(out);
+	if (!err)
+		err = cases_run(out);
+	if (err >= 0 && contention_run(out))
+		err = -1;
+	fprintf(out, "}\n");
+	if (out != stdout)
+		fclose(out);
+	tcbpf_bpf__destroy(tsk);
+	floor_bpf__destroy(fsk);
+	return err ? 1 : 0;
+}

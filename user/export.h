@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * export.h - counters for monitoring servers: pushed to InfluxDB's /write
+ * endpoint (libcurl) or served at /metrics for Prometheus (libmicrohttpd).
+ */
+#ifndef TCBPF_EXPORT_H
+#define TCBPF_EXPORT_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "cmd.h"
+#include "stats.h"
+
+/* The Prometheus text exposition of @s (format 0.0.4). */
+void prom_write(FILE *f, const struct sample_set *s);
+
+/* InfluxDB line protocol of @s: measurement "tcbpf", counters. */
+void influx_write(FILE *f, const struct sample_set *s);
+
+/* tcbpf export influx URL [interval SECS] [count N]
+ * tcbpf export prometheus [listen ADDR:PORT] */
+int cmd_export(const struct opts *o, int argc, char **argv);
+
+#endif
