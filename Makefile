@@ -85,7 +85,7 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 vmtest: tcbpf $(TEST_BINS)
-	$(Q)tests/vm/vmtest.sh
+	$(Q)tests/vm/make-vmtest.sh
 
 bench: tcbpf
 	$(Q)bench/run.sh

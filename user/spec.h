@@ -3,6 +3,7 @@
 #ifndef TCBPF_SPEC_H
 #define TCBPF_SPEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "tcbpf.h"

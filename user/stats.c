@@ -167,6 +167,8 @@ int sample_read(struct sample_set *s)
 		d->cfg[key.dir] = cfg;
 		if (cfg_read_stats(&t, cfg.slot, &d->st[key.dir]))
 			d->have[key.dir] = false;
+		/* per device: a slow walk must not skew its interval */
+		d->mono_ns = clock_ns(CLOCK_MONOTONIC);
 	}
 	/* one timestamp for the whole set: the reads take microseconds */
 	s->mono_ns = clock_ns(CLOCK_MONOTONIC);
@@ -197,6 +199,12 @@ const struct dev_sample *sample_find(const struct sample_set *s, int ifindex,
 		    !strcmp(s->devs[i].ifname, name))
 			return &s->devs[i];
 	return NULL;
+}
+
+double sample_secs(const struct dev_sample *old, const struct dev_sample *new)
+{
+	return new->mono_ns > old->mono_ns ?
+	       (new->mono_ns - old->mono_ns) / 1e9 : 0;
 }
 
 static __u64 delta(__u64 old, __u64 new)
@@ -398,6 +406,7 @@ static void print_interval(const struct stats_args *a,
 			header_text(cur, secs);
 			header = true;
 		}
+		secs = sample_secs(o, d);
 		for (dir = 0; dir < TCBPF_NDIR; dir++) {
 			if (!o->have[dir] || !d->have[dir])
 				continue;

@@ -28,12 +28,13 @@ struct dev_sample {
 	bool have[TCBPF_NDIR];
 	struct tcbpf_cfg cfg[TCBPF_NDIR];
 	struct tcbpf_stats st[TCBPF_NDIR];
+	__u64 mono_ns;			/* when its counters were read */
 };
 
 struct sample_set {
 	struct dev_sample *devs;	/* sorted by name */
 	int n;
-	__u64 mono_ns;			/* CLOCK_MONOTONIC, for intervals */
+	__u64 mono_ns;			/* CLOCK_MONOTONIC, after the last read */
 	__u64 real_ns;			/* CLOCK_REALTIME, for output */
 };
 
@@ -59,9 +60,12 @@ void sample_free(struct sample_set *s);
 const struct dev_sample *sample_find(const struct sample_set *s, int ifindex,
 				     const char *name);
 
+/* Seconds between two samples of one device. */
+double sample_secs(const struct dev_sample *old, const struct dev_sample *new);
+
 /*
  * Rates of one direction of one device between @old and @new, @secs
- * apart; @cls a class, or -1 for all classes summed. A counter that went
+ * apart (sample_secs()); @cls a class, or -1 for all classes summed. A counter that went
  * back (the slot was reset) counts from zero, as Prometheus does.
  */
 void rate_between(const struct dev_sample *old, const struct dev_sample *new,

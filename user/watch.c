@@ -66,7 +66,6 @@ struct wdev {
 	bool seen;			/* in the current round */
 	bool have_last;
 	struct dev_sample last;
-	__u64 last_mono;
 	__u64 over_since;		/* CLOCK_MONOTONIC ns; 0 = under */
 	__u64 quiet_since;
 	bool reported;			/* "over" of a device limited by others */
@@ -502,22 +501,24 @@ static void judge(struct watch *wt, struct wdev *w, const struct dev_sample *d,
 	w->quiet_since = 0;
 	if (!w->over_since)
 		w->over_since = start;	/* over since this interval began */
-	if (w->clamped || now - w->over_since < wt->a.for_secs * NSEC_PER_SEC)
+	/* reported: this episode was logged already (limited by others, or
+	 * the clamp failed): once per episode, not every interval */
+	if (w->clamped || w->reported ||
+	    now - w->over_since < wt->a.for_secs * NSEC_PER_SEC)
 		return;
 	if (!all_monitor(d)) {
-		if (!w->reported) {
-			struct event e = {
-				.what = "over", .w = w, .rates = rates,
-				.dir = over_dir, .over_ns = now - w->over_since,
-				.note = "already limited by someone else: left alone",
-			};
+		struct event e = {
+			.what = "over", .w = w, .rates = rates,
+			.dir = over_dir, .over_ns = now - w->over_since,
+			.note = "already limited by someone else: left alone",
+		};
 
-			event(wt, &e, true);
-			w->reported = true;
-		}
+		event(wt, &e, true);
+		w->reported = true;
 		return;
 	}
 	clamp(wt, w, rates, over_dir, now);
+	w->reported = !w->clamped;
 }
 
 static void round_run(struct watch *wt, const struct sample_set *s)
@@ -537,10 +538,9 @@ static void round_run(struct watch *wt, const struct sample_set *s)
 			return;
 		w->seen = true;
 		if (w->have_last)
-			judge(wt, w, d, (s->mono_ns - w->last_mono) / 1e9,
-			      w->last_mono, s->mono_ns);
+			judge(wt, w, d, sample_secs(&w->last, d), w->last.mono_ns,
+			      d->mono_ns);
 		w->last = *d;
-		w->last_mono = s->mono_ns;
 		w->have_last = true;
 	}
 	/* devices gone (or detached by someone): forget them */
