@@ -129,14 +129,14 @@ static const struct command commands[] = {
 	{ "list", run_list, "",
 	  "devices that have a limiter" },
 	{ "stats", cmd_stats, "[DEV|net NETID] [interval SECS] [count N] [--influx]",
-	  "\n\t\t\t   bits/s and packets/s seen, passed, dropped per interval" },
+	  "bits/s and packets/s seen, passed, dropped per interval" },
 	{ "export", cmd_export, "influx URL [interval SECS] [count N]",
-	  "\n\t\t\t   push counters to InfluxDB's /write endpoint" },
+	  "push counters to InfluxDB's /write endpoint" },
 	{ "export", cmd_export, "prometheus [listen ADDR:PORT]",
-	  "\n\t\t\t   serve /metrics for Prometheus (default 127.0.0.1:9761)" },
+	  "serve /metrics for Prometheus (default 127.0.0.1:9761)" },
 	{ "watch", cmd_watch, "[PATTERN...] bps RATE | pps N [for SECS] [then SPEC]\n"
-	  "\t\t\t   [release-after SECS] [exec PROGRAM] [interval SECS] [auto-monitor]",
-	  "\n\t\t\t   clamp a monitored device that crosses a threshold" },
+	  "                   [release-after SECS] [exec PROGRAM] [interval SECS] [auto-monitor]",
+	  "clamp a monitored device that crosses a threshold" },
 	{ "help", run_help, "", "this text" },
 	{ NULL }
 };
@@ -148,13 +148,18 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: tcbpf [-j|--json] [-n|--netns NETNS] [-v|--verbose] COMMAND ...\n\n");
 	for (c = commands; c->name; c++)
-		fprintf(f, "  tcbpf %-6s %-11s %s\n", c->name, c->args, c->help);
+		if (strlen(c->args) > 11)
+			fprintf(f, "  tcbpf %-6s %s\n  %-25s %s\n", c->name,
+				c->args, "", c->help);
+		else
+			fprintf(f, "  tcbpf %-6s %-11s %s\n", c->name, c->args,
+				c->help);
 	fprintf(f,
 "\n"
 "SPEC := { [ingress | egress | both] KEY VALUE ... }\n"
 "KEY  := rate RATE | burst SIZE | pps N | pburst N | allow PORTS\n"
-"      | allow-rate RATE | allow-burst SIZE | delay TIME | mode { police | monitor }\n"
-"      | monitor | hook { auto | tc | tcx }\n"
+"      | allow-rate RATE | allow-burst SIZE | delay TIME | latency TIME | ecn TIME\n"
+"      | mode { police | edt | monitor } | monitor | hook { auto | tc | tcx }\n"
 "PORTS := none | [tcp/|udp/|sctp/]PORT[-PORT][,...]   (a bare port: tcp and udp)\n\n"
 "ingress is traffic FROM the VM (policed), egress traffic TO the VM.\n"
 "Keys before a direction word apply to both directions.\n"
