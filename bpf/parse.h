@@ -50,6 +50,8 @@ struct pkt {
 	__u16 dport;
 	__u8 l4proto;
 	__u8 flags;
+	__u16 hdr_len;		/* bytes of headers through L4, 0 if unknown:
+				 * what each GSO segment repeats on the wire */
 };
 
 struct vlan_hdr_ {
@@ -66,8 +68,21 @@ struct l4ports {
 /* Returned by the parsers when the frame may be longer than its linear part. */
 #define PARSE_SHORT	(-1)
 
+/* Headers a GSO segment carries: through the TCP header (with options)
+ * or the UDP header. Only GSO packets use it, whose headers are linear. */
+static __always_inline void parse_hdr_len(struct pkt *p, void *l4, void *end,
+					  void *data)
+{
+	struct tcphdr *th = l4;
+
+	if (p->l4proto == IPPROTO_UDP && l4 + sizeof(struct udphdr) <= end)
+		p->hdr_len = l4 + sizeof(struct udphdr) - data;
+	else if (p->l4proto == IPPROTO_TCP && (void *)(th + 1) <= end)
+		p->hdr_len = l4 - data + th->doff * 4;
+}
+
 static __always_inline int parse_ports(struct pkt *p, void *l4, void *end,
-				       __u8 proto)
+				       __u8 proto, void *data)
 {
 	struct l4ports *ports = l4;
 
@@ -79,10 +94,12 @@ static __always_inline int parse_ports(struct pkt *p, void *l4, void *end,
 	p->sport = bpf_ntohs(ports->source);
 	p->dport = bpf_ntohs(ports->dest);
 	p->flags |= PKT_PORTS;
+	parse_hdr_len(p, l4, end, data);
 	return 0;
 }
 
-static __always_inline int parse_ipv4(struct pkt *p, void *nh, void *end)
+static __always_inline int parse_ipv4(struct pkt *p, void *nh, void *end,
+				      void *data)
 {
 	struct iphdr *iph = nh;
 	__u32 hlen, tot;
@@ -109,10 +126,11 @@ static __always_inline int parse_ipv4(struct pkt *p, void *nh, void *end)
 		p->flags |= PKT_MALFORMED;
 		return 0;
 	}
-	return parse_ports(p, nh + hlen, end, iph->protocol);
+	return parse_ports(p, nh + hlen, end, iph->protocol, data);
 }
 
-static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end)
+static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end,
+				      void *data)
 {
 	struct ipv6hdr *ip6h = nh;
 	struct ipv6_opt_hdr *opt;
@@ -184,7 +202,7 @@ static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end)
 				p->flags |= PKT_MALFORMED;
 				return 0;
 			}
-			return parse_ports(p, cur, end, next);
+			return parse_ports(p, cur, end, next, data);
 		}
 	}
 	/* Too many extension headers to follow: no ports, default class. */
@@ -226,9 +244,9 @@ static __always_inline int parse_frame(struct __sk_buff *skb, struct pkt *p)
 
 	switch (proto) {
 	case bpf_htons(ETH_P_IP):
-		return parse_ipv4(p, nh, end);
+		return parse_ipv4(p, nh, end, data);
 	case bpf_htons(ETH_P_IPV6):
-		return parse_ipv6(p, nh, end);
+		return parse_ipv6(p, nh, end, data);
 	case bpf_htons(ETH_P_ARP):
 		/* The allow class is for real ARP: header plus IPv4 addresses. */
 		if (nh + ARP_LEN > end)

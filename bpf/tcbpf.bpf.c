@@ -60,14 +60,15 @@ struct {
  */
 static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 					  struct tcbpf_bucket_state *bs,
-					  __u64 now, __u64 len, __u64 horizon)
+					  __u64 now, __u64 len, __u64 segs,
+					  __u64 horizon)
 {
-	__u64 t_pkt = now, t_byte = now, cost;
+	__u64 t_pkt = now, t_byte = now, cost, pcost = bc->pkt_ns * segs;
 
 	if (bc->pps) {
 		t_pkt = horizon ?
-			edt_take(&bs->tat_pkts, now, bc->pkt_ns, bc->pburst_ns, horizon) :
-			gcra_take(&bs->tat_pkts, now, bc->pkt_ns, bc->pburst_ns);
+			edt_take(&bs->tat_pkts, now, pcost, bc->pburst_ns, horizon) :
+			gcra_take(&bs->tat_pkts, now, pcost, bc->pburst_ns);
 		if (!t_pkt)
 			return 0;
 	}
@@ -78,7 +79,7 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 			gcra_take(&bs->tat_bytes, now, cost, bc->burst_ns);
 		if (!t_byte) {
 			if (bc->pps)
-				gcra_refund(&bs->tat_pkts, bc->pkt_ns);
+				gcra_refund(&bs->tat_pkts, pcost);
 			return 0;
 		}
 	}
@@ -116,7 +117,7 @@ static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 	struct tcbpf_stats *stats;
 	struct tcbpf_cfg *cfg;
 	struct pkt pkt;
-	__u64 len = skb->len, now, dep, horizon = 0;
+	__u64 len, segs, now, dep, horizon = 0;
 	__u32 slot, cls;
 
 	cfg = bpf_map_lookup_elem(&tcbpf_cfg, &key);
@@ -130,6 +131,17 @@ static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 
 	parse_skb(skb, &pkt);
 	cls = classify(cfg, &pkt, dir);
+
+	/*
+	 * Count what goes on the wire: a GSO/GRO packet is gso_segs frames,
+	 * each with its own copy of the headers, not one giant frame.
+	 */
+	len = skb->len;
+	segs = skb->gso_segs;
+	if (segs > 1 && pkt.hdr_len)
+		len += (segs - 1) * pkt.hdr_len;
+	if (!segs)
+		segs = 1;
 	/* Constant indexes keep the verifier's bounds simple. */
 	if (cls == TCBPF_CLASS_ALLOW) {
 		cnt = &stats->cls[TCBPF_CLASS_ALLOW];
@@ -147,7 +159,7 @@ static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 	now = bpf_ktime_get_ns();
 	if (cfg->mode == TCBPF_MODE_EDT)
 		horizon = cfg->horizon_ns ? cfg->horizon_ns : 1;
-	dep = buckets_take(bc, bs, now, len, horizon);
+	dep = buckets_take(bc, bs, now, len, segs, horizon);
 	if (!dep)
 		goto drop;
 	if (horizon) {
@@ -159,11 +171,11 @@ static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 		edt_stamp(skb, cfg, cls, now, dep);
 	}
 pass:
-	cnt->pass_pkts++;
+	cnt->pass_pkts += segs;
 	cnt->pass_bytes += len;
 	return TC_ACT_UNSPEC;
 drop:
-	cnt->drop_pkts++;
+	cnt->drop_pkts += segs;
 	cnt->drop_bytes += len;
 	return TC_ACT_SHOT;
 }

@@ -1029,6 +1029,52 @@ static int pkts_case(char *why)
 }
 
 /*
+ * A GSO/GRO packet stands for gso_segs frames on the wire, each with its
+ * own headers: the packet bucket is charged gso_segs tokens and the byte
+ * bucket and counters len + (segs - 1) * headers. A 1000-byte IPv4/TCP
+ * frame (54 bytes of headers) claiming 4 segments: with pburst 10 two
+ * such packets pass (8 tokens), the third (12) does not.
+ */
+static int gso_segs_case(char *why)
+{
+	static const struct fspec tcp = IP4(TCP, 80, 80, .len = 1000);
+	struct __sk_buff ctx = { .ifindex = LO_IFINDEX, .gso_segs = 4,
+				 .gso_size = 946 };
+	struct __sk_buff out;
+	struct frame f;
+	char got[8] = "";
+	int i, try;
+
+	build(&f, &tcp);
+	for (try = 0; try < TRIES; try++) {
+		double t0 = now_s();
+
+		reset();
+		if (put_default(EGR, TCBPF_MODE_POLICE, 0, 0, SLOW_PPS, 10, why))
+			return -1;
+		for (i = 0; i < 3; i++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts,
+				.data_in = f.b, .data_size_in = f.len,
+				.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+				.ctx_out = &out, .ctx_size_out = sizeof(out),
+				.repeat = 1);
+
+			if (bpf_prog_test_run_opts(prog_fd[EGR], &opts))
+				return FAILF("test_run with gso_segs: %s",
+					     strerror(errno));
+			got[i] = (int)opts.retval == TC_ACT_SHOT ? 'D' : 'P';
+			got[i + 1] = 0;
+		}
+		if (now_s() - t0 < 0.5 / SLOW_PPS)
+			break;
+	}
+	if (strcmp(got, "PPD"))
+		return FAILF("verdicts %s, want PPD (4 tokens a packet)", got);
+	return check_counters(EGR, DEF, 8, 2 * (1000 + 3 * 54), 4,
+			      1000 + 3 * 54, why);
+}
+
+/*
  * Both buckets: a frame the byte bucket refuses must give its packet token
  * back. 1500 passes (1500 bytes and 4 packets left), three 2000s are
  * refused by bytes, then 100s: four pass on the packet tokens left, the
@@ -1663,6 +1709,7 @@ static const struct {
 	{ "counters exact over mixed sizes", counters_case },
 	{ "packet bucket 10pps/5: 5 pass", pkts_case },
 	{ "packet token refunded on byte drop", refund_case },
+	{ "gso packet counts its segments and their headers", gso_segs_case },
 	{ "frame larger than burst passes on full bucket only", gso_case },
 	{ "monitor mode never drops, counts", monitor_case },
 	{ "directions are independent", direction_case },
