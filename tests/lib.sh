@@ -66,6 +66,8 @@ NSKIP=0
 NEXT_PORT=0
 WORK=
 BG_PIDS=()
+# Per flow name: FLOW_RX / FLOW_TX the receiver's / sender's iperf3 JSON
+# file (tests/monitor.sh reads FLOW_TX too), the rest flow_wait's inputs.
 declare -A FLOW_RX FLOW_TX FLOW_PIDS FLOW_LEN FLOW_OV FLOW_RXNS FLOW_RCVBUF0
 
 # ---------------------------------------------------------------- reporting
@@ -333,7 +335,7 @@ flow_start() {
 #   FLOW_WIRE  the same as frame bits/s (payload + Ethernet/IP/L4 headers
 #              per packet: what the limiter counts)
 #   FLOW_PPS   received packets/s (UDP; segments for TCP, estimated)
-#   FLOW_TX    the sender's bits/s (payload)
+#   FLOW_SENT  the sender's bits/s (payload)
 #   FLOW_RCVBUF  datagrams the receiving namespace dropped for want of
 #              socket buffer meanwhile (a loaded machine, not the limiter)
 #   FLOW_LOSTBPS the frame bits/s those drops amount to over the window
@@ -349,7 +351,7 @@ flow_wait() {
 	done
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0 FLOW_ERR= FLOW_RCVBUF=0 FLOW_LOSTBPS=0
+	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_SENT=0 FLOW_ERR= FLOW_RCVBUF=0 FLOW_LOSTBPS=0
 	out=$("$PY" - "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
 		"${FLOW_LEN[$name]}" "${FLOW_OV[$name]}" <<'EOF'
 import json, sys
@@ -385,13 +387,13 @@ print("OK %.0f %.0f %.1f %.0f %.3f" % (by * 8 / secs, (by + pkts * ov) * 8 / sec
                                         total))
 EOF
 )
-	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_TX total <<<"$out"
+	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_SENT total <<<"$out"
 	if [ "$st" = OK ]; then
 		FLOW_RCVBUF=$(($(rcvbuf_errors "${FLOW_RXNS[$name]}") - FLOW_RCVBUF0[$name]))
 		FLOW_LOSTBPS=$(calc "$FLOW_RCVBUF * (${FLOW_LEN[$name]} + ${FLOW_OV[$name]}) * 8 / $total")
 	else
 		FLOW_ERR="${out#ERR }; $(cat "$WORK/$name".*.err 2>/dev/null | tr '\n' ' ' | cut -c1-200)"
-		FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_TX=0
+		FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_SENT=0
 		return 1
 	fi
 	return 0
@@ -412,7 +414,7 @@ flow_line() {
 	else
 		printf '%s: %s Mbit/s received (%s on the wire, %.0f pkt/s), sent %s%s\n' \
 			"$1" "$(mbit "$FLOW_BPS")" "$(mbit "$FLOW_WIRE")" \
-			"$FLOW_PPS" "$(mbit "$FLOW_TX")" \
+			"$FLOW_PPS" "$(mbit "$FLOW_SENT")" \
 			"$([ "${FLOW_RCVBUF:-0}" -gt 0 ] && echo ", receiver socket dropped $FLOW_RCVBUF")"
 	fi
 }

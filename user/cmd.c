@@ -455,8 +455,11 @@ int cmd_detach(const struct opts *o, const char *name)
 	}
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		if (cfg_get(&t, &d, dir, &cfg) == 0) {
-			if (netns_check(&d, &cfg)) {
-				ret = -EBUSY;
+			/* The entry is another namespace's device with the
+			 * same ifindex: this one has nothing of ours. */
+			if (cfg.netns_ino != d.netns) {
+				if (!o->json)
+					pr_info("%s: no limiter\n", d.name);
 				goto gc;
 			}
 			had = true;
