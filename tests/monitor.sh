@@ -343,7 +343,9 @@ test_monitor_stats_live_change() {
 		res_end
 		return
 	fi
-	offered=$(calc "$FLOW_TX * $WIRE / 1470")
+	offered=$(calc "$FLOW_SENT * $WIRE / 1470")
+	# a reference of 0 would make every comparison below vacuous
+	ge "$offered" 1000000 || res_bad "iperf3 reported no offered rate ($FLOW_SENT)"
 	out=$("$PY" - "$WORK/stats.jsonl" "$offered" "$police" <<'EOF'
 import json, sys
 path, offered, police = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
@@ -508,7 +510,8 @@ test_export() {
 	wait "$epid"
 	local erc=$?
 	sent=$(sent_packets exp)
-	expr=$(calc "$FLOW_TX * $WIRE / 1470")
+	expr=$(calc "$FLOW_SENT * $WIRE / 1470")
+	ge "$expr" 1000000 || echo "FAIL: export_reference: iperf3 reported no offered rate ($FLOW_SENT)"
 
 	res_begin export_influx_counters
 	[ "$erc" -eq 0 ] || res_bad "export influx exited $erc: $(head -c 300 "$WORK/export-influx.log")"
