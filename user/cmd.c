@@ -152,6 +152,13 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 	int err;
 
 	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ);
+	/* Known to have no fq, and not asked again: stay policing quietly. */
+	if (cfg->mode == TCBPF_MODE_EDT && (old_flags & TCBPF_F_NO_FQ) &&
+	    !(cmd_set & (SPEC_MODE | SPEC_DELAY))) {
+		cfg->mode = TCBPF_MODE_POLICE;
+		cfg->flags |= TCBPF_F_NO_FQ;
+		return 0;
+	}
 	if (cfg->mode != TCBPF_MODE_EDT) {
 		*drop_fq = owned;
 		return 0;
