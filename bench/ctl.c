@@ -14,6 +14,11 @@
  *       directions), with and without opening the pin (bpf_obj_get).
  *   ctl [-n NETNS] attach-many|detach-many PREFIX COUNT
  *       in-process attach (defaults) or detach of PREFIX0..PREFIX<COUNT-1>.
+ *   ctl [-n NETNS] hold DEV ingress|egress empty|floor SECS
+ *       attach bench/floor.bpf.c's empty or floor program to DEV with a tcx
+ *       link (kernel >= 6.6), print "ready", and keep it there until killed
+ *       or SECS have passed; the link goes with the process. For the
+ *       throughput columns "empty tc program" and "floor program".
  *
  * One JSON object on stdout; times in microseconds.
  */
@@ -23,14 +28,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "cmd.h"
 #include "spec.h"
 #include "obj.h"
 #include "log.h"
 #include "tcbpf.h"
+#include "floor.skel.h"
 
 #define NSEC_PER_SEC	1000000000LL
 #define MAX_N		10000
@@ -194,11 +202,47 @@ static int do_many(bool attach, const char *prefix, int count)
 	return fails ? 1 : 0;
 }
 
+/* BPF_TCX_INGRESS / BPF_TCX_EGRESS (6.6), newer than Debian's headers. */
+#define TCX_INGRESS_	46
+#define TCX_EGRESS_	47
+
+static int do_hold(const char *dev, const char *dir, const char *prog, int secs)
+{
+	struct floor_bpf *sk;
+	int ifindex = if_nametoindex(dev), fd, link;
+
+	if (!ifindex) {
+		fprintf(stderr, "ctl: no device %s\n", dev);
+		return 1;
+	}
+	sk = floor_bpf__open_and_load();
+	if (!sk) {
+		fprintf(stderr, "ctl: loading floor.bpf.o: %s\n", strerror(errno));
+		return 1;
+	}
+	fd = bpf_program__fd(strcmp(prog, "floor") ? sk->progs.bench_empty :
+						    sk->progs.bench_floor);
+	link = bpf_link_create(fd, ifindex, strcmp(dir, "egress") ?
+			       TCX_INGRESS_ : TCX_EGRESS_, NULL);
+	if (link < 0) {
+		fprintf(stderr, "ctl: tcx link on %s: %s\n", dev, strerror(errno));
+		floor_bpf__destroy(sk);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	signal(SIGTERM, SIG_DFL);
+	alarm(secs);		/* never outlive the run that started it */
+	for (;;)
+		pause();
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 "usage: ctl [-n NETNS] [-a ATTACH_SPEC] cycle DEV N SPEC_CHANGE...\n"
-"       ctl [-n NETNS] attach-many|detach-many PREFIX COUNT\n");
+"       ctl [-n NETNS] attach-many|detach-many PREFIX COUNT\n"
+"       ctl [-n NETNS] hold DEV ingress|egress empty|floor SECS\n");
 	exit(2);
 }
 
@@ -228,6 +272,11 @@ int main(int argc, char **argv)
 	libbpf_mute = 1;
 	if (netns && netns_enter(netns))
 		return 1;
+	if (!strcmp(argv[1], "hold")) {
+		if (argc != 6)
+			usage();
+		return do_hold(argv[2], argv[3], argv[4], atoi(argv[5]));
+	}
 	if (!strcmp(argv[1], "cycle")) {
 		if (argc < 5)
 			usage();

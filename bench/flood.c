@@ -17,11 +17,13 @@
  *       dropped for lack of buffer (SO_RXQ_OVFL); ends SECS after start or
  *       IDLE seconds (0.5) after the last datagram. FILE is created once
  *       the socket is bound. Summarises the first second and the steady
- *       state (from WARM seconds, default 1, to the last full bin), frame
- *       bytes counting OVERHEAD (0) bytes of headers per datagram.
+ *       state (from WARM seconds, default 1, to the last full bin, and
+ *       with -E SEND_SECS before the sender's last bin), frame bytes
+ *       counting OVERHEAD (0) bytes of headers per datagram.
  *   flood tsend -d ADDR -p PORT [-t SECS] [-c CPU]
  *       one TCP connection, writing as fast as it can for SECS.
  *   flood trecv -p PORT [-t SECS] [-c CPU] [-B BIN_MS] [-R FILE] [-W WARM]
+ *               [-E SEND_SECS]
  *       accepts one connection (waiting up to 10 s), counts payload bytes
  *       per bin until EOF or SECS after the connection.
  *
@@ -57,7 +59,7 @@
 static const char *addr, *ready_file;
 static int port, payload = 18, batch = MAX_BATCH, cpu = -1, sport;
 static int overhead = -1, bin_ms = 100;
-static double secs = 3, idle = 0.5, rate_bits, rate_pps, warm = 1;
+static double secs = 3, idle = 0.5, rate_bits, rate_pps, warm = 1, send_secs;
 
 static int64_t now_ns(clockid_t clk)
 {
@@ -145,7 +147,7 @@ static int udp_send(void)
 	struct iovec iov = { buf, payload };
 	struct sockaddr_storage dst, src;
 	socklen_t dlen = sockaddr_of(addr, port, &dst);
-	int64_t t0, end, next, gap = 0, now, prev, maxgap = 0;
+	int64_t t0, end, next, gap = 0, now, prev, maxgap = 0, c0, used;
 	uint64_t sent = 0, calls = 0, errs = 0;
 	int fd, i, n, sndbuf = 4 << 20;
 	double dt;
@@ -182,6 +184,7 @@ static int udp_send(void)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	pin();
+	c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	t0 = next = prev = now_ns(CLOCK_MONOTONIC);
 	end = t0 + (int64_t)(secs * NSEC_PER_SEC);
 	while ((now = now_ns(CLOCK_MONOTONIC)) < end) {
@@ -213,14 +216,19 @@ static int udp_send(void)
 		sent += n;
 	}
 	dt = (now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	/* On-CPU time of this thread: the send path and, on veth, the
+	 * receive path and everything behind it (softirq in this context),
+	 * but not the time it was descheduled. */
+	used = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	printf("{\"mode\": \"send\", \"sent_pkts\": %llu, \"payload\": %d, "
 	       "\"frame_bytes\": %d, \"secs\": %.6f, \"pps\": %.1f, "
 	       "\"frame_bits_per_sec\": %.1f, \"calls\": %llu, "
-	       "\"errors\": %llu, \"cpu\": %d, \"max_gap_ms\": %.3f}\n",
+	       "\"errors\": %llu, \"cpu\": %d, \"max_gap_ms\": %.3f, "
+	       "\"cpu_secs\": %.6f, \"cpu_ns_per_pkt\": %.2f}\n",
 	       (unsigned long long)sent, payload, payload + overhead, dt,
 	       sent / dt, sent * (payload + overhead) * 8.0 / dt,
 	       (unsigned long long)calls, (unsigned long long)errs, cpu,
-	       maxgap / 1e6);
+	       maxgap / 1e6, used / 1e9, sent ? (double)used / sent : 0);
 	close(fd);
 	return 0;
 }
@@ -261,9 +269,16 @@ static void bins_summary(const struct bins *b)
 {
 	uint32_t i, first_end = 1000 / bin_ms, s0 = warm * 1000 / bin_ms;
 	uint32_t s1 = b->nbins ? b->nbins - 1 : 0;	/* last one is partial */
+	uint32_t e1 = send_secs * 1000 / bin_ms;
 	uint64_t fp = 0, fb = 0, sp = 0, sb = 0;
 	double ss = (double)(s1 > s0 ? s1 - s0 : 0) * bin_ms / 1000;
 	int ov = overhead < 0 ? 0 : overhead;
+
+	/* The sender's last bin may be partial, and what straggles in after
+	 * it stopped is no steady state. */
+	if (send_secs > 0 && e1 >= 1 && e1 - 1 < s1)
+		s1 = e1 - 1;
+	ss = (double)(s1 > s0 ? s1 - s0 : 0) * bin_ms / 1000;
 
 	for (i = 0; i < b->nbins; i++) {
 		if (i < first_end) {
@@ -484,9 +499,10 @@ static void usage(void)
 "usage: flood send -d ADDR -p PORT [-s PAYLOAD] [-r BITS|-P PPS] [-t SECS]\n"
 "                  [-c CPU] [-b BATCH] [-S SPORT] [-o OVERHEAD]\n"
 "       flood recv -p PORT [-t SECS] [-c CPU] [-B BIN_MS] [-I IDLE] [-R FILE]\n"
-"                  [-o OVERHEAD] [-W WARM]\n"
+"                  [-o OVERHEAD] [-W WARM] [-E SEND_SECS]\n"
 "       flood tsend -d ADDR -p PORT [-t SECS] [-c CPU]\n"
-"       flood trecv -p PORT [-t SECS] [-c CPU] [-B BIN_MS] [-R FILE] [-W WARM]\n");
+"       flood trecv -p PORT [-t SECS] [-c CPU] [-B BIN_MS] [-R FILE] [-W WARM]\n"
+"                   [-E SEND_SECS]\n");
 	exit(2);
 }
 
@@ -499,7 +515,7 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "d:p:s:r:P:t:c:b:S:o:B:I:R:W:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:s:r:P:t:c:b:S:o:B:I:R:W:E:")) != -1) {
 		switch (opt) {
 		case 'd': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -515,6 +531,7 @@ int main(int argc, char **argv)
 		case 'I': idle = atof(optarg); break;
 		case 'R': ready_file = optarg; break;
 		case 'W': warm = atof(optarg); break;
+		case 'E': send_secs = atof(optarg); break;
 		default: usage();
 		}
 	}

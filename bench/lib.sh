@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # bench/lib.sh - what bench/run.sh (this host) and bench/guest.sh (the
 # full-kernel guest of tests/vm/vmtest.sh) share: namespaces, limiters
 # (none, tcbpf, the old tc recipe), traffic, timing and result records.
@@ -49,6 +50,7 @@ H_IP6=fd00:7cc0::1
 V_IP6=fd00:7cc0::2
 HSINK_DST=10.204.9.9	# from the VM, forwarded by the host
 VSINK_DST=10.204.8.9	# to the VM, forwarded by the VM
+# shellcheck disable=SC2034	# used by bench/run.sh
 SCALE_IFX=41000
 UDP_OV=42		# Ethernet + IPv4 + UDP: frame = payload + 42
 FRAME=1500		# accuracy frames: 1458 bytes of payload
@@ -61,7 +63,6 @@ WORK=${WORK:-}
 REC=${REC:-/dev/null}
 ENV_NAME=${ENV_NAME:-host}
 BG_PIDS=()
-SCALE_MADE=0		# ifb devices made in tcbpf-bench-d
 
 # ---------------------------------------------------------------- reporting
 
@@ -271,20 +272,44 @@ in_h() { nsx "$NS_H" bash -c ". '$BENCH_DIR/lib.sh'; $*"; }
 # limiter KIND [ARGS]: put exactly one limiter on bnch-v0, afresh (a new
 # tcbpf attach starts with full buckets).
 #   none | tcbpf SPEC... | recipe RATE BURST
+#   | empty | floor (bench/floor.bpf.c's programs on a tcx link, held by
+#     a bench/ctl process; HOLD_DIR ingress or egress)
 LIM=none
+HOLD_PID=
 limiter() {
 	local kind=$1
 	shift
 	case $LIM in
 	tcbpf) tb detach "$DEV" >/dev/null 2>&1 ;;
 	recipe) in_h recipe_detach >/dev/null 2>&1 ;;
+	empty | floor)
+		if [ -n "$HOLD_PID" ]; then
+			kill "$HOLD_PID" 2>/dev/null
+			wait "$HOLD_PID" 2>/dev/null
+		fi
+		HOLD_PID= ;;
 	esac
 	LIM=$kind
 	case $kind in
 	none) return 0 ;;
 	tcbpf) tb attach "$DEV" "$@" ;;
 	recipe) in_h recipe_attach "$@" ;;
+	empty | floor) hold_start "$kind" ;;
 	esac
+}
+
+hold_start() {
+	local f=$WORK/hold.out i
+	: >"$f"
+	"$CTL" -n "$NS_H" hold "$DEV" "${HOLD_DIR:-ingress}" "$1" 300 >"$f" 2>&1 &
+	HOLD_PID=$!
+	BG_PIDS+=("$HOLD_PID")
+	for ((i = 0; i < 150; i++)); do
+		grep -q '^ready' "$f" && return 0
+		kill -0 "$HOLD_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	return 1
 }
 
 # egress_mode: what tcbpf does to the VM on bnch-v0 (edt or police).
@@ -313,10 +338,10 @@ wait_file() {
 udp_run() {
 	local from=$1 to=$2 dst=$3 secs=$4 n=$5 payload=$6 port=$7
 	local rdy=$WORK/rdy.$port rf=$WORK/recv.$port rcpu=1 i pids=()
-	rm -f "$rdy" "$rf" "$WORK"/send.$port.*
+	rm -f "$rdy" "$rf" "$WORK/send.$port".*
 	[ "$n" -ge 2 ] && rcpu=-1
 	nsx "$to" timeout $((${secs%.*} + 12)) "$FLOOD" recv -p "$port" \
-		-t "$(calc "$secs + 8")" -c "$rcpu" -o "$UDP_OV" -W "$WARM" \
+		-t "$(calc "$secs + 8")" -c "$rcpu" -o "$UDP_OV" -W "$WARM" -E "$secs" \
 		-R "$rdy" >"$rf" 2>/dev/null &
 	local rpid=$!
 	BG_PIDS+=("$rpid")
@@ -330,9 +355,9 @@ udp_run() {
 	wait "${pids[@]}"
 	wait "$rpid"
 	R_JSON=$(cat "$rf" 2>/dev/null)
-	S_PPS=$(cat "$WORK"/send.$port.* 2>/dev/null | jf pps | awk '{ s += $1 } END { printf "%.0f", s }')
-	S_GAP=$(cat "$WORK"/send.$port.* 2>/dev/null | jf max_gap_ms | sort -g | tail -n 1)
-	S_SECS=$(cat "$WORK/send.$port.0" 2>/dev/null | jf secs)
+	S_PPS=$(cat "$WORK/send.$port".* 2>/dev/null | jf pps | awk '{ s += $1 } END { printf "%.0f", s }')
+	S_GAP=$(cat "$WORK/send.$port".* 2>/dev/null | jf max_gap_ms | sort -g | tail -n 1)
+	S_SECS=$(jf secs <"$WORK/send.$port.0" 2>/dev/null)
 	[ -n "$(echo "$R_JSON" | jf pkts)" ]
 }
 
@@ -344,7 +369,7 @@ tcp_run() {
 	# The receiver stops with the sender: what the sender's socket buffer
 	# still holds then is not waited for (at 1 Mbit/s, many seconds).
 	nsx "$to" timeout $((${secs%.*} + 22)) "$FLOOD" trecv -p "$port" \
-		-t "$(calc "$secs + 0.3")" -c 1 -W "$WARM" -R "$rdy" >"$rf" 2>/dev/null &
+		-t "$(calc "$secs + 0.3")" -c 1 -W "$WARM" -E "$secs" -R "$rdy" >"$rf" 2>/dev/null &
 	local rpid=$!
 	BG_PIDS+=("$rpid")
 	wait_file "$rdy"
@@ -365,7 +390,10 @@ sink_count() {
 
 # fwd_run DIR SECS: a 60-byte UDP flood from one CPU, forwarded through
 # bnch-v0 into a sink: from_vm (VM -> host -> bnch-hsink) or to_vm (host
-# -> VM -> bnch-vsink). Sets S_PPS (sent) and F_PPS (forwarded).
+# -> VM -> bnch-vsink). Sets S_PPS (sent), F_PPS (forwarded) and S_CPU:
+# the sender's on-CPU ns per packet, which on veth holds the whole path
+# (the receive side and the forward run in its context, as softirq) and,
+# unlike packets/s, not the time other work on the machine took the CPU.
 fwd_run() {
 	local dir=$1 secs=$2 from sns sdev dst a b out
 	if [ "$dir" = from_vm ]; then
@@ -379,6 +407,7 @@ fwd_run() {
 	b=$(sink_count "$sns" "$sdev")
 	S_PPS=$(echo "$out" | jf pps)
 	S_SECS=$(echo "$out" | jf secs)
+	S_CPU=$(echo "$out" | jf cpu_ns_per_pkt)
 	[ -n "$S_PPS" ] && [ -n "$S_SECS" ] || return 1
 	F_PPS=$(calc "($b - $a) / $S_SECS" %.0f)
 }
@@ -394,7 +423,7 @@ burst_for() { calc "($1 * 0.1 / 8 > 6056) ? $1 * 0.1 / 8 : 6056" %.0f; }
 # as the process (or, for the recipe, the commands) an alert script runs.
 # Prints one JSON record per tool and operation.
 cp_times() {
-	local n=$1 rate=$2 burst=$3 i recipe=1 why= op=unavailable
+	local n=$1 rate=$2 burst=$3 i recipe=1 why='' op=unavailable
 	local tt=() ta=() tc=() td=() ts=() ra=() rc=() rd=() tl=() th=()
 	if ! recipe_attach >"$WORK/recipe.err" 2>&1; then
 		recipe=0
@@ -468,8 +497,9 @@ next_port() { PORT_SEQ=$((PORT_SEQ + 1)); }
 apply() {
 	local lim=$1 rate=$2 burst=$3
 	shift 3
+	# shellcheck disable=SC2086	# TB_EXTRA is a list of words
 	case $lim in
-	none) limiter none ;;
+	none | empty | floor) limiter "$lim" ;;
 	tcbpf) limiter tcbpf rate "${rate}bit" burst "${burst}b" "$@" $TB_EXTRA ;;
 	tcbpf-police) limiter tcbpf rate "${rate}bit" burst "${burst}b" \
 		mode police "$@" ;;
@@ -497,9 +527,11 @@ in_list() {
 	return 1
 }
 
-# tput_part: packets/s through bnch-v0 with no limiter, each limiter at a
-# rate far above the load, and each limiter dropping a flood ten times its
-# rate. Rounds alternate the order; figures are per round, medians later.
+# tput_part: packets/s through bnch-v0 with no limiter, with the empty and
+# the floor program (the same references as the per-packet cost), each
+# limiter at a rate far above the load, and each limiter dropping a flood
+# ten times its rate. The order rotates from round to round; figures are
+# per round, paired ratios and medians later.
 #   TPUT_SECS TPUT_ROUNDS TPUT_LIMS_FROM TPUT_LIMS_TO (lists, "none" first)
 tput_part() {
 	local dir lims l r k i order nones drop b far ok=1
@@ -510,6 +542,7 @@ tput_part() {
 			read -r -a lims <<<"$TPUT_LIMS_TO"
 		fi
 		nones=()
+		HOLD_DIR=$([ "$dir" = from_vm ] && echo ingress || echo egress)
 		for ((r = 0; r < TPUT_ROUNDS; r++)); do
 			order=()
 			for ((i = 0; i < ${#lims[@]}; i++)); do
@@ -537,14 +570,14 @@ tput_part() {
 					continue
 				fi
 				[ "$l" = none ] && nones+=("$F_PPS")
-				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"$([ "$l" = none ] && echo none || echo far)\", \"round\": $r, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS}"
+				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"$([ "$l" = none ] && echo none || echo far)\", \"round\": $r, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS, \"cpu_ns_per_pkt\": $(num "$S_CPU")}"
 			done
 		done
 		[ ${#nones[@]} -gt 0 ] || continue
 		drop=$(calc "$(median "${nones[@]}") * 60 * 8 / 10" %.0f)
 		b=$(burst_for "$drop")
 		for l in "${lims[@]}"; do
-			[ "$l" = none ] && continue
+			case $l in none | empty | floor) continue ;; esac
 			apply "$l" "$drop" "$b" >/dev/null 2>&1 || continue
 			if fwd_run "$dir" "$(calc "$TPUT_SECS * 2")"; then
 				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"drop10\", \"round\": 0, \"rate_bits\": $drop, \"burst_bytes\": $b, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS}"
@@ -579,11 +612,14 @@ acc_flow() {
 			S_PPS=null
 			tcp_run "$from" "$to" "$dst" "$ACC_SECS" "$PORT_SEQ"
 		fi || { fail "$name" "no traffic arrived ($(echo "$R_JSON" | head -c 200))"; return 1; }
-		[ "$try" = 1 ] && [ -n "$S_GAP" ] &&
+		if [ "$try" = 1 ] && [ -n "$S_GAP" ] &&
 			awk -v g="$S_GAP" -v b="$burst" -v r="$rate" \
-				'BEGIN { exit !(g > b * 8 / r * 1000 / 2) }' || break
-		note "$name: the sender paused ${S_GAP} ms: once more"
-		retried=true
+				'BEGIN { exit !(g > b * 8 / r * 1000 / 2) }'; then
+			note "$name: the sender paused ${S_GAP} ms: once more"
+			retried=true
+		else
+			break
+		fi
 	done
 	rec "{\"part\": \"acc\", \"env\": \"$ENV_NAME\", \"limiter\": \"$lim\", \"mode\": \"$mode\", \"dir\": \"$dir\", \"proto\": \"$proto\", \"senders\": $n, \"rate_bits\": $rate, \"burst_bytes\": $burst, \"pps_limit\": $pps, \"secs\": $ACC_SECS, \"warm\": $WARM, \"sent_pps\": $(num "$S_PPS"), \"sender_max_gap_ms\": $(num "$S_GAP"), \"retried\": $retried, \"frame_overhead\": $UDP_OV, \"recv\": $R_JSON}"
 	pass "$name"
@@ -591,8 +627,8 @@ acc_flow() {
 
 # acc_part: configured vs achieved rate.
 #   RATES (bits/s) ACC_SECS ACC_LIMS_FROM ACC_LIMS_TO ACC_SENDERS
-#   PPS_LIST PPS_SENDERS TCP_BIG_BURST (non-empty: TCP once more against
-#   each policing tcbpf with a burst of 0.8 s of the rate)
+#   PPS_LIST PPS_SENDERS TCP_BIG_BURST (directions in which TCP runs once
+#   more against a policing tcbpf, with a burst of 0.8 s of the rate)
 acc_part() {
 	local rate b lim dir n p mode ok=1 lf lt all=()
 	read -r -a lf <<<"$ACC_LIMS_FROM"
@@ -628,7 +664,7 @@ acc_part() {
 			case $lim in tcbpf*) ;; *) continue ;; esac
 			b=$(calc "$rate * 0.8 / 8" %.0f)
 			apply "$lim" "$rate" "$b" >/dev/null 2>&1 || { ok=0; continue; }
-			for dir in from_vm to_vm; do
+			for dir in $TCP_BIG_BURST; do
 				mode=$(mode_of "$lim" "$dir")
 				[ "$mode" = police ] || continue
 				acc_flow "$lim" "$mode" "$dir" tcp 1 "$rate" "$b" null 0 || ok=0
