@@ -1,7 +1,7 @@
-#!/bin/sh
+#!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
-# /init of the vmtest guest (busybox sh, PID 1). vmtest.sh copies this file
-# into the initramfs; changing it rebuilds the initramfs.
+# /init of the vmtest guest (busybox sh, PID 1; /bin/sh is bash). vmtest.sh
+# copies this file into the initramfs; changing it rebuilds the initramfs.
 #
 # Protocol with the host (tests/vm/vmtest.sh):
 #   - 9p tag "vmtest" is a per-run control directory: config (REPO=, NONCE=)
@@ -75,6 +75,10 @@ wait
 
 dbg "modules loaded"
 ip link set lo up || echo "vmtest-init: lo up failed"
+# Socket buffer limits of the build machine (Debian's default is 208 KiB):
+# tests/lib.sh asks iperf3 for 2 MB buffers (-w 2M) and fails below that.
+echo 4194304 >/proc/sys/net/core/rmem_max
+echo 4194304 >/proc/sys/net/core/wmem_max
 
 p9opts=trans=virtio,version=9p2000.L,msize=262144
 mkdir -p /run/vmtest

@@ -19,7 +19,7 @@ GUEST_MODULES=(
 	sch_fq sch_netem sch_prio sch_tbf sch_htb sch_sfq sch_ingress
 	cls_u32 cls_bpf cls_route cls_fw cls_matchall
 	act_police act_gact act_mirred act_skbedit
-	veth ifb dummy tun bridge
+	veth ifb dummy tun bridge pktgen
 	9p 9pnet_virtio virtio_pci virtio_net virtio_rng
 )
 # Options for modules (the host's modprobe.d is ignored).
@@ -117,10 +117,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 CMD=("$@")
-DEFAULT_CMD=0
 if [ ${#CMD[@]} -eq 0 ]; then
 	CMD=(tests/vm/guest-default.sh)
-	DEFAULT_CMD=1
 fi
 
 case $TIMEOUT in ''|*[!0-9]*) echo "vmtest: bad --timeout '$TIMEOUT'" >&2; exit 2 ;; esac
@@ -410,7 +408,9 @@ build_initramfs() {
 		[ -d "$STAGE/${p%/*}" ] || mkdir -p "$STAGE/${p%/*}"
 		ln -s /usr/bin/busybox "$STAGE/$p"
 	done < <(busybox --list-full)
-	ln -sf busybox "$STAGE/usr/bin/sh"
+	# /bin/sh is bash: busybox sh runs its own applets before PATH, so
+	# system("ip ...") / sh -c "tc ..." would get busybox's ip and tc.
+	ln -sf bash "$STAGE/usr/bin/sh"
 
 	cat >"$STAGE/etc/passwd" <<-'EOF'
 		root:x:0:0:root:/root:/bin/bash
@@ -513,8 +513,9 @@ mkdir -p "$CTL"
 	printf 'NONCE=%q\n' "$NONCE"
 	[ -z "$PYLIB" ] || printf 'PYLIB=%q\n' "$PYLIB"
 } >"$CTL/config"
-# The default smoke check loads a tiny tc program: build it here, where
-# clang is, into the control share (/run/vmtest in the guest).
+# The smoke check (guest-default.sh, the default command or run by another)
+# loads a tiny tc program: build it here, where clang is, into the control
+# share (/run/vmtest in the guest). Cached; given to every command.
 SMOKE_ENV=
 build_smoke() {
 	[ -s "$1" ] && return 0
@@ -522,7 +523,7 @@ build_smoke() {
 		-c "$HERE/smoke.bpf.c" -o "$TMP/smoke.o" 2>"$TMP/clang.err" &&
 		mv "$TMP/smoke.o" "$1"
 }
-if [ "$DEFAULT_CMD" = 1 ] && command -v clang >/dev/null; then
+if command -v clang >/dev/null; then
 	smoke=$CACHE/smoke-$(sha256sum "$HERE/smoke.bpf.c" | cut -c1-16).bpf.o
 	if build_smoke "$smoke"; then
 		cp "$smoke" "$CTL/smoke.bpf.o"
