@@ -351,8 +351,21 @@ test_spec_json() {
 	else
 		devj "$DEV"
 		expect 'd["hook"]' "$hook"
+		# To the VM tcbpf paces (edt) where the kernel has fq and says
+		# so; without fq it polices and the 400 ms delay is not enforced.
+		local egmode=police egdelay=False
+		if [ "$(dget 'd["egress"]["qdisc"]')" = fq ]; then
+			egmode=edt egdelay=True
+		fi
 		for dir in ingress egress; do
-			expect "d['$dir']['mode']" police
+			if [ "$dir" = egress ]; then
+				expect "d['$dir']['mode']" "$egmode"
+				expect "d['$dir']['delay_enforced']" "$egdelay"
+				expect "d['$dir']['delay_ns']" 400000000
+			else
+				expect "d['$dir']['mode']" police
+				expect "d['$dir']['delay_enforced']" False
+			fi
 			expect "d['$dir']['rate_bits_per_sec']" 1000000
 			expect "d['$dir']['burst_bytes']" 153600
 			expect "d['$dir']['pps']" 0
@@ -360,7 +373,6 @@ test_spec_json() {
 			expect "d['$dir']['allow']" "$allow22"
 			expect "d['$dir']['allow_rate_bits_per_sec']" 100000000
 			expect "d['$dir']['allow_burst_bytes']" 13107200
-			expect "d['$dir']['delay_enforced']" False
 			expect "int(d['$dir']['prog_id']) > 0" True
 			expect "sorted(d['$dir']['classes'])" '["allow", "default"]'
 			expect "{'passed_packets', 'passed_bytes', 'dropped_packets', 'dropped_bytes'} <= set(d['$dir']['classes']['allow']) & set(d['$dir']['classes']['default'])" True
