@@ -169,7 +169,7 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 		*made = !owned;
 		return 0;
 	}
-	if (cmd_set & (SPEC_MODE | SPEC_DELAY)) {
+	if ((cmd_set & SPEC_MODE) || ((cmd_set & SPEC_DELAY) && cfg->delay_ns)) {
 		pr_warn("%s egress: %s needs EDT pacing with the fq qdisc, which "
 			"failed: %s\n", d->name,
 			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg);
