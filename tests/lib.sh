@@ -179,6 +179,12 @@ pair_add() {
 # ns_setup [1]: build the namespaces (both VMs; with 1, only VM 1).
 ns_setup() {
 	ns_teardown
+	# iperf3 -w 2M needs socket buffers above Debian's default 208 KiB cap
+	local k
+	for k in net.core.rmem_max net.core.wmem_max; do
+		[ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -ge 4194304 ] ||
+			sysctl -qw "$k=4194304"
+	done
 	ip netns add "$HOST_NS" || return 1
 	ip -n "$HOST_NS" link set lo up || return 1
 	pair_add "$DEV" "$DEV_IFX" "$VM_NS" 10.203.0 fd00:7cbf:: || return 1
