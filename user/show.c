@@ -16,26 +16,10 @@
 #include "hook.h"
 #include "json.h"
 #include "obj.h"
+#include "stats.h"
 #include "units.h"
 #include "log.h"
 
-static const char *const class_name[TCBPF_NCLASS] = {
-	[TCBPF_CLASS_DEFAULT] = "default",
-	[TCBPF_CLASS_ALLOW] = "allow",
-};
-
-static const char *mode_name(__u32 mode)
-{
-	switch (mode) {
-	case TCBPF_MODE_POLICE:
-		return "police";
-	case TCBPF_MODE_EDT:
-		return "edt";
-	case TCBPF_MODE_MONITOR:
-		return "monitor";
-	}
-	return "unknown";
-}
 
 /* One device: both directions' settings, as the cfg map holds them. */
 struct devinfo {
@@ -134,7 +118,7 @@ static void json_dir(json_writer_t *jw, struct tcbpf *t,
 	int k;
 
 	jw_obj_open(jw, dir_name(dir));
-	jw_str(jw, "mode", mode_name(c->mode));
+	jw_str(jw, "mode", mode_str(c->mode));
 	jw_str(jw, "hook", hook_name(dv->hook_seen[dir]));
 	jw_u64(jw, "prog_id", t->prog_id[dir]);
 	jw_u64(jw, "rate_bits_per_sec", def->rate_bits_per_sec);
@@ -178,7 +162,7 @@ static void json_dir(json_writer_t *jw, struct tcbpf *t,
 	for (k = 0; k < TCBPF_NCLASS; k++) {
 		const struct tcbpf_counters *n = &st.cls[k];
 
-		jw_obj_open(jw, class_name[k]);
+		jw_obj_open(jw, class_names[k]);
 		jw_u64(jw, "passed_packets", n->pass_pkts);
 		jw_u64(jw, "passed_bytes", n->pass_bytes);
 		jw_u64(jw, "dropped_packets", n->drop_pkts);
@@ -201,7 +185,7 @@ static void text_dir(struct tcbpf *t, const struct devinfo *dv, int dir)
 	int k;
 
 	printf("  %-7s %s (%s) rate %s burst %s", dir_name(dir),
-	       mode_name(c->mode), dir == TCBPF_INGRESS ? "from VM" : "to VM",
+	       mode_str(c->mode), dir == TCBPF_INGRESS ? "from VM" : "to VM",
 	       fmt_rate(b1, sizeof(b1), def->rate_bits_per_sec),
 	       fmt_size(b2, sizeof(b2), def->burst_bytes));
 	if (def->pps)
@@ -236,7 +220,7 @@ static void text_dir(struct tcbpf *t, const struct devinfo *dv, int dir)
 		const struct tcbpf_counters *n = &st.cls[k];
 
 		printf("          %-7s passed %llu pkts %llu bytes, dropped %llu pkts %llu bytes",
-		       class_name[k],
+		       class_names[k],
 		       (unsigned long long)n->pass_pkts,
 		       (unsigned long long)n->pass_bytes,
 		       (unsigned long long)n->drop_pkts,
