@@ -248,26 +248,29 @@ pktgen_rate() {
 	P_PASS=$(per_s "${pb0:-0}" "${pb1:-0}")
 	fq=$((d1 - d0))
 	P_DROPS=$(( ${TBJ[1]:-0} + fq ))
-	P_NOTE="pktgen 1500-byte frames to VM, rate $*, over 4 s: offered $(mbit "$P_OFF") Mbit/s (arriving on up0); tcbpf passed $(mbit "$P_PASS") Mbit/s of departure times; fq sent $(mbit "$P_RATE") Mbit/s; the VM's eth0 received $(mbit "$P_VM") Mbit/s ($((vd1 - vd0)) dropped by the veth: the VM's receive backlog was full) [tcbpf passed ${TBJ[0]} dropped ${TBJ[1]} marked ${TBJ[2]}, fq dropped $fq]"
+	P_NOTE="pktgen 1500-byte frames to VM, rate $*, over 4 s: offered $(mbit "$P_OFF") Mbit/s (arriving on up0); tcbpf passed $(mbit "$P_PASS") Mbit/s of departure times; fq sent $(mbit "$P_RATE") Mbit/s; the VM's eth0 received $(mbit "$P_VM") Mbit/s$( [ $((vd1 - vd0)) -gt 0 ] && echo " ($((vd1 - vd0)) dropped by the veth: the VM's receive backlog was full)") [tcbpf passed ${TBJ[0]} dropped ${TBJ[1]} marked ${TBJ[2]}, fq dropped $fq]"
+	return 0
 }
 
 # delay 400ms: the default class's round trip rises by 400 ms +-10%
 # (ICMP echo and a TCP connect to a default-class port), with the default
-# class idle.
+# class idle. Measured from tcbpf-wan, i.e. forwarded, as a VM's traffic
+# mostly is (and every ping in these tests is): whether packets of the
+# hypervisor's own sockets get the delay too is open (see tests/vm/README.md).
 test_edt_delay_rtt() {
 	local p0 c0 rise crise
-	ping_rtt "$HOST_NS" "$VM_IP" 10
+	ping_rtt "$WAN_NS" "$VM_IP" 10
 	p0=$PING_AVG
-	rtt "$HOST_NS" "$VM_IP" 7000 10 0.05
+	rtt "$WAN_NS" "$VM_IP" 7000 10 0.05
 	c0=$RTT_MED
-	note "no limiter: ping avg $p0 ms; TCP connect to port 7000: $RTT_LINE"
+	note "no limiter, from tcbpf-wan: ping avg $p0 ms; TCP connect to port 7000: $RTT_LINE"
 	res_begin edt_delay_400ms_rtt
 	if ! tb attach "$DEV" rate 10mbit delay 400ms >/dev/null 2>"$WORK/err"; then
 		res_bad "attach: $(cat "$WORK/err")"
 	else
-		ping_rtt "$HOST_NS" "$VM_IP" 10
+		ping_rtt "$WAN_NS" "$VM_IP" 10
 		rise=$(awk -v a="$PING_AVG" -v b="$p0" 'BEGIN { printf "%.1f", a - b }')
-		rtt "$HOST_NS" "$VM_IP" 7000 10 0.05
+		rtt "$WAN_NS" "$VM_IP" 7000 10 0.05
 		crise=$(awk -v a="$RTT_MED" -v b="$c0" 'BEGIN { printf "%.1f", a - b }')
 		note "delay 400ms: ping min/avg/max $PING_MIN/$PING_AVG/$PING_MAX ms (+$rise); TCP connect to 7000: $RTT_LINE (+$crise)"
 		within "$rise" 400 10 || res_bad "ping RTT rose by $rise ms, want 400 +-10%"
@@ -324,7 +327,7 @@ test_edt_allow_rtt_saturated() {
 		d1=$DIFF_MED
 		sat="via $DEV $RTT_LINE; control $CTL_LINE; difference $DIFF_LINE"
 		local sf=$RTT_FAIL
-		ping_rtt "$HOST_NS" "$VM_IP" 5
+		ping_rtt "$WAN_NS" "$VM_IP" 5
 		tbj "$DEV" 'd["egress"]["classes"]["default"]["dropped_packets"]'
 		dr1=${TBJ[0]:-0}
 		if [ "$r" = 10 ]; then
@@ -403,15 +406,15 @@ test_edt_live_change() {
 		id0=${TBJ[0]}
 		flow_start c from="$WAN_NS" to="$VM_NS" addr="$VM_IP" bw=80M time=9
 		sleep 1
-		ping_rtt "$HOST_NS" "$VM_IP" 5
+		ping_rtt "$WAN_NS" "$VM_IP" 5
 		before="$PING_MIN/$PING_AVG/$PING_MAX"
 		p0=$PING_AVG
-		local t=$EPOCHREALTIME
+		local t=$EPOCHREALTIME took
 		tb change "$DEV" rate 30mbit delay 300ms >/dev/null 2>"$WORK/err" ||
 			res_bad "change rate 30mbit delay 300ms: $(cat "$WORK/err")"
-		local took=$(el_ms "$t")
+		took=$(el_ms "$t")
 		sleep 0.5
-		ping_rtt "$HOST_NS" "$VM_IP" 5
+		ping_rtt "$WAN_NS" "$VM_IP" 5
 		flow_wait c 4
 		read -r fq1 _ <<<"$(fq_info)"
 		tbj "$DEV" 'd["egress"]["prog_id"]' 'd["egress"]["rate_bits_per_sec"]' 'd["egress"]["delay_ns"]'
@@ -419,8 +422,9 @@ test_edt_live_change() {
 		note "before the change (10mbit, delay 100ms, saturated): ping $before ms; change took $took ms"
 		note "after (30mbit, delay 300ms): ping $PING_MIN/$PING_AVG/$PING_MAX ms; $(flow_line "UDP to VM, seconds 4-9") [limit 30]"
 		note "fq qdiscs $fq0 -> $fq1, egress program $id0 -> $id1"
-		[ "${TBJ[1]}" = 30000000 ] && [ "${TBJ[2]}" = 300000000 ] ||
+		if [ "${TBJ[1]}" != 30000000 ] || [ "${TBJ[2]}" != 300000000 ]; then
 			res_bad "show -j after change: rate ${TBJ[1]} delay ${TBJ[2]}"
+		fi
 		# ping waits delay + queue (up to the horizon: 50 ms here).
 		{ ge "$p0" 90 && le "$p0" 180; } || res_bad "RTT before the change $p0 ms, want 100..180"
 		{ ge "$PING_AVG" 270 && le "$PING_AVG" 380; } || res_bad "RTT after the change $PING_AVG ms, want 300..380"
@@ -456,13 +460,13 @@ restore_case() { # NAME SETUP_CMD...
 		[ "${TBJ[0]}" = fq ] || res_bad "attached, but egress qdisc '${TBJ[0]}'"
 		tb detach "$DEV" >/dev/null 2>"$WORK/err" || res_bad "detach: $(cat "$WORK/err")"
 		after=$(tc -n "$HOST_NS" qdisc show dev "$DEV")
-		note "before: $(echo $before); after detach: $(echo $after)"
-		[ "$before" = "$after" ] || res_bad "root qdisc not restored: before '$(echo $before)' after '$(echo $after)'"
+		note "before: $(flat "$before"); after detach: $(flat "$after")"
+		[ "$before" = "$after" ] || res_bad "root qdisc not restored: before '$(flat "$before")' after '$(flat "$after")'"
 		left=$(tc -n "$HOST_NS" filter show dev "$DEV" ingress 2>/dev/null; tc -n "$HOST_NS" filter show dev "$DEV" egress 2>/dev/null)
-		[ -z "$left" ] || res_bad "filters left: $(echo $left)"
+		[ -z "$left" ] || res_bad "filters left: $(flat "$left")"
 		tc -n "$HOST_NS" qdisc show dev "$DEV" | grep -q clsact && res_bad "clsact left"
-		[ -e "$PIN_DIR" ] && res_bad "pins left: $(ls -R "$PIN_DIR" | tr '\n' ' ')"
-		left=$(ls /run/tcbpf 2>/dev/null | grep -v '\.lock$' | tr '\n' ' ')
+		[ -e "$PIN_DIR" ] && res_bad "pins left: $(find "$PIN_DIR" | tr '\n' ' ')"
+		left=$(find /run/tcbpf -mindepth 1 ! -name '*.lock' 2>/dev/null | tr '\n' ' ')
 		[ -z "$left" ] || res_bad "saved state left in /run/tcbpf: $left"
 		left=$(bpftool prog show 2>/dev/null | grep -c tcbpf_)
 		[ "$left" -eq 0 ] || res_bad "$left tcbpf programs still loaded"
@@ -488,8 +492,8 @@ test_edt_detach_restores() {
 	if tb attach "$DEV" rate 20mbit >/dev/null 2>"$WORK/err"; then
 		tb detach "$DEV" >/dev/null 2>&1
 		after=$(tc -n "$HOST_NS" qdisc show dev "$DEV"; tc -n "$HOST_NS" filter show dev "$DEV" parent 1:)
-		note "before: $(echo $before)"
-		note "after detach: $(echo $after)"
+		note "before: $(flat "$before")"
+		note "after detach: $(flat "$after")"
 		[ "$before" = "$after" ] ||
 			res_skip "only the root qdisc comes back: its children and filters are gone (tcbpf restores the root, as the issue says; see the notes)"
 	else

@@ -1,5 +1,6 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=dash
 # /init of the vmtest guest (busybox sh, PID 1; /bin/sh is bash). vmtest.sh
 # copies this file into the initramfs; changing it rebuilds the initramfs.
 #

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the results it sets are read by the scripts
 # tests/vm/lib-vm.sh - helpers for guest-edt.sh and compare.sh, on top of
 # tests/lib.sh (its namespaces, iperf3 flows and PASS/FAIL reporting).
 # Source it from bash inside the vmtest guest (tests/vm/vmtest.sh).
@@ -31,7 +33,9 @@ VMTOOL=$LIB_VM_DIR/vmtool.py
 CTL_IP=10.203.8.2	# the VM, over the control pair
 
 el_ms() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
-f2() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
+# flat TEXT: on one line
+# shellcheck disable=SC2086,SC2116
+flat() { (set -f; echo $1); }	# split on purpose (one space between words), no globbing
 
 # vmt ARGS...: tests/vm/vmtool.py
 vmt() { "$PY" "$VMTOOL" "$@"; }
@@ -129,7 +133,7 @@ rtt2() {
 # pktgen_start NS DEV DST_IP DST_MAC MBIT: the kernel's packet generator
 # floods DST_IP (UDP port 9, 1500-byte frames) out of DEV at MBIT, until
 # pktgen_stop: a load no user-space sender reaches under emulation.
-PKTGEN_PID= PKTGEN_NS=
+PKTGEN_PID='' PKTGEN_NS=''
 pktgen_start() {
 	local ns=$1 dev=$2 ip=$3 mac=$4 mbit=$5 src
 	src=$(ip -n "$ns" -4 -o addr show dev "$dev" | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
