@@ -62,6 +62,7 @@ enum tcbpf_hook {
 #define TCBPF_F_NO_FQ		(1U << 2)	/* EDT wanted, no fq: policing */
 #define TCBPF_F_LATENCY_SET	(1U << 3)	/* horizon_ns given, not derived */
 #define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
+#define TCBPF_F_TREE_KEPT	(1U << 5)	/* EDT wanted, root qdisc tree kept: policing */
 
 struct tcbpf_key {
 	__u32 ifindex;

@@ -114,7 +114,7 @@ calc() { awk "BEGIN { printf \"%.0f\", $1 }"; }
 # jget EXPR: evaluate a python expression over the JSON on stdin (as d);
 # prints scalars plainly, containers as JSON; prints nothing on bad JSON.
 jget() {
-	"$PY" -c '
+	py -c '
 import json, sys
 try:
     d = json.load(sys.stdin)
@@ -123,6 +123,94 @@ except Exception:
     sys.exit(1)
 print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
 ' "$1"
+}
+
+# py [-n] -c CODE [ARG...]: python3 CODE with ARGs as sys.argv[1:] and
+# this function's stdin (-n: none, for callers whose stdin may never end);
+# its stdout, stderr and exit status. After py_start (by lib_init) CODE
+# runs in one long-lived python3 instead of a new one: under emulation
+# (tests/vm) every python3 start costs ~0.3 s, and the suites run hundreds.
+# Calls are serialised with flock. Without the server (or PY_SERVER=0): a
+# plain python3.
+PY_DIR='' PY_PID=''
+py_start() {
+	[ "${PY_SERVER:-1}" = 1 ] && [ -n "${WORK:-}" ] || return 0
+	PY_DIR=$WORK/py
+	mkdir -p "$PY_DIR" && mkfifo "$PY_DIR/req" "$PY_DIR/resp" || { PY_DIR=; return 0; }
+	"$PY" -c '
+import io, os, sys, traceback
+d = sys.argv[1]
+real_in, real_out, real_argv = sys.stdin, sys.stdout, sys.argv
+while True:
+    with open(d + "/req", "rb") as f:
+        data = f.read()
+    if data == b"quit\0":
+        break
+    rc, out = 1, io.StringIO()
+    try:
+        code, n, rest = data.split(b"\0", 2)
+        args = rest.split(b"\0", int(n))
+        stdin = args.pop() if len(args) > int(n) else b""
+        sys.argv = ["-c"] + [a.decode() for a in args]
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+        sys.stdout = out
+        try:
+            exec(compile(code.decode(), "<py>", "exec"), {"__name__": "__main__"})
+            rc = 0
+        except SystemExit as e:
+            if e.code is None or isinstance(e.code, int):
+                rc = e.code or 0
+            else:
+                print(e.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdin, sys.stdout, sys.argv = real_in, real_out, real_argv
+    with open(d + "/resp", "w") as f:
+        f.write("%d\n%s" % (rc, out.getvalue()))
+' "$PY_DIR" </dev/null >/dev/null 2>"$PY_DIR/err" &
+	PY_PID=$!
+}
+py_stop() {
+	[ -n "$PY_PID" ] || return 0
+	if kill -0 "$PY_PID" 2>/dev/null; then
+		printf 'quit\0' >"$PY_DIR/req" &
+		local i
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$PY_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$PY_PID" 2>/dev/null
+	fi
+	wait "$PY_PID" 2>/dev/null
+	PY_PID='' PY_DIR=''
+}
+py() {
+	local code rc nostdin=
+	[ "$1" = -n ] && { nostdin=1; shift; }
+	code=$2
+	shift 2
+	if [ -z "$PY_PID" ] || ! kill -0 "$PY_PID" 2>/dev/null; then
+		if [ -n "$nostdin" ]; then
+			"$PY" -c "$code" "$@" </dev/null
+		else
+			"$PY" -c "$code" "$@"
+		fi
+		return
+	fi
+	{
+		flock 9 || return 1
+		{
+			printf '%s\0' "$code" "$#" "$@"
+			[ -n "$nostdin" ] || cat
+		} >"$PY_DIR/req"
+		{ read -r rc; cat; } <"$PY_DIR/resp"
+		if [ -s "$PY_DIR/err" ]; then
+			cat "$PY_DIR/err" >&2
+			: >"$PY_DIR/err"
+		fi
+		return "${rc:-1}"
+	} 9>"$PY_DIR/lock"
 }
 
 # ---------------------------------------------------------------- namespaces
@@ -153,6 +241,7 @@ lib_lock() {
 lib_init() {
 	exec 8>&2
 	WORK=$(mktemp -d /tmp/tcbpf-test.XXXXXX) || return 1
+	py_start
 }
 
 # pair_add HOSTDEV IFINDEX VMNS IPV4_PREFIX [IPV6_PREFIX]
@@ -235,6 +324,7 @@ lib_cleanup() {
 	done
 	tb_detach_all
 	ns_teardown
+	py_stop
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	WORK=
 	return 0
@@ -358,8 +448,7 @@ flow_wait() {
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
 	FLOW_BPS=0 FLOW_WIRE=0 FLOW_PPS=0 FLOW_SENT=0 FLOW_ERR= FLOW_RCVBUF=0 FLOW_LOSTBPS=0
-	out=$("$PY" - "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
-		"${FLOW_LEN[$name]}" "${FLOW_OV[$name]}" <<'EOF'
+	out=$(py -n -c '
 import json, sys
 rx, tx, skip, length, ov = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
     float(sys.argv[4]), float(sys.argv[5])
@@ -391,7 +480,8 @@ total = sum(s["seconds"] for s in iv)
 print("OK %.0f %.0f %.1f %.0f %.3f" % (by * 8 / secs, (by + pkts * ov) * 8 / secs,
                                         pkts / secs, sent.get("bits_per_second", 0),
                                         total))
-EOF
+' "${FLOW_RX[$name]}" "${FLOW_TX[$name]}" "$skipn" \
+		"${FLOW_LEN[$name]}" "${FLOW_OV[$name]}"
 )
 	read -r st FLOW_BPS FLOW_WIRE FLOW_PPS FLOW_SENT total <<<"$out"
 	if [ "$st" = OK ]; then

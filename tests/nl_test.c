@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "nl.h"
+#include "pace.h"
 
 enum { PASS, FAIL, SKIP };
 
@@ -726,6 +727,84 @@ static int t_dump_multipart(char *why, size_t whylen)
 	return PASS;
 }
 
+/*
+ * pace.c's guard: a root that is a tree (children, root filters, classes)
+ * is never replaced, since detach could put back only its root. @setup:
+ * tc commands (";"-separated, run by sh) that build it; @want: text the
+ * message must hold, NULL for "not a tree" (then fq is installed and
+ * restored where the kernel has it, or the kernel's -ENOENT is returned).
+ */
+static int tree_case(char *why, size_t whylen, const char *dev,
+		     const char *peer, const char *setup, const char *want)
+{
+	char before[2048], after[2048], err[256] = "", cmds[512], *c, *save;
+	struct tcbpf_cfg cfg = {};
+	int ifx, ret;
+
+	ifx = veth(dev, peer, 1);
+	CHECK(ifx > 0, "cannot create veth");
+	snprintf(cmds, sizeof(cmds), "%s", setup);
+	for (c = strtok_r(cmds, ";", &save); c; c = strtok_r(NULL, ";", &save))
+		CHECK(!sh("tc %s", c), "tc %s failed", c);
+	out(before, sizeof(before), "tc qdisc show dev %s; tc class show dev %s; "
+	    "tc filter show dev %s parent 1:", dev, dev, dev);
+	cfg.cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec = 10000000;
+	cfg.cls[TCBPF_CLASS_ALLOW].rate_bits_per_sec = 100000000;
+	cfg.delay_ns = 400000000;
+	cfg.horizon_ns = 50000000;
+	ret = pace_install(ifx, 0x7cbf, &cfg, false, err, sizeof(err));
+	if (verbose)
+		fprintf(stderr, "  pace_install: %d: %s\n", ret, err);
+	if (want) {
+		CHECK(ret == -EBUSY, "returned %d (%s), want -EBUSY", ret, err);
+		CHECK(strstr(err, want), "message \"%s\" lacks \"%s\"", err, want);
+	} else if (ret == 0) {
+		ret = pace_restore(ifx, 0x7cbf, err, sizeof(err));
+		CHECK(!ret, "pace_restore: %d (%s)", ret, err);
+	} else {
+		CHECK(ret == -ENOENT, "returned %d (%s), want 0 or -ENOENT (no fq)",
+		      ret, err);
+	}
+	out(after, sizeof(after), "tc qdisc show dev %s; tc class show dev %s; "
+	    "tc filter show dev %s parent 1:", dev, dev, dev);
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+static int t_tree_htb(char *why, size_t whylen)
+{
+	return tree_case(why, whylen, "th0", "th1",
+		"qdisc add dev th0 root handle 1: htb default 10;"
+		"class add dev th0 parent 1: classid 1:10 htb rate 50mbit;"
+		"qdisc add dev th0 parent 1:10 handle 10: tbf rate 50mbit burst 64k latency 50ms;"
+		"filter add dev th0 parent 1: protocol ip prio 1 u32 match ip dst 10.9.9.9/32 flowid 1:10",
+		"htb 1: has classes, 1 child qdisc and 1 filter,");
+}
+
+static int t_tree_classes_only(char *why, size_t whylen)
+{
+	return tree_case(why, whylen, "tc0", "tc1",
+		"qdisc add dev tc0 root handle 3: htb default 1;"
+		"class add dev tc0 parent 3: classid 3:1 htb rate 5mbit",
+		"htb 3: has classes, which");
+}
+
+static int t_tree_root_filter(char *why, size_t whylen)
+{
+	return tree_case(why, whylen, "tf0", "tf1",
+		"qdisc add dev tf0 root handle 2: tbf rate 5mbit burst 10k latency 50ms;"
+		"qdisc add dev tf0 clsact;"
+		"filter add dev tf0 egress protocol ip prio 1 u32 match ip dst 10.9.9.9/32 classid 1:1",
+		NULL);
+}
+
+static int t_tree_plain_root(char *why, size_t whylen)
+{
+	return tree_case(why, whylen, "tp0", "tp1",
+		"qdisc add dev tp0 root handle 5: tbf rate 7mbit burst 20kb latency 70ms",
+		NULL);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(char *why, size_t whylen);
@@ -754,6 +833,10 @@ static const struct {
 	{ "kind_change",		t_kind_change },
 	{ "error_without_extack",	t_error_without_extack },
 	{ "dump_multipart",		t_dump_multipart },
+	{ "tree_htb",			t_tree_htb },
+	{ "tree_classes_only",		t_tree_classes_only },
+	{ "tree_clsact_not_a_tree",	t_tree_root_filter },
+	{ "tree_plain_root",		t_tree_plain_root },
 };
 
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))

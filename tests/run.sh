@@ -26,6 +26,7 @@ for s in "${suites[@]}"; do
 	*)		cmd=("$s") ;;
 	esac
 	echo "== $s"
+	t0=$SECONDS
 	log=$(mktemp)
 	"${cmd[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
@@ -37,6 +38,7 @@ for s in "${suites[@]}"; do
 		f=1
 	fi
 	rm -f "$log"
+	echo "== $s: $p passed, $f failed, $k skipped in $((SECONDS - t0)) s"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 done
 

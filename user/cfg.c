@@ -100,8 +100,9 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
 
 	memset(d, 0, sizeof(*d));
 	d->mode = cfg->mode;
-	/* Pacing was wanted but the kernel had no fq: still wanted. */
-	if (cfg->flags & TCBPF_F_NO_FQ)
+	/* Pacing was wanted but the kernel had no fq, or the device's
+	 * qdisc tree was in the way: still wanted. */
+	if (cfg->flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT))
 		d->mode = TCBPF_MODE_EDT;
 	d->delay = cfg->delay_ns;
 	/* Only what was given survives a change; derived bounds re-derive. */

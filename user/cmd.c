@@ -138,10 +138,11 @@ static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
 
 /*
  * Egress pacing: EDT wants fq on the device. Install (or resize) it; when
- * the kernel has none, fall back to policing unless the operator asked
- * for pacing or a delay in this very command, which then fails: never
- * claim what is not enforced. *@made: fq installed now over a saved root;
- * *@drop_fq: tcbpf's fq is no longer wanted (after success, restore).
+ * the kernel has none, or the device's root is a qdisc tree detach could
+ * not rebuild (left alone), fall back to policing unless the operator
+ * asked for pacing or a delay in this very command, which then fails:
+ * never claim what is not enforced. *@made: fq installed now over a saved
+ * root; *@drop_fq: tcbpf's fq is no longer wanted (after success, restore).
  */
 static int egress_pacing(const struct dev *d, __u32 cmd_set,
 			 struct tcbpf_cfg *cfg, __u32 old_flags, bool *made,
@@ -151,7 +152,7 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 	char msg[256] = "";
 	int err;
 
-	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ);
+	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT);
 	/* Known to have no fq, and not asked again: stay policing quietly. */
 	if (cfg->mode == TCBPF_MODE_EDT && (old_flags & TCBPF_F_NO_FQ) &&
 	    !(cmd_set & (SPEC_MODE | SPEC_DELAY))) {
@@ -171,14 +172,28 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 	}
 	if ((cmd_set & SPEC_MODE) || ((cmd_set & SPEC_DELAY) && cfg->delay_ns)) {
 		pr_warn("%s egress: %s needs EDT pacing with the fq qdisc, which "
-			"failed: %s\n", d->name,
-			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg);
+			"failed: %s%s%s%s\n", d->name,
+			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg,
+			err == -EBUSY ? " (tc qdisc del dev " : "",
+			err == -EBUSY ? d->name : "",
+			err == -EBUSY ? " root, to pace)" : "");
 		return err;
 	}
-	pr_info("%s egress: no fq qdisc (%s): policing instead of pacing, "
-		"delay not enforced\n", d->name, msg);
 	cfg->mode = TCBPF_MODE_POLICE;
-	cfg->flags |= TCBPF_F_NO_FQ;
+	if (err == -EBUSY) {
+		/* Checked again by every attach and change: once the tree
+		 * is gone, pacing starts. */
+		if (!(old_flags & TCBPF_F_TREE_KEPT))
+			pr_info("%s egress: %s; policing instead of pacing, "
+				"delay not enforced (tc qdisc del dev %s root, "
+				"then attach or change, to pace)\n", d->name,
+				msg, d->name);
+		cfg->flags |= TCBPF_F_TREE_KEPT;
+	} else {
+		pr_info("%s egress: no fq qdisc (%s): policing instead of "
+			"pacing, delay not enforced\n", d->name, msg);
+		cfg->flags |= TCBPF_F_NO_FQ;
+	}
 	*drop_fq = owned;
 	return 0;
 }

@@ -131,7 +131,7 @@ void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 		 * and delay to attach's defaults (pace, else police), or attach
 		 * would insist on pacing and fail.
 		 */
-		if (cfg[dir].flags & TCBPF_F_NO_FQ)
+		if (cfg[dir].flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT))
 			d->set &= ~(SPEC_MODE | SPEC_DELAY);
 	}
 }

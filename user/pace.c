@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/pkt_sched.h>
+
 #include "pace.h"
 #include "nl.h"
 #include "log.h"
@@ -65,6 +67,62 @@ out:
 	return err;
 }
 
+/*
+ * detach puts back the root qdisc it saved: kind, handle, options. Not a
+ * tree under it: child qdiscs someone added, filters on the root, or
+ * classes of a qdisc whose classes are made one by one. Replacing such a
+ * tree would lose it for good: -EBUSY, with what is there in @err.
+ */
+static const char *const class_kinds[] = { "htb", "hfsc", "drr", "qfq", "cbq" };
+
+static int check_root_tree(int ifindex, char *err, size_t errlen)
+{
+	struct nl_qdisc *qs, *root = NULL;
+	int i, n, ret, children = 0, filters = 0;
+	bool classes = false;
+
+	ret = nl_qdisc_list(ifindex, &qs, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (qs[i].parent == TC_H_ROOT)
+			root = &qs[i];
+		else if (qs[i].parent != TC_H_INGRESS &&
+			 !nl_qdisc_is_default(&qs[i]))
+			children++;
+	}
+	if (!root || nl_qdisc_is_default(root))
+		goto out;	/* the kernel's own: nothing to lose */
+	ret = nl_filter_count(ifindex, TC_H_MAJ(root->handle));
+	if (ret < 0)
+		goto out;
+	filters = ret;
+	ret = 0;
+	for (i = 0; i < (int)(sizeof(class_kinds) / sizeof(class_kinds[0])); i++)
+		classes |= !strcmp(root->kind, class_kinds[i]);
+	if (children || filters || classes) {
+		char what[96] = "";
+		size_t w = 0;
+
+		if (classes)
+			w += snprintf(what + w, sizeof(what) - w, "classes");
+		if (children)
+			w += snprintf(what + w, sizeof(what) - w, "%s%d child qdisc%s",
+				      w ? (filters ? ", " : " and ") : "",
+				      children, children == 1 ? "" : "s");
+		if (filters)
+			snprintf(what + w, sizeof(what) - w, "%s%d filter%s",
+				 w ? " and " : "", filters, filters == 1 ? "" : "s");
+		snprintf(err, errlen, "the root qdisc %s %x: has %s, which detach "
+			 "could not put back: left alone", root->kind,
+			 TC_H_MAJ(root->handle) >> 16, what);
+		ret = -EBUSY;
+	}
+out:
+	nl_qdisc_free(qs, n);
+	return ret;
+}
+
 int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 		 bool owned, char *err, size_t errlen)
 {
@@ -80,6 +138,9 @@ int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 	 * horizon, per flow and in all, or it drops what we paced. */
 	fq_params_for(rate, cfg->delay_ns, cfg->horizon_ns, 0, &p);
 	if (!owned) {
+		ret = check_root_tree(ifindex, err, errlen);
+		if (ret)
+			return ret;
 		ret = save_root(ifindex, netns);
 		if (ret) {
 			snprintf(err, errlen, "cannot save the root qdisc: %s",

@@ -20,7 +20,9 @@
 /*
  * Install or resize tcbpf's fq on @ifindex for egress settings @cfg.
  * @owned: tcbpf's fq is already there (only resize, the saved root stays).
- * -ENOENT (with the kernel's words in @err) when the kernel has no fq.
+ * -ENOENT (with the kernel's words in @err) when the kernel has no fq;
+ * -EBUSY when the root is a tree of qdiscs, classes or filters that
+ * pace_restore() could not rebuild (left untouched, described in @err).
  */
 int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 		 bool owned, char *err, size_t errlen);

@@ -149,7 +149,8 @@ static void json_dir(json_writer_t *jw, struct tcbpf *t,
 	jw_bool(jw, "delay_enforced", delay_enforced(c));
 	if (dir == TCBPF_EGRESS)
 		jw_str(jw, "qdisc", c->flags & TCBPF_F_OWN_FQ ? "fq" :
-		       c->flags & TCBPF_F_NO_FQ ? "unavailable" : "untouched");
+		       c->flags & TCBPF_F_NO_FQ ? "unavailable" :
+		       c->flags & TCBPF_F_TREE_KEPT ? "kept" : "untouched");
 	if (c->mode == TCBPF_MODE_EDT) {
 		jw_u64(jw, "horizon_ns", c->horizon_ns);
 		jw_u64(jw, "ecn_threshold_ns", c->ecn_ns);
@@ -200,6 +201,8 @@ static void text_dir(struct tcbpf *t, const struct devinfo *dv, int dir)
 		       c->ecn_ns ? fmt_time(b2, sizeof(b2), c->ecn_ns) : "off");
 	if (c->flags & TCBPF_F_NO_FQ)
 		printf(" (no fq: pacing unavailable)");
+	if (c->flags & TCBPF_F_TREE_KEPT)
+		printf(" (root qdisc tree kept: not pacing)");
 	printf("\n          allow");
 	if (!c->nports)
 		printf(" none");

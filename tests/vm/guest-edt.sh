@@ -255,8 +255,8 @@ pktgen_rate() {
 # delay 400ms: the default class's round trip rises by 400 ms +-10%
 # (ICMP echo and a TCP connect to a default-class port), with the default
 # class idle. Measured from tcbpf-wan, i.e. forwarded, as a VM's traffic
-# mostly is (and every ping in these tests is): whether packets of the
-# hypervisor's own sockets get the delay too is open (see tests/vm/README.md).
+# mostly is; and a ping from the hypervisor itself (its TCP and UDP
+# sockets get the rate but not the delay: see tests/vm/README.md).
 test_edt_delay_rtt() {
 	local p0 c0 rise crise
 	ping_rtt "$WAN_NS" "$VM_IP" 10
@@ -275,6 +275,11 @@ test_edt_delay_rtt() {
 		note "delay 400ms: ping min/avg/max $PING_MIN/$PING_AVG/$PING_MAX ms (+$rise); TCP connect to 7000: $RTT_LINE (+$crise)"
 		within "$rise" 400 10 || res_bad "ping RTT rose by $rise ms, want 400 +-10%"
 		within "$crise" 400 10 || res_bad "TCP connect time rose by $crise ms, want 400 +-10%"
+		# A ping from the hypervisor itself is delayed too (its own
+		# TCP and UDP sockets get the rate only: see edt_stamp()).
+		ping_rtt "$HOST_NS" "$VM_IP" 5
+		note "ping from tcbpf-host itself: $PING_MIN/$PING_AVG/$PING_MAX ms"
+		within "$PING_AVG" 400 10 || res_bad "ping from the hypervisor itself: $PING_AVG ms, want 400 +-10%"
 	fi
 	res_end
 	tb detach "$DEV" >/dev/null 2>&1
@@ -287,18 +292,18 @@ test_edt_delay_rtt() {
 # unlimited control pair (ctl-h -> ctl0: same sockets and CPUs, no tcbpf,
 # no fq); the figure is the median of the 60 pairwise differences (limiter
 # path minus control path), saturated minus idle.
-# Tolerance: 5 ms, not 1. Measured in this guest (TCG on 2 shared cores),
-# that figure moves between -0.5 and +2.3 ms at 10 Mbit/s and up to +7 ms
-# at 100 Mbit/s from run to run, with policing (no fq) at ~0: when the
-# emulated CPUs stall, fq releases the overdue packets back to back and
-# they queue (or overflow, dropping an occasional SYN: a 1 s connect) in
-# the VM's receive backlog, behind which the SYN then waits. What the
+# Tolerance: the issue's 1 ms. Measured in this guest (TCG on 2 shared
+# cores) that figure was -0.07..+0.57 ms over the last ten runs, but when
+# the emulated CPUs stall, fq releases the overdue packets back to back and
+# they queue in the VM's receive backlog, behind which a SYN then waits
+# (seen once: +3.4 ms). So a figure above 1 ms is measured once more, the
+# default class still saturated, and the lower of the two counts. What the
 # check must catch, the ssh port queued behind the default class, would
-# add 50-450 ms (horizon + delay).
+# add 50-450 ms (horizon + delay) to every sample, both times.
 # The flood: 10 Mbit/s, iperf3 UDP at 3x plus a TCP flow; 100 Mbit/s,
 # pktgen (iperf3 cannot offer 100 Mbit/s here); saturation is checked by
 # the default class's drops meanwhile and its ping (>= 400 ms).
-RTT_TOL_MS=5
+RTT_TOL_MS=1
 test_edt_allow_rtt_saturated() {
 	local r d0 d1 idle sat rise dr0 dr1 flood
 	for r in 10 100; do
@@ -314,8 +319,8 @@ test_edt_allow_rtt_saturated() {
 		tbj "$DEV" 'd["egress"]["classes"]["default"]["dropped_packets"]'
 		dr0=${TBJ[0]:-0}
 		if [ "$r" = 10 ]; then
-			flow_start u from="$WAN_NS" to="$VM_NS" addr="$VM_IP" bw=30M time=9
-			flow_start t proto=tcp from="$WAN_NS" to="$VM_NS" addr="$VM_IP" time=9
+			flow_start u from="$WAN_NS" to="$VM_NS" addr="$VM_IP" bw=30M time=14
+			flow_start t proto=tcp from="$WAN_NS" to="$VM_NS" addr="$VM_IP" time=14
 			flood="iperf3: UDP 30 Mbit/s + TCP, from tcbpf-wan"
 		else
 			pktgen_start "$WAN_NS" wan0 "$VM_IP" "$(mac_of "$HOST_NS" up0)" 200 ||
@@ -326,7 +331,13 @@ test_edt_allow_rtt_saturated() {
 		rtt2 "$HOST_NS" "$VM_IP" "$CTL_IP" 22 60 0.005
 		d1=$DIFF_MED
 		sat="via $DEV $RTT_LINE; control $CTL_LINE; difference $DIFF_LINE"
-		local sf=$RTT_FAIL
+		local sf=$RTT_FAIL again=
+		if ! le "$(awk -v a="$d1" -v b="$d0" 'BEGIN { print a - b }')" "$RTT_TOL_MS"; then
+			rtt2 "$HOST_NS" "$VM_IP" "$CTL_IP" 22 60 0.005
+			again="; measured again: $DIFF_LINE"
+			le "$DIFF_MED" "$d1" && d1=$DIFF_MED
+			sf=$((sf + RTT_FAIL))
+		fi
 		ping_rtt "$WAN_NS" "$VM_IP" 5
 		tbj "$DEV" 'd["egress"]["classes"]["default"]["dropped_packets"]'
 		dr1=${TBJ[0]:-0}
@@ -341,13 +352,12 @@ test_edt_allow_rtt_saturated() {
 		rise=$(awk -v a="$d1" -v b="$d0" 'BEGIN { printf "%.2f", a - b }')
 		note "flood: $flood; default class dropped $((dr1 - dr0)) meanwhile, its ping $PING_MIN/$PING_AVG/$PING_MAX ms"
 		note "idle, ssh port: $idle"
-		note "saturated, ssh port: $sat"
+		note "saturated, ssh port: $sat$again"
 		note "limiter path minus control path, median: idle $d0 ms, saturated $d1 ms: +$rise ms"
 		[ "${sf:-1}" = 0 ] || res_bad "$sf ssh connects failed"
 		[ $((dr1 - dr0)) -gt 0 ] || res_bad "the default class was not saturated (no drops meanwhile)"
 		ge "$PING_MIN" 400 || res_bad "default class not delayed while saturated (ping min $PING_MIN ms)"
-		le "$rise" "$RTT_TOL_MS" || res_bad "the ssh port's RTT rose by $rise ms more than the control path's, want <= $RTT_TOL_MS ms (target 1 ms)"
-		le "$rise" 1 || note "above the issue's 1 ms target (see the comment above the test)"
+		le "$rise" "$RTT_TOL_MS" || res_bad "the ssh port's RTT rose by $rise ms more than the control path's, want <= $RTT_TOL_MS ms"
 		res_end
 		tb detach "$DEV" >/dev/null 2>&1
 	done
@@ -480,24 +490,54 @@ test_edt_detach_restores() {
 		fq_codel limit 1234 target 7ms interval 150ms noecn
 	restore_case tbf tc -n "$HOST_NS" qdisc add dev "$DEV" root handle 5: \
 		tbf rate 7mbit burst 20kb latency 70ms
-	# A tree (the old recipe's prio with tbf and netem, and a filter):
-	# only the root comes back, so the children are checked separately.
-	res_begin edt_detach_restores_tree
-	tc -n "$HOST_NS" qdisc add dev "$DEV" root handle 1: prio &&
-	tc -n "$HOST_NS" qdisc add dev "$DEV" parent 1:2 handle 20: tbf rate 1mbit burst 1200kbit limit 3000 &&
-	tc -n "$HOST_NS" qdisc add dev "$DEV" parent 1:3 handle 30: netem delay 400ms &&
-	tc -n "$HOST_NS" filter add dev "$DEV" parent 1: protocol ip prio 1 u32 match ip dport 22 0xffff flowid 1:2
+	tree_case
+}
+
+# A tree (the old recipe's prio with tbf and netem, and a u32 filter):
+# detach could put back only its root, so attach leaves it alone and
+# polices egress (show: qdisc kept), refuses an explicit `mode edt` naming
+# the tree, and detach leaves the tree as it was. Once the tree is gone,
+# the next change paces.
+tree_case() {
 	local before after
-	before=$(tc -n "$HOST_NS" qdisc show dev "$DEV"; tc -n "$HOST_NS" filter show dev "$DEV" parent 1:)
-	if tb attach "$DEV" rate 20mbit >/dev/null 2>"$WORK/err"; then
-		tb detach "$DEV" >/dev/null 2>&1
-		after=$(tc -n "$HOST_NS" qdisc show dev "$DEV"; tc -n "$HOST_NS" filter show dev "$DEV" parent 1:)
-		note "before: $(flat "$before")"
-		note "after detach: $(flat "$after")"
-		[ "$before" = "$after" ] ||
-			res_skip "only the root qdisc comes back: its children and filters are gone (tcbpf restores the root, as the issue says; see the notes)"
+	res_begin edt_qdisc_tree_kept
+	tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null
+	if ! { tc -n "$HOST_NS" qdisc add dev "$DEV" root handle 1: prio &&
+	       tc -n "$HOST_NS" qdisc add dev "$DEV" parent 1:2 handle 20: tbf rate 1mbit burst 1200kbit limit 3000 &&
+	       tc -n "$HOST_NS" qdisc add dev "$DEV" parent 1:3 handle 30: netem delay 400ms &&
+	       tc -n "$HOST_NS" filter add dev "$DEV" parent 1: protocol ip prio 1 u32 match ip dport 22 0xffff flowid 1:2; } 2>"$WORK/err"; then
+		res_bad "setting up the tree: $(cat "$WORK/err")"
+		res_end
+		tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null
+		return
+	fi
+	tree() { tc -n "$HOST_NS" qdisc show dev "$DEV" | grep -v clsact; tc -n "$HOST_NS" filter show dev "$DEV" parent 1:; }
+	before=$(tree)
+	if ! tb attach "$DEV" rate 20mbit >/dev/null 2>"$WORK/err"; then
+		res_bad "attach over the tree: $(cat "$WORK/err")"
 	else
-		res_bad "attach: $(cat "$WORK/err")"
+		note "attach over the tree said: $(flat "$(cat "$WORK/err")")"
+		grep -q 'prio 1:' "$WORK/err" || res_bad "attach did not say why it does not pace: $(flat "$(cat "$WORK/err")")"
+		tbj "$DEV" 'd["egress"]["qdisc"]' 'd["egress"]["mode"]' 'd["egress"]["delay_enforced"]'
+		[ "${TBJ[*]}" = "kept police False" ] || res_bad "show -j egress qdisc/mode/delay_enforced: ${TBJ[*]}, want kept police False"
+		after=$(tree)
+		[ "$before" = "$after" ] || res_bad "the tree changed on attach: $(flat "$after")"
+		if tb attach "$DEV" rate 20mbit egress mode edt >/dev/null 2>"$WORK/err"; then
+			res_bad "attach ... egress mode edt over the tree succeeded"
+		else
+			grep -q 'prio 1:' "$WORK/err" || res_bad "mode edt refused without naming the tree: $(flat "$(cat "$WORK/err")")"
+		fi
+		tb detach "$DEV" >/dev/null 2>"$WORK/err" || res_bad "detach: $(cat "$WORK/err")"
+		after=$(tree)
+		note "tree: $(flat "$before")"
+		[ "$before" = "$after" ] || res_bad "the tree changed by attach/detach: before '$(flat "$before")' after '$(flat "$after")'"
+		# Gone, and the next change paces.
+		tb attach "$DEV" rate 20mbit >/dev/null 2>&1
+		tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null
+		tb change "$DEV" rate 10mbit >/dev/null 2>"$WORK/err" || res_bad "change after the tree was removed: $(cat "$WORK/err")"
+		tbj "$DEV" 'd["egress"]["qdisc"]' 'd["egress"]["mode"]'
+		[ "${TBJ[*]}" = "fq edt" ] || res_bad "after removing the tree and a change: qdisc/mode ${TBJ[*]}, want fq edt"
+		tb detach "$DEV" >/dev/null 2>&1
 	fi
 	res_end
 	tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null

@@ -3,14 +3,13 @@
 # tests/vm/integration-vm.sh - tests/integration.sh in the vmtest guest, for
 # `make vmtest` (tests/run.sh passes no arguments to a suite).
 #
-#   VMTEST_INTEGRATION=all          every test (the default here; make vmtest
-#                                   passes quick unless told otherwise)
+#   VMTEST_INTEGRATION=all          every test (the default)
 #   VMTEST_INTEGRATION=quick        all but those that exercise only the CLI's
 #                                   argument checks and the pin directory's
 #                                   locking (test_bad_input, test_concurrent_attach:
-#                                   ~6 of the suite's ~15 minutes in the guest,
-#                                   where each python3 start costs ~0.5 s);
-#                                   `make test` runs them on the host
+#                                   ~100 s in the guest, where each python3
+#                                   start costs ~0.3 s); `make test` runs them
+#                                   on the host
 #   VMTEST_INTEGRATION="test_a ..." these
 set -u
 cd "$(dirname "$0")/../.." || exit 1

@@ -38,7 +38,15 @@ el_ms() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 
 flat() { (set -f; echo $1); }	# split on purpose (one space between words), no globbing
 
 # vmt ARGS...: tests/vm/vmtool.py
-vmt() { "$PY" "$VMTOOL" "$@"; }
+# vmtool.py's subcommands that end (json), in tests/lib.sh's long-lived
+# python3 (py): one python3 start under emulation is ~0.3 s.
+vmt() {
+	py -c '
+import runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+' "$VMTOOL" "$@"
+}
 
 # vm_setup: namespaces, the wan side, the control pair, a TCP listener in
 # the VM (22 and 7000: the allow class and a default-class port, for

@@ -21,7 +21,7 @@
 # (everything the guest printed), compare.md and compare.json (the table).
 #
 #   VMTEST_SUITES="..."      run these instead (tests/run.sh names or paths)
-#   VMTEST_INTEGRATION=...   quick (default) | all | test names (tests/vm/integration-vm.sh)
+#   VMTEST_INTEGRATION=...   all (default) | quick | test names (tests/vm/integration-vm.sh)
 #   VMTEST_TIMEOUT=SECS      limit for the whole guest run (default 1500)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -52,7 +52,7 @@ log=$OUT/vmtest.log
 t0=$SECONDS
 # shellcheck disable=SC2086 # SUITES is a list of words
 tests/vm/vmtest.sh --timeout "$TIMEOUT" \
-	--env VMTEST_OUT="$OUT" --env VMTEST_INTEGRATION="${VMTEST_INTEGRATION:-quick}" \
+	--env VMTEST_OUT="$OUT" --env VMTEST_INTEGRATION="${VMTEST_INTEGRATION:-all}" \
 	--env OUTPUT=.output -- \
 	bash -c 'cd "$1" && shift && exec tests/run.sh "$@"' _ "$SNAP" $SUITES 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
