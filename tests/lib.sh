@@ -131,16 +131,29 @@ print(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)
 # runs in one long-lived python3 instead of a new one: under emulation
 # (tests/vm) every python3 start costs ~0.3 s, and the suites run hundreds.
 # Calls are serialised with flock. Without the server (or PY_SERVER=0): a
-# plain python3.
+# plain python3. The server holds none of the suite's output (a pipe to
+# tee must see its end) and exits with the suite.
 PY_DIR='' PY_PID=''
 py_start() {
 	[ "${PY_SERVER:-1}" = 1 ] && [ -n "${WORK:-}" ] || return 0
 	PY_DIR=$WORK/py
 	mkdir -p "$PY_DIR" && mkfifo "$PY_DIR/req" "$PY_DIR/resp" || { PY_DIR=; return 0; }
 	"$PY" -c '
-import io, os, sys, traceback
-d = sys.argv[1]
+import io, os, sys, threading, time, traceback
+d, parent = sys.argv[1], int(sys.argv[2])
+os.closerange(3, 1024)	# whatever else of the suite it inherited
 real_in, real_out, real_argv = sys.stdin, sys.stdout, sys.argv
+
+def watch():
+    # The suite is gone (killed, or ended without py_stop): so are we.
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(parent, 0)
+        except OSError:
+            os._exit(0)
+
+threading.Thread(target=watch, daemon=True).start()
 while True:
     with open(d + "/req", "rb") as f:
         data = f.read()
@@ -168,7 +181,7 @@ while True:
         sys.stdin, sys.stdout, sys.argv = real_in, real_out, real_argv
     with open(d + "/resp", "w") as f:
         f.write("%d\n%s" % (rc, out.getvalue()))
-' "$PY_DIR" </dev/null >/dev/null 2>"$PY_DIR/err" &
+' "$PY_DIR" "$$" </dev/null >/dev/null 2>"$PY_DIR/err" 8>&- 9>&- &
 	PY_PID=$!
 }
 py_stop() {

@@ -194,6 +194,7 @@ mon_cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	mon_teardown
+	py_stop
 	[ -n "$WORK" ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 	WORK=
 	return 0
@@ -853,9 +854,12 @@ main() {
 	fi
 	drop_stale_entries
 	start_servers || note "servers: $SERVERS_WHY"
+	local t0
 	for t in "${names[@]}"; do
 		vlog "== $t"
+		t0=$SECONDS
 		"$t"
+		note "$t: $((SECONDS - t0)) s"
 	done
 	echo "  # monitor: $NPASS passed, $NFAIL failed, $NSKIP skipped"
 	[ "$NFAIL" -eq 0 ]

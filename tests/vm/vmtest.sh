@@ -552,7 +552,7 @@ fi
 	echo
 } >"$CTL/cmd.sh"
 
-APPEND="console=ttyS0 panic=-1 quiet 8250.nr_uarts=1 i8042.noaux i8042.nokbd ${TCBPF_VM_APPEND:-}"
+APPEND="console=ttyS0 panic=-1 quiet mitigations=off 8250.nr_uarts=1 i8042.noaux i8042.nokbd ${TCBPF_VM_APPEND:-}"
 [ "$VERBOSE" = 1 ] && APPEND+=" vmtest_debug=1"
 KVM_OK=0
 if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
