@@ -828,11 +828,31 @@ test_change() {
 
 # Two devices with their own limits at once; detaching one leaves the
 # other limited.
+# two_floods BW1 BW2 LABEL1 RATE1 LABEL2 RATE2: from VM 1 and VM 2 at once,
+# each checked against its rate; the limiters' own counters (4 s) tell a
+# loss after them (two floods load a 2-CPU guest) from their own shortfall.
+two_floods() {
+	local c1 c2
+	c1=$(ctr "$DEV" ingress)
+	c2=$(ctr "$DEV2" ingress)
+	from_vm a "$1"
+	flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw="$2"
+	flow_wait a 1
+	ctr_bps "$c1" "$(ctr "$DEV" ingress)" 4
+	check_rate "$3" "$4"
+	flow_wait b 1
+	ctr_bps "$c2" "$(ctr "$DEV2" ingress)" 4
+	check_rate "$5" "$6"
+	CTR_BPS=
+}
+
+# Bursts of 250 ms of the rate: a flood's sender stalled longer than the
+# burst (two floods on an emulated 2-CPU guest) would lose tokens.
 test_two_devices() {
 	local e1 e2
-	setup "$DEV" attach rate 3mbit burst 37500
+	setup "$DEV" attach rate 3mbit burst 93750
 	e1=$SETUP_ERR
-	setup "$DEV2" attach rate 12mbit burst 150000
+	setup "$DEV2" attach rate 12mbit burst 375000
 	e2=$SETUP_ERR
 	SETUP_ERR="$e1${e1:+${e2:+; }}$e2"
 
@@ -840,12 +860,7 @@ test_two_devices() {
 	if ! setup_failed; then
 		local l=$(list_ours)
 		[ "$l" = "$DEV:$(tb_hook) $DEV2:$(tb_hook) " ] || res_bad "list: '$l'"
-		from_vm a 9M
-		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
-		flow_wait a 1
-		check_rate "VM 1 ($DEV, 3mbit)" 3000000
-		flow_wait b 1
-		check_rate "VM 2 ($DEV2, 12mbit)" 12000000
+		two_floods 9M 36M "VM 1 ($DEV, 3mbit)" 3000000 "VM 2 ($DEV2, 12mbit)" 12000000
 	fi
 	res_end
 
@@ -855,12 +870,16 @@ test_two_devices() {
 		[ "$TB_RC" -eq 0 ] || res_bad "detach $DEV exited $TB_RC: $TB_ERR"
 		local l=$(list_ours)
 		[ "$l" = "$DEV2:$(tb_hook) " ] || res_bad "list after detaching $DEV: '$l'"
+		local c2
+		c2=$(ctr "$DEV2" ingress)
 		from_vm a 30M
 		flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
 		flow_wait a 1
 		check_min "VM 1 ($DEV, detached)" 25000000
 		flow_wait b 1
+		ctr_bps "$c2" "$(ctr "$DEV2" ingress)" 4
 		check_rate "VM 2 ($DEV2, still 12mbit)" 12000000
+		CTR_BPS=
 	fi
 	res_end
 	tb_detach_all
@@ -1194,12 +1213,8 @@ test_concurrent_attach() {
 	res_end
 
 	res_begin concurrent_attach_limits
-	from_vm a 9M
-	flow_start b from="$VM2_NS" to="$HOST_NS" addr="$HOST2_IP" bw=36M
-	flow_wait a 1
-	check_rate "VM 1 after concurrent attach (3mbit)" 3000000
-	flow_wait b 1
-	check_rate "VM 2 after concurrent attach (12mbit)" 12000000
+	two_floods 9M 36M "VM 1 after concurrent attach (3mbit)" 3000000 \
+		"VM 2 after concurrent attach (12mbit)" 12000000
 	res_end
 	tb_detach_all
 }
