@@ -11,11 +11,14 @@ ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 LIBBPF_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 # export: libcurl (InfluxDB push) and libmicrohttpd (Prometheus /metrics)
-LIBBPF_LIBS	+= $(shell $(PKG_CONFIG) --libs libcurl libmicrohttpd 2>/dev/null || echo -lcurl -lmicrohttpd)
+# are dlopen()ed by user/export.c when an export starts; only their headers
+# are needed here.
+EXPORT_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcurl libmicrohttpd 2>/dev/null)
+LIBBPF_LIBS	+= -ldl
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) -MMD -MP
+		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) $(EXPORT_CFLAGS) -MMD -MP
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -Ibpf -I. $(LIBBPF_CFLAGS) -MMD -MP
 

@@ -15,10 +15,12 @@
  * is a counter reset to both.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#define CURL_DISABLE_TYPECHECK	/* its macros would wrap our pointers' names */
 #include <curl/curl.h>
 #include <microhttpd.h>
 
@@ -26,6 +28,79 @@
 #include "stats.h"
 #include "obj.h"
 #include "log.h"
+
+/*
+ * libcurl and libmicrohttpd are opened when an export starts, not linked:
+ * linked, they and what they pull in (TLS stacks, Kerberos, LDAP, ...)
+ * cost every tcbpf process ~23 ms before main(), and attach/change are
+ * what a jumpscript runs under an alert. Their headers still give the
+ * types, so every call is checked against the real prototype.
+ */
+#define CURL_FNS(X)							\
+	X(curl_global_init)	X(curl_global_cleanup)			\
+	X(curl_easy_init)	X(curl_easy_cleanup)			\
+	X(curl_easy_setopt)	X(curl_easy_perform)			\
+	X(curl_easy_getinfo)	X(curl_easy_strerror)			\
+	X(curl_slist_append)	X(curl_slist_free_all)
+#define MHD_FNS(X)							\
+	X(MHD_start_daemon)	X(MHD_stop_daemon)			\
+	X(MHD_create_response_from_buffer)				\
+	X(MHD_add_response_header)					\
+	X(MHD_queue_response)	X(MHD_destroy_response)
+
+#define FN_PTR(f)	__typeof__(&(f)) f;
+static struct { CURL_FNS(FN_PTR) } lcurl;
+static struct { MHD_FNS(FN_PTR) } lmhd;
+#undef FN_PTR
+
+struct dl_sym {
+	const char *name;
+	void **slot;
+};
+
+/* Open @soname and fill @syms; a message naming what is missing if not. */
+static int dl_load(const char *soname, const char *pkg, struct dl_sym *syms,
+		   size_t n)
+{
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	size_t i;
+
+	if (!h) {
+		pr_warn("export: cannot load %s (apt-get install %s): %s\n",
+			soname, pkg, dlerror());
+		return -ENOENT;
+	}
+	for (i = 0; i < n; i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			pr_warn("export: %s has no %s\n", soname, syms[i].name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+#define FN_SYM(f)	{ #f, (void **)&lib.f },
+static int load_curl(void)
+{
+#define lib lcurl
+	struct dl_sym syms[] = { CURL_FNS(FN_SYM) };
+#undef lib
+
+	return dl_load("libcurl.so.4", "libcurl4", syms,
+		       sizeof(syms) / sizeof(syms[0]));
+}
+
+static int load_mhd(void)
+{
+#define lib lmhd
+	struct dl_sym syms[] = { MHD_FNS(FN_SYM) };
+#undef lib
+
+	return dl_load("libmicrohttpd.so.12", "libmicrohttpd12", syms,
+		       sizeof(syms) / sizeof(syms[0]));
+}
+#undef FN_SYM
 
 #define NSEC_PER_SEC		1000000000ULL
 #define PROM_DEFAULT_LISTEN	"127.0.0.1:9761"
@@ -224,19 +299,19 @@ static int influx_post(CURL *c, const char *url, const char *data, size_t len,
 	tmo = interval < 10 ? (long)(interval * 1000) : 10000;
 	if (tmo < 500)
 		tmo = 500;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_keep);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
+	lcurl.curl_easy_setopt(c, CURLOPT_URL, url);
+	lcurl.curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+	lcurl.curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	lcurl.curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tmo);
+	lcurl.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_keep);
+	lcurl.curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	lcurl.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = lcurl.curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		pr_warn("export influx: %s: %s\n", url, curl_easy_strerror(rc));
+		pr_warn("export influx: %s: %s\n", url, lcurl.curl_easy_strerror(rc));
 		return -EAGAIN;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	lcurl.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return 0;
 	pr_warn("export influx: %s: HTTP %ld: %s\n", url, code, b.buf);
@@ -254,15 +329,18 @@ static int export_influx(const char *url, double interval,
 	CURL *c;
 	int err = 0;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+	err = load_curl();
+	if (err)
+		return err;
+	if (lcurl.curl_global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
-	c = curl_easy_init();
+	c = lcurl.curl_easy_init();
 	if (!c) {
-		curl_global_cleanup();
+		lcurl.curl_global_cleanup();
 		return -ENOMEM;
 	}
-	hdr = curl_slist_append(hdr, "Content-Type: text/plain; charset=utf-8");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	hdr = lcurl.curl_slist_append(hdr, "Content-Type: text/plain; charset=utf-8");
+	lcurl.curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	stats_signals();
 	next = mono_ns();
 	for (n = 0; !count || n < count; n++) {
@@ -310,9 +388,9 @@ static int export_influx(const char *url, double interval,
 		plen = 0;
 	}
 	free(pending);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	lcurl.curl_slist_free_all(hdr);
+	lcurl.curl_easy_cleanup(c);
+	lcurl.curl_global_cleanup();
 	if (count && !sent) {
 		pr_warn("export influx: nothing was written to %s\n", url);
 		return -EIO;
@@ -328,14 +406,14 @@ static enum MHD_Result prom_reply(struct MHD_Connection *conn, unsigned int code
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	r = lmhd.MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", type);
-	ret = MHD_queue_response(conn, code, r);
-	MHD_destroy_response(r);
+	lmhd.MHD_add_response_header(r, "Content-Type", type);
+	ret = lmhd.MHD_queue_response(conn, code, r);
+	lmhd.MHD_destroy_response(r);
 	return ret;
 }
 
@@ -437,8 +515,10 @@ static int export_prometheus(const char *listen)
 			"127.0.0.1:9761 or [::1]:9761\n", listen);
 		return -EUSAGE;
 	}
+	if (load_mhd())
+		return -ENOENT;
 	stats_signals();
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	d = lmhd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 			     (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 			     prom_handler, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -452,7 +532,7 @@ static int export_prometheus(const char *listen)
 	pr_info("export prometheus: serving http://%s/metrics\n", listen);
 	while (!sleep_until(mono_ns() + NSEC_PER_SEC))
 		;
-	MHD_stop_daemon(d);
+	lmhd.MHD_stop_daemon(d);
 	return 0;
 }
 
