@@ -149,7 +149,7 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 			 bool *drop_fq)
 {
 	bool owned = old_flags & TCBPF_F_OWN_FQ;
-	char msg[256] = "";
+	char msg[256] = "", hint[96] = "";
 	int err;
 
 	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT);
@@ -170,13 +170,13 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 		*made = !owned;
 		return 0;
 	}
+	if (err == -EBUSY)	/* a qdisc tree in the way: say how to clear it */
+		snprintf(hint, sizeof(hint), " (tc qdisc del dev %s root, then "
+			 "attach or change, to pace)", d->name);
 	if ((cmd_set & SPEC_MODE) || ((cmd_set & SPEC_DELAY) && cfg->delay_ns)) {
 		pr_warn("%s egress: %s needs EDT pacing with the fq qdisc, which "
-			"failed: %s%s%s%s\n", d->name,
-			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg,
-			err == -EBUSY ? " (tc qdisc del dev " : "",
-			err == -EBUSY ? d->name : "",
-			err == -EBUSY ? " root, to pace)" : "");
+			"failed: %s%s\n", d->name,
+			cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt", msg, hint);
 		return err;
 	}
 	cfg->mode = TCBPF_MODE_POLICE;
@@ -185,9 +185,7 @@ static int egress_pacing(const struct dev *d, __u32 cmd_set,
 		 * is gone, pacing starts. */
 		if (!(old_flags & TCBPF_F_TREE_KEPT))
 			pr_info("%s egress: %s; policing instead of pacing, "
-				"delay not enforced (tc qdisc del dev %s root, "
-				"then attach or change, to pace)\n", d->name,
-				msg, d->name);
+				"delay not enforced%s\n", d->name, msg, hint);
 		cfg->flags |= TCBPF_F_TREE_KEPT;
 	} else {
 		pr_info("%s egress: no fq qdisc (%s): policing instead of "

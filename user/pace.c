@@ -20,27 +20,19 @@ static void saved_path(char *buf, size_t len, int ifindex, __u64 netns)
 		 (unsigned long long)netns, ifindex);
 }
 
-static int save_root(int ifindex, __u64 netns)
+static int save_root(int ifindex, __u64 netns, const struct nl_qdisc *q)
 {
-	struct nl_qdisc q = {};
 	char path[128], tmp[140];
 	void *buf = NULL;
-	int len, fd, err;
+	int len, fd, err = 0;
 
-	err = nl_root_qdisc(ifindex, &q);
-	if (err)
-		return err;
-	len = nl_qdisc_serialize(&q, NULL, 0);
-	if (len < 0) {
-		err = len;
-		goto out;
-	}
+	len = nl_qdisc_serialize(q, NULL, 0);
+	if (len < 0)
+		return len;
 	buf = malloc(len);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	nl_qdisc_serialize(&q, buf, len);
+	if (!buf)
+		return -ENOMEM;
+	nl_qdisc_serialize(q, buf, len);
 	if (mkdir(TCBPF_RUN_DIR, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
 		goto out;
@@ -59,28 +51,31 @@ static int save_root(int ifindex, __u64 netns)
 		err = -errno;
 	if (err)
 		unlink(tmp);
-	pr_debug("saved root qdisc %s of ifindex %d in %s\n", q.kind, ifindex,
+	pr_debug("saved root qdisc %s of ifindex %d in %s\n", q->kind, ifindex,
 		 path);
 out:
 	free(buf);
-	nl_qdisc_clear(&q);
 	return err;
 }
 
 /*
- * detach puts back the root qdisc it saved: kind, handle, options. Not a
- * tree under it: child qdiscs someone added, filters on the root, or
- * classes of a qdisc whose classes are made one by one. Replacing such a
- * tree would lose it for good: -EBUSY, with what is there in @err.
+ * The device's root qdisc, moved into @root (free with nl_qdisc_clear()),
+ * for save_root(). detach puts back the root qdisc it saved: kind,
+ * handle, options. Not a tree under it: child qdiscs someone added,
+ * filters on the root, or classes of a qdisc whose classes are made one
+ * by one. Replacing such a tree would lose it for good: -EBUSY, with what
+ * is there in @err.
  */
 static const char *const class_kinds[] = { "htb", "hfsc", "drr", "qfq", "cbq" };
 
-static int check_root_tree(int ifindex, char *err, size_t errlen)
+static int root_for_fq(int ifindex, struct nl_qdisc *out, char *err,
+		       size_t errlen)
 {
 	struct nl_qdisc *qs, *root = NULL;
 	int i, n, ret, children = 0, filters = 0;
 	bool classes = false;
 
+	memset(out, 0, sizeof(*out));
 	ret = nl_qdisc_list(ifindex, &qs, &n);
 	if (ret)
 		return ret;
@@ -91,8 +86,12 @@ static int check_root_tree(int ifindex, char *err, size_t errlen)
 			 !nl_qdisc_is_default(&qs[i]))
 			children++;
 	}
-	if (!root || nl_qdisc_is_default(root))
-		goto out;	/* the kernel's own: nothing to lose */
+	if (!root) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (nl_qdisc_is_default(root))
+		goto take;	/* the kernel's own: nothing to lose */
 	ret = nl_filter_count(ifindex, TC_H_MAJ(root->handle));
 	if (ret < 0)
 		goto out;
@@ -117,7 +116,11 @@ static int check_root_tree(int ifindex, char *err, size_t errlen)
 			 "could not put back: left alone", root->kind,
 			 TC_H_MAJ(root->handle) >> 16, what);
 		ret = -EBUSY;
+		goto out;
 	}
+take:
+	*out = *root;
+	memset(root, 0, sizeof(*root));
 out:
 	nl_qdisc_free(qs, n);
 	return ret;
@@ -130,6 +133,7 @@ int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 	const struct tcbpf_bucket_cfg *alw = &cfg->cls[TCBPF_CLASS_ALLOW];
 	__u64 rate = def->rate_bits_per_sec > alw->rate_bits_per_sec ?
 		     def->rate_bits_per_sec : alw->rate_bits_per_sec;
+	struct nl_qdisc root;
 	struct fq_params p;
 	char path[128];
 	int ret;
@@ -138,13 +142,15 @@ int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 	 * horizon, per flow and in all, or it drops what we paced. */
 	fq_params_for(rate, cfg->delay_ns, cfg->horizon_ns, 0, &p);
 	if (!owned) {
-		ret = check_root_tree(ifindex, err, errlen);
-		if (ret)
-			return ret;
-		ret = save_root(ifindex, netns);
+		ret = root_for_fq(ifindex, &root, err, errlen);
+		if (!ret) {
+			ret = save_root(ifindex, netns, &root);
+			nl_qdisc_clear(&root);
+		}
 		if (ret) {
-			snprintf(err, errlen, "cannot save the root qdisc: %s",
-				 strerror(-ret));
+			if (ret != -EBUSY)	/* @err already says why */
+				snprintf(err, errlen, "cannot save the root "
+					 "qdisc: %s", strerror(-ret));
 			return ret;
 		}
 	}

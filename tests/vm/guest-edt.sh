@@ -207,8 +207,21 @@ test_edt_udp_rate() {
 # pktgen_rate SPEC...: attach SPEC, pktgen to the VM for 1.5 + 4 s; over
 # the 4 s: P_OFF (arriving on up0), P_RATE (what fq sent), P_VM (what the
 # VM's eth0 received), P_DROPS (tcbpf + fq drops, whole run), P_NOTE.
+# pg_snap: "rx tx fs vd t pb": bytes the VM's eth0 and up0 received, bytes
+# the fq qdiscs sent, packets the veth dropped, the time, then the default
+# class's passed bytes (tcbpf show -j, read just before the time).
+pg_snap() {
+	local rx tx fs vd t
+	read -r rx _ <<<"$(rx_count "$VM_NS" eth0)"
+	read -r tx _ <<<"$(rx_count "$HOST_NS" up0)"
+	fs=$(fq_sent)
+	vd=$(tx_dropped "$HOST_NS" "$DEV")
+	tb -j show "$DEV" >"$WORK/show.json" 2>/dev/null
+	t=$EPOCHREALTIME
+	echo "$rx $tx $fs $vd $t $(vmt json --dev "$DEV" 'd["egress"]["classes"]["default"]["passed_bytes"]' <"$WORK/show.json")"
+}
 pktgen_rate() {
-	local rx0 rx1 tx0 tx1 t0 t1 fs0 fs1 vd0 vd1 d0 d1 fq
+	local rx0 rx1 tx0 tx1 t0 t1 fs0 fs1 vd0 vd1 pb0 pb1 d0 d1 fq
 	P_OFF=0 P_RATE=0 P_VM=0 P_DROPS=0 P_PASS=0
 	if ! tb attach "$DEV" rate "$@" >/dev/null 2>"$WORK/err"; then
 		P_NOTE="attach rate $*: $(cat "$WORK/err")"
@@ -221,23 +234,10 @@ pktgen_rate() {
 	fi
 	d0=$(fq_drops)
 	sleep 1.5
-	read -r rx0 _ <<<"$(rx_count "$VM_NS" eth0)"
-	read -r tx0 _ <<<"$(rx_count "$HOST_NS" up0)"
-	fs0=$(fq_sent)
-	vd0=$(tx_dropped "$HOST_NS" "$DEV")
-	tb -j show "$DEV" >"$WORK/show0.json" 2>/dev/null
-	t0=$EPOCHREALTIME
+	read -r rx0 tx0 fs0 vd0 t0 pb0 <<<"$(pg_snap)"
 	sleep 4
-	read -r rx1 _ <<<"$(rx_count "$VM_NS" eth0)"
-	read -r tx1 _ <<<"$(rx_count "$HOST_NS" up0)"
-	fs1=$(fq_sent)
-	vd1=$(tx_dropped "$HOST_NS" "$DEV")
-	tb -j show "$DEV" >"$WORK/show1.json" 2>/dev/null
-	t1=$EPOCHREALTIME
+	read -r rx1 tx1 fs1 vd1 t1 pb1 <<<"$(pg_snap)"
 	pktgen_stop
-	local pb0 pb1
-	pb0=$(vmt json --dev "$DEV" 'd["egress"]["classes"]["default"]["passed_bytes"]' <"$WORK/show0.json")
-	pb1=$(vmt json --dev "$DEV" 'd["egress"]["classes"]["default"]["passed_bytes"]' <"$WORK/show1.json")
 	d1=$(fq_drops)
 	udp_counters
 	tb detach "$DEV" >/dev/null 2>&1
