@@ -34,10 +34,17 @@ BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-# Everything in user/ but main.c forms a library the tests link too.
-LIB_SRCS	:= $(filter-out user/main.c,$(wildcard user/*.c))
+# user/ is layered; includes point downwards only (tests/layers.sh):
+#   cli/   front ends: argument parsing, printing, the commands
+#   lib/   the limiter library: attach/change/detach/show/apply, maps,
+#          spec, units, names, netid, sampling, pacing policy
+#   kern/  kernel plumbing: the BPF object, hooks, netlink, qdiscs
+#   util/  logging and the JSON writer
+# Everything but cli/main.c forms a library the tests and bench link too.
+LAYERS		:= util kern lib cli
+LIB_SRCS	:= $(filter-out user/cli/main.c,$(foreach l,$(LAYERS),$(wildcard user/$(l)/*.c)))
 LIB_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
-MAIN_OBJ	:= $(OUTPUT)/user/main.o
+MAIN_OBJ	:= $(OUTPUT)/user/cli/main.o
 
 TEST_SRCS	:= $(wildcard tests/*_test.c)
 TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
@@ -52,7 +59,7 @@ tcbpf: $(LIB_OBJS) $(MAIN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBBPF_LIBS)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests $(addprefix $(OUTPUT)/user/,$(LAYERS)):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h include/tcbpf.h | $(OUTPUT)
@@ -64,7 +71,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(addprefix $(OUTPUT)/user/,$(LAYERS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -100,4 +107,4 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) tcbpf
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d)

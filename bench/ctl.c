@@ -33,10 +33,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cmd.h"
-#include "spec.h"
-#include "obj.h"
-#include "log.h"
+#include "lib/cmd.h"
+#include "lib/spec.h"
+#include "kern/obj.h"
+#include "util/log.h"
 #include "tcbpf.h"
 #include "floor.skel.h"
 

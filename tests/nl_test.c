@@ -22,8 +22,8 @@
 #include <net/if.h>
 #include <sys/wait.h>
 
-#include "nl.h"
-#include "pace.h"
+#include "kern/nl.h"
+#include "lib/pace.h"
 
 enum { PASS, FAIL, SKIP };
 

@@ -12,12 +12,13 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(unit nl bpf integration monitor)
+	suites=(layers unit nl bpf integration monitor)
 fi
 
 pass=0 fail=0 skip=0
 for s in "${suites[@]}"; do
 	case $s in
+	layers)		cmd=(tests/layers.sh) ;;
 	unit)		cmd=("$OUT/tests/unit_test") ;;
 	nl)		cmd=("$OUT/tests/nl_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;

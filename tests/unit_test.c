@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "units.h"
-#include "spec.h"
+#include "lib/units.h"
+#include "lib/spec.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL

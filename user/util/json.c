@@ -2,7 +2,7 @@
 /* json.c - see json.h. */
 #include <stdlib.h>
 
-#include "json.h"
+#include "util/json.h"
 
 #define JW_MAX_DEPTH 32
 

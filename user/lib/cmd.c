@@ -14,12 +14,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "cmd.h"
-#include "cfg.h"
-#include "hook.h"
-#include "pace.h"
-#include "obj.h"
-#include "log.h"
+#include "lib/cmd.h"
+#include "lib/cfg.h"
+#include "kern/hook.h"
+#include "lib/pace.h"
+#include "kern/obj.h"
+#include "util/log.h"
 
 struct dev {
 	const char *name;

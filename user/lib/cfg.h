@@ -4,8 +4,8 @@
 #define TCBPF_CFG_H
 
 #include "tcbpf.h"
-#include "spec.h"
-#include "obj.h"
+#include "lib/spec.h"
+#include "kern/obj.h"
 
 /* Settings of one direction as the maps hold them (derived fields filled). */
 void cfg_from_spec(struct tcbpf_cfg *cfg, const struct spec_dir *d);

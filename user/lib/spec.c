@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "spec.h"
-#include "units.h"
+#include "lib/spec.h"
+#include "lib/units.h"
 
 #define DIR_BIT(d)	(1U << (d))
 #define DIR_BOTH	(DIR_BIT(TCBPF_INGRESS) | DIR_BIT(TCBPF_EGRESS))

@@ -6,10 +6,10 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
-#include "cfg.h"
-#include "units.h"
-#include "cmd.h"
-#include "log.h"
+#include "lib/cfg.h"
+#include "lib/units.h"
+#include "lib/cmd.h"
+#include "util/log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define FRAME_MAX	1514	/* a full-size Ethernet frame, as tc counts it */

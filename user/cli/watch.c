@@ -34,13 +34,13 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "watch.h"
-#include "netid.h"
-#include "stats.h"
-#include "json.h"
-#include "obj.h"
-#include "units.h"
-#include "log.h"
+#include "cli/watch.h"
+#include "lib/netid.h"
+#include "lib/stats.h"
+#include "util/json.h"
+#include "kern/obj.h"
+#include "lib/units.h"
+#include "util/log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define MAX_SPEC_ARGS	64

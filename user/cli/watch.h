@@ -7,7 +7,7 @@
 #define TCBPF_WATCH_H
 
 #include <stddef.h>
-#include "cmd.h"
+#include "lib/cmd.h"
 
 int cmd_watch(const struct opts *o, int argc, char **argv);
 

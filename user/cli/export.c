@@ -24,10 +24,10 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#include "export.h"
-#include "stats.h"
-#include "obj.h"
-#include "log.h"
+#include "cli/export.h"
+#include "lib/stats.h"
+#include "kern/obj.h"
+#include "util/log.h"
 
 /*
  * libcurl and libmicrohttpd are opened when an export starts, not linked:

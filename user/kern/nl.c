@@ -25,7 +25,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
-#include "nl.h"
+#include "kern/nl.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK		270

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "units.h"
+#include "lib/units.h"
 
 /* Exact value * scale for any uint64_t value and suffix scale. */
 typedef unsigned __int128 u128;

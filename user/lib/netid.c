@@ -16,12 +16,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "netid.h"
-#include "stats.h"
-#include "cfg.h"
-#include "obj.h"
-#include "json.h"
-#include "log.h"
+#include "lib/netid.h"
+#include "lib/stats.h"
+#include "lib/cfg.h"
+#include "kern/obj.h"
+#include "util/json.h"
+#include "util/log.h"
 
 int netid_parse(const char *s, unsigned long long *id)
 {

@@ -10,9 +10,9 @@
 
 #include <linux/pkt_sched.h>
 
-#include "pace.h"
-#include "nl.h"
-#include "log.h"
+#include "lib/pace.h"
+#include "kern/nl.h"
+#include "util/log.h"
 
 static void saved_path(char *buf, size_t len, int ifindex, __u64 netns)
 {

@@ -11,14 +11,14 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "cmd.h"
-#include "cfg.h"
-#include "hook.h"
-#include "json.h"
-#include "obj.h"
-#include "stats.h"
-#include "units.h"
-#include "log.h"
+#include "lib/cmd.h"
+#include "lib/cfg.h"
+#include "kern/hook.h"
+#include "util/json.h"
+#include "kern/obj.h"
+#include "lib/stats.h"
+#include "lib/units.h"
+#include "util/log.h"
 
 
 /* One device: both directions' settings, as the cfg map holds them. */

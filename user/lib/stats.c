@@ -18,13 +18,13 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
-#include "stats.h"
-#include "netid.h"
-#include "cfg.h"
-#include "obj.h"
-#include "json.h"
-#include "log.h"
-#include "units.h"
+#include "lib/stats.h"
+#include "lib/netid.h"
+#include "lib/cfg.h"
+#include "kern/obj.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "lib/units.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 

@@ -5,7 +5,7 @@
 #define TCBPF_CMD_H
 
 #include <stdbool.h>
-#include "spec.h"
+#include "lib/spec.h"
 
 /* A usage error (exit 2), as opposed to a run-time failure (exit 1). */
 #define EUSAGE		4095

@@ -13,8 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "obj.h"
-#include "log.h"
+#include "kern/obj.h"
+#include "util/log.h"
 #include "tcbpf.skel.h"
 
 #define BPFFS_ROOT	"/sys/fs/bpf"

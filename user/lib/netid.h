@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <net/if.h>
 #include "tcbpf.h"
-#include "cmd.h"
-#include "spec.h"
+#include "lib/cmd.h"
+#include "lib/spec.h"
 
 /* "01a2", "1A2", "0x1a2" -> 0x1a2; -EINVAL otherwise. */
 int netid_parse(const char *s, unsigned long long *id);

@@ -10,10 +10,10 @@
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "hook.h"
-#include "obj.h"
-#include "nl.h"
-#include "log.h"
+#include "kern/hook.h"
+#include "kern/obj.h"
+#include "kern/nl.h"
+#include "util/log.h"
 
 /* Debian's uapi headers predate tcx (kernel 6.6). */
 #define TCBPF_BPF_TCX_INGRESS	46

@@ -16,7 +16,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "tcbpf.h"
-#include "cmd.h"
+#include "lib/cmd.h"
 
 #define NETID_LEN	16
 

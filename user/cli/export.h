@@ -8,8 +8,8 @@
 
 #include <stdio.h>
 #include <stddef.h>
-#include "cmd.h"
-#include "stats.h"
+#include "lib/cmd.h"
+#include "lib/stats.h"
 
 /* The Prometheus text exposition of @s (format 0.0.4). */
 void prom_write(FILE *f, const struct sample_set *s);

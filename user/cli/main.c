@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "export.h"
-#include "netid.h"
-#include "spec.h"
-#include "stats.h"
-#include "watch.h"
-#include "obj.h"
-#include "log.h"
+#include "lib/cmd.h"
+#include "cli/export.h"
+#include "lib/netid.h"
+#include "lib/spec.h"
+#include "lib/stats.h"
+#include "cli/watch.h"
+#include "kern/obj.h"
+#include "util/log.h"
 
 #define EXIT_USAGE	2
 
