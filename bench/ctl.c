@@ -6,9 +6,9 @@
  * a process is timed by bench/lib.sh, next to the old recipe's commands.
  *
  *   ctl [-n NETNS] [-a ATTACH_SPEC] cycle DEV N SPEC_CHANGE...
- *       in-process: N times cmd_attach(DEV, ATTACH_SPEC: one string, words
- *       split at blanks; default: the defaults), cmd_change(DEV,
- *       SPEC_CHANGE), cmd_detach(DEV); then N times the raw update: the
+ *       in-process: N times lim_attach(DEV, ATTACH_SPEC: one string, words
+ *       split at blanks; default: the defaults), lim_change(DEV,
+ *       SPEC_CHANGE), lim_detach(DEV); then N times the raw update: the
  *       pinned tcbpf_cfg entries of DEV read, their rate rewritten and
  *       written back (bpf_map_lookup_elem + bpf_map_update_elem, both
  *       directions), with and without opening the pin (bpf_obj_get).
@@ -33,7 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "lib/cmd.h"
+#include "lib/limiter.h"
 #include "lib/spec.h"
 #include "kern/obj.h"
 #include "util/log.h"
@@ -110,6 +110,9 @@ static int raw_change(int fd, int ifindex, __u64 rate)
 	return 0;
 }
 
+/* The limiter library, opened once by main(). */
+static struct lim *L;
+
 static char *attach_words[32];
 static int attach_nwords;
 
@@ -119,7 +122,6 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	double *td = calloc(n, sizeof(double)), *tr = calloc(n, sizeof(double));
 	double *to = calloc(n, sizeof(double));
 	struct spec none, chg;
-	struct opts o = {};
 	int i, ifindex, fd, err = 0;
 	double t0;
 
@@ -131,13 +133,13 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 		return 2;
 	for (i = 0; i < n && !err; i++) {
 		t0 = now_us();
-		err = cmd_attach(&o, dev, &none);
+		err = lim_attach(L, dev, &none);
 		ta[i] = now_us() - t0;
 		t0 = now_us();
-		err = err ? err : cmd_change(&o, dev, &chg);
+		err = err ? err : lim_change(L, dev, &chg);
 		tc[i] = now_us() - t0;
 		t0 = now_us();
-		err = err ? err : cmd_detach(&o, dev);
+		err = err ? err : lim_detach(L, dev, NULL);
 		td[i] = now_us() - t0;
 	}
 	if (err) {
@@ -148,7 +150,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 
 	/* The raw update, on an attached device. */
 	ifindex = if_nametoindex(dev);
-	if (cmd_attach(&o, dev, &none))
+	if (lim_attach(L, dev, &none))
 		return 1;
 	for (i = 0; i < n && !err; i++) {
 		t0 = now_us();
@@ -166,7 +168,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	}
 	if (fd >= 0)
 		close(fd);
-	cmd_detach(&o, dev);
+	lim_detach(L, dev, NULL);
 	if (err || fd < 0) {
 		fprintf(stderr, "ctl: raw update failed: %s\n", strerror(-err));
 		return 1;
@@ -184,7 +186,6 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 static int do_many(bool attach, const char *prefix, int count)
 {
 	struct spec none;
-	struct opts o = {};
 	char name[IF_NAMESIZE + 8];
 	double t0, t;
 	int i, fails = 0;
@@ -193,7 +194,7 @@ static int do_many(bool attach, const char *prefix, int count)
 	t0 = now_us();
 	for (i = 0; i < count; i++) {
 		snprintf(name, sizeof(name), "%s%d", prefix, i);
-		if (attach ? cmd_attach(&o, name, &none) : cmd_detach(&o, name))
+		if (attach ? lim_attach(L, name, &none) : lim_detach(L, name, NULL))
 			fails++;
 	}
 	t = now_us() - t0;
@@ -267,10 +268,12 @@ int main(int argc, char **argv)
 	}
 	if (argc < 3)
 		usage();
-	log_level = 0;		/* the library's "attached" etc. */
+	log_level = 0;		/* the library's notes */
 	log_init();
 	libbpf_mute = 1;
 	if (netns && netns_enter(netns))
+		return 1;
+	if (lim_open(&L, NULL))
 		return 1;
 	if (!strcmp(argv[1], "hold")) {
 		if (argc != 6)

@@ -24,9 +24,13 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
+#include "cli/cli.h"
 #include "cli/export.h"
-#include "lib/stats.h"
-#include "kern/obj.h"
+#include "cli/loop.h"
+#include "cli/print.h"
+#include "lib/names.h"
+#include "lib/units.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /*
@@ -102,17 +106,23 @@ static int load_mhd(void)
 }
 #undef FN_SYM
 
-#define NSEC_PER_SEC		1000000000ULL
 #define PROM_DEFAULT_LISTEN	"127.0.0.1:9761"
 #define INFLUX_MAX_PENDING	(8 << 20)	/* bytes kept while the server is down */
 #define PROM_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
-static __u64 mono_ns(void)
+/* The counters now, through the limiter library. */
+static int export_sample(struct sample_set *s)
 {
-	struct timespec ts;
+	struct lim *l = cli_lim();
+	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	if (!l)
+		return -ENOMEM;
+	err = lim_sample(l, s);
+	if (err)
+		cli_fail(l, err);
+	lim_close(l);
+	return err;
 }
 
 /* ------------------------------------------------------------- formats */
@@ -131,11 +141,11 @@ void influx_write(FILE *f, const struct sample_set *s)
 				const struct tcbpf_counters *c = &d->st[dir].cls[cls];
 
 				fputs("tcbpf", f);
-				influx_tag(f, "dev", d->ifname);
-				influx_tag(f, "dir", dir_name(dir));
-				influx_tag(f, "class", class_names[cls]);
+				print_influx_tag(f, "dev", d->ifname);
+				print_influx_tag(f, "dir", dir_name(dir));
+				print_influx_tag(f, "class", class_name(cls));
 				if (d->netid[0])
-					influx_tag(f, "netid", d->netid);
+					print_influx_tag(f, "netid", d->netid);
 				fprintf(f, " passed_packets=%llui,passed_bytes=%llui,"
 					"dropped_packets=%llui,dropped_bytes=%llui,"
 					"marked_packets=%llui,mode=\"%s\" %llu\n",
@@ -144,7 +154,7 @@ void influx_write(FILE *f, const struct sample_set *s)
 					(unsigned long long)c->drop_pkts,
 					(unsigned long long)c->drop_bytes,
 					(unsigned long long)c->mark_pkts,
-					mode_str(d->cfg[dir].mode),
+					mode_name(d->cfg[dir].mode),
 					(unsigned long long)s->real_ns);
 			}
 		}
@@ -171,7 +181,7 @@ static void prom_labels(FILE *f, const struct dev_sample *d, int dir, int cls)
 	prom_label(f, "device", d->ifname, true);
 	prom_label(f, "direction", dir_name(dir), false);
 	if (cls >= 0)
-		prom_label(f, "class", class_names[cls], false);
+		prom_label(f, "class", class_name(cls), false);
 	if (d->netid[0])
 		prom_label(f, "netid", d->netid, false);
 }
@@ -213,7 +223,7 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 			if (m == M_MODE) {
 				fprintf(f, "%s{", prom_meta[m].name);
 				prom_labels(f, d, dir, -1);
-				prom_label(f, "mode", mode_str(cfg->mode), false);
+				prom_label(f, "mode", mode_name(cfg->mode), false);
 				fprintf(f, "} 1\n");
 				continue;
 			}
@@ -341,7 +351,7 @@ static int export_influx(const char *url, double interval,
 	}
 	hdr = lcurl.curl_slist_append(hdr, "Content-Type: text/plain; charset=utf-8");
 	lcurl.curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	stats_signals();
+	loop_signals();
 	next = mono_ns();
 	for (n = 0; !count || n < count; n++) {
 		struct sample_set s;
@@ -352,7 +362,7 @@ static int export_influx(const char *url, double interval,
 		if (n && sleep_until(next))
 			break;
 		next += step;
-		err = sample_read(&s);
+		err = export_sample(&s);
 		if (err)
 			break;
 		f = open_memstream(&batch, &blen);
@@ -448,7 +458,7 @@ static enum MHD_Result prom_handler(void *cls, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics"))
 		return prom_text(conn, MHD_HTTP_NOT_FOUND,
 				 "not found: try /metrics\n", "text/plain");
-	if (sample_read(&s))
+	if (export_sample(&s))
 		return prom_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "cannot read the tcbpf maps\n", "text/plain");
 	f = open_memstream(&body, &len);
@@ -517,7 +527,7 @@ static int export_prometheus(const char *listen)
 	}
 	if (load_mhd())
 		return -ENOENT;
-	stats_signals();
+	loop_signals();
 	d = lmhd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 			     (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 			     prom_handler, NULL,

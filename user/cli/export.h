@@ -8,17 +8,12 @@
 
 #include <stdio.h>
 #include <stddef.h>
-#include "lib/cmd.h"
-#include "lib/stats.h"
+#include "lib/sample.h"
 
 /* The Prometheus text exposition of @s (format 0.0.4). */
 void prom_write(FILE *f, const struct sample_set *s);
 
 /* InfluxDB line protocol of @s: measurement "tcbpf", counters. */
 void influx_write(FILE *f, const struct sample_set *s);
-
-/* tcbpf export influx URL [interval SECS] [count N]
- * tcbpf export prometheus [listen ADDR:PORT] */
-int cmd_export(const struct opts *o, int argc, char **argv);
 
 #endif

@@ -8,22 +8,17 @@
  * Exit codes: 0 done, 1 failed at run time, 2 usage error.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cmd.h"
-#include "cli/export.h"
-#include "lib/netid.h"
-#include "lib/spec.h"
-#include "lib/stats.h"
-#include "cli/watch.h"
+#include "cli/cli.h"
 #include "kern/obj.h"
 #include "util/log.h"
 
 #define EXIT_USAGE	2
-
 
 struct command {
 	const char *name;
@@ -32,101 +27,18 @@ struct command {
 	const char *help;
 };
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "tcbpf: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry \"tcbpf help\".\n");
-	return -EUSAGE;
-}
-
-static int parse_spec(struct spec *s, int argc, char **argv)
-{
-	char err[256];
-
-	if (spec_parse(s, argc, argv, err, sizeof(err)))
-		return usage_error("%s", err);
-	return 0;
-}
-
-/* "net NETID": every interface of that network (netid.c). */
-static bool is_net(int argc, char **argv)
-{
-	return argc >= 1 && !strcmp(argv[0], "net");
-}
-
-static int run_attach(const struct opts *o, int argc, char **argv)
-{
-	struct spec s;
-	int err;
-
-	if (is_net(argc, argv))
-		return cmd_net(o, "attach", argc - 1, argv + 1);
-	if (argc < 1)
-		return usage_error("%s", "attach needs a device");
-	err = parse_spec(&s, argc - 1, argv + 1);
-	if (err)
-		return err;
-	return cmd_attach(o, argv[0], &s);
-}
-
-static int run_change(const struct opts *o, int argc, char **argv)
-{
-	struct spec s;
-	int err;
-
-	if (is_net(argc, argv))
-		return cmd_net(o, "change", argc - 1, argv + 1);
-	if (argc < 1)
-		return usage_error("%s", "change needs a device");
-	if (argc < 2)
-		return usage_error("change %s needs a SPEC of what to change",
-				   argv[0]);
-	err = parse_spec(&s, argc - 1, argv + 1);
-	if (err)
-		return err;
-	return cmd_change(o, argv[0], &s);
-}
-
-static int run_detach(const struct opts *o, int argc, char **argv)
-{
-	if (is_net(argc, argv))
-		return cmd_net(o, "detach", argc - 1, argv + 1);
-	if (argc != 1)
-		return usage_error("%s", argc ? "detach takes one device"
-					      : "detach needs a device");
-	return cmd_detach(o, argv[0]);
-}
-
-static int run_show(const struct opts *o, int argc, char **argv)
-{
-	if (is_net(argc, argv))
-		return cmd_net(o, "show", argc - 1, argv + 1);
-	if (argc > 1)
-		return usage_error("show takes at most one device, not \"%s\"",
-				   argv[1]);
-	return cmd_show(o, argc ? argv[0] : NULL);
-}
-
-static int run_list(const struct opts *o, int argc, char **argv)
-{
-	if (argc)
-		return usage_error("list takes no arguments, not \"%s\"", argv[0]);
-	return cmd_list(o);
-}
-
 static int run_help(const struct opts *o, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "attach", run_attach, "DEV [SPEC]",
+	{ "attach", cmd_attach, "DEV [SPEC]",
 	  "install the limiter on DEV (defaults below); if there, replace its settings" },
-	{ "change", run_change, "DEV SPEC",
+	{ "change", cmd_change, "DEV SPEC",
 	  "change only the settings given, live" },
-	{ "detach", run_detach, "DEV",
+	{ "detach", cmd_detach, "DEV",
 	  "remove everything tcbpf put on DEV" },
-	{ "show", run_show, "[DEV]",
+	{ "show", cmd_show, "[DEV]",
 	  "settings, hook, mode and counters" },
-	{ "list", run_list, "",
+	{ "list", cmd_list, "",
 	  "devices that have a limiter" },
 	{ "stats", cmd_stats, "[DEV|net NETID] [interval SECS] [count N] [--influx]",
 	  "bits/s and packets/s seen, passed, dropped per interval" },
@@ -140,6 +52,8 @@ static const struct command commands[] = {
 	{ "help", run_help, "", "this text" },
 	{ NULL }
 };
+
+/* ------------------------------------------------------------------ help */
 
 static void usage(FILE *f)
 {
@@ -227,7 +141,7 @@ int main(int argc, char **argv)
 		usage_error("unknown command \"%s\"", argv[0]);
 		return EXIT_USAGE;
 	}
-	log_init();
+	cli_log_init();
 	if (o.netns && netns_enter(o.netns))
 		return EXIT_FAILURE;
 	err = c->run(&o, argc - 1, argv + 1);

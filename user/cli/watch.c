@@ -34,15 +34,15 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "cli/watch.h"
+#include "cli/cli.h"
+#include "cli/loop.h"
+#include "cli/print.h"
+#include "lib/names.h"
 #include "lib/netid.h"
-#include "lib/stats.h"
-#include "util/json.h"
-#include "kern/obj.h"
 #include "lib/units.h"
+#include "util/clock.h"
 #include "util/log.h"
 
-#define NSEC_PER_SEC	1000000000ULL
 #define MAX_SPEC_ARGS	64
 
 struct watch_args {
@@ -70,8 +70,8 @@ struct wdev {
 	__u64 quiet_since;
 	bool reported;			/* "over" of a device limited by others */
 	bool clamped;
-	struct dev_snap before;		/* settings before the clamp */
-	struct dev_snap after;		/* settings the clamp wrote */
+	struct lim_snap before;		/* settings before the clamp */
+	struct lim_snap after;		/* settings the clamp wrote */
 };
 
 /* A device auto-monitor attached. */
@@ -83,6 +83,7 @@ struct ours {
 struct watch {
 	struct watch_args a;
 	const struct opts *o;
+	struct lim *l;			/* the limiter library */
 	struct wdev *devs;
 	int n;
 	struct ours *ours;
@@ -94,22 +95,6 @@ struct dir_rate {
 	bool have;
 	struct rate r;
 };
-
-static __u64 now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static __u64 now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 static bool matches(const struct watch_args *a, const char *name)
 {
@@ -139,51 +124,51 @@ struct event {
 static void event_json(const struct watch *wt, const struct event *e,
 		       __u64 ts)
 {
-	json_writer_t *jw = jw_new(stdout);
 	char hex[NETID_LEN];
 	int d;
 
-	if (!jw)
-		return;
 	netid_of_name(e->w->name, hex, sizeof(hex));
-	jw_obj_open(jw, NULL);
-	jw_u64(jw, "time_ns", ts);
-	jw_str(jw, "event", e->what);
-	jw_str(jw, "ifname", e->w->name);
-	jw_u64(jw, "ifindex", e->w->ifindex);
+	print_start(true);	/* the event log: one JSON object per line */
+	print_open_object(NULL);
+	print_u64(PRINT_JSON, "time_ns", NULL, ts);
+	print_string(PRINT_JSON, "event", NULL, e->what);
+	print_string(PRINT_JSON, "ifname", NULL, e->w->name);
+	print_u64(PRINT_JSON, "ifindex", NULL, e->w->ifindex);
 	if (hex[0])
-		jw_str(jw, "netid", hex);
+		print_string(PRINT_JSON, "netid", NULL, hex);
 	else
-		jw_null(jw, "netid");
+		print_null(PRINT_JSON, "netid", NULL);
 	if (e->dir >= 0)
-		jw_str(jw, "dir", dir_name(e->dir));
+		print_string(PRINT_JSON, "dir", NULL, dir_name(e->dir));
 	if (e->rates) {
 		for (d = 0; d < TCBPF_NDIR; d++) {
+			const struct rate *r = &e->rates[d].r;
+
 			if (!e->rates[d].have)
 				continue;
-			jw_obj_open(jw, dir_name(d));
-			jw_u64(jw, "seen_bits_per_sec",
-			       (__u64)(e->rates[d].r.bps[RATE_SEEN] + 0.5));
-			jw_u64(jw, "seen_packets_per_sec",
-			       (__u64)(e->rates[d].r.pps[RATE_SEEN] + 0.5));
-			jw_u64(jw, "dropped_bits_per_sec",
-			       (__u64)(e->rates[d].r.bps[RATE_DROPPED] + 0.5));
-			jw_obj_close(jw);
+			print_open_object(dir_name(d));
+			print_u64(PRINT_JSON, "seen_bits_per_sec", NULL,
+				  (__u64)(r->bps[RATE_SEEN] + 0.5));
+			print_u64(PRINT_JSON, "seen_packets_per_sec", NULL,
+				  (__u64)(r->pps[RATE_SEEN] + 0.5));
+			print_u64(PRINT_JSON, "dropped_bits_per_sec", NULL,
+				  (__u64)(r->bps[RATE_DROPPED] + 0.5));
+			print_close_object();
 		}
-		jw_u64(jw, "threshold_bits_per_sec", wt->a.bps);
-		jw_u64(jw, "threshold_packets_per_sec", wt->a.pps);
+		print_u64(PRINT_JSON, "threshold_bits_per_sec", NULL, wt->a.bps);
+		print_u64(PRINT_JSON, "threshold_packets_per_sec", NULL, wt->a.pps);
 	}
 	if (e->over_ns)
-		jw_u64(jw, "over_ms", e->over_ns / 1000000);
+		print_u64(PRINT_JSON, "over_ms", NULL, e->over_ns / 1000000);
 	if (e->action)
-		jw_str(jw, "action", e->action);
-	jw_str(jw, "result", e->err ? "failed" : "ok");
+		print_string(PRINT_JSON, "action", NULL, e->action);
+	print_string(PRINT_JSON, "result", NULL, e->err ? "failed" : "ok");
 	if (e->err)
-		jw_str(jw, "error", strerror(-e->err));
+		print_string(PRINT_JSON, "error", NULL, strerror(-e->err));
 	if (e->note)
-		jw_str(jw, "note", e->note);
-	jw_obj_close(jw);
-	jw_destroy(&jw);
+		print_string(PRINT_JSON, "note", NULL, e->note);
+	print_close_object();
+	print_end();
 }
 
 static void event_syslog(const struct event *e)
@@ -258,7 +243,7 @@ static void event_exec(const struct watch *wt, const struct event *e, __u64 ts)
 
 static void event(const struct watch *wt, const struct event *e, bool hook)
 {
-	__u64 ts = now_real();
+	__u64 ts = real_ns();
 
 	event_json(wt, e, ts);
 	event_syslog(e);
@@ -347,7 +332,6 @@ static struct wdev *wdev_find(struct watch *wt, int ifindex, const char *name)
 static void attach_monitors(struct watch *wt, const struct sample_set *s)
 {
 	struct if_nameindex *ifs, *i;
-	struct opts q = *wt->o;
 	struct spec sp;
 	char *argv[] = { "monitor" };
 	char err_buf[64];
@@ -355,7 +339,6 @@ static void attach_monitors(struct watch *wt, const struct sample_set *s)
 	ifs = if_nameindex();
 	if (!ifs)
 		return;
-	q.json = true;
 	spec_parse(&sp, 1, argv, err_buf, sizeof(err_buf));
 	for (i = ifs; i->if_index; i++) {
 		struct wdev tmp = { .ifindex = i->if_index };
@@ -375,7 +358,7 @@ static void attach_monitors(struct watch *wt, const struct sample_set *s)
 		o = &wt->ours[wt->nours++];
 		o->ifindex = i->if_index;
 		snprintf(o->name, sizeof(o->name), "%s", i->if_name);
-		e.err = cmd_attach(&q, i->if_name, &sp);
+		e.err = lim_attach(wt->l, i->if_name, &sp);
 		event(wt, &e, false);
 	}
 	if_freenameindex(ifs);
@@ -384,10 +367,8 @@ static void attach_monitors(struct watch *wt, const struct sample_set *s)
 /* On exit: detach what auto-monitor attached, unless it is clamped. */
 static void detach_monitors(struct watch *wt)
 {
-	struct opts q = *wt->o;
 	int i;
 
-	q.json = true;
 	for (i = 0; i < wt->nours; i++) {
 		struct ours *o = &wt->ours[i];
 		struct wdev *w = wdev_find(wt, o->ifindex, o->name);
@@ -398,7 +379,7 @@ static void detach_monitors(struct watch *wt)
 		if ((w && w->clamped) || (int)if_nametoindex(o->name) != o->ifindex)
 			continue;
 		snprintf(tmp.name, sizeof(tmp.name), "%s", o->name);
-		e.err = cmd_detach(&q, o->name);
+		e.err = lim_detach(wt->l, o->name, NULL);
 		event(wt, &e, false);
 	}
 }
@@ -406,28 +387,26 @@ static void detach_monitors(struct watch *wt)
 static void clamp(struct watch *wt, struct wdev *w,
 		  const struct dir_rate *rates, int dir, __u64 now)
 {
-	struct opts q = *wt->o;
 	char action[600];
 	struct event e = {
 		.what = "clamp", .w = w, .rates = rates, .dir = dir,
 		.over_ns = now - w->over_since, .action = action,
 	};
 
-	q.json = true;
 	snprintf(action, sizeof(action), "attach %s%s%s", w->name,
 		 wt->a.then_text[0] ? " " : "", wt->a.then_text);
 	/* a device may be replaced between sample and clamp: same one? */
 	if ((int)if_nametoindex(w->name) != w->ifindex) {
 		e.err = -ENODEV;
 	} else {
-		e.err = dev_snapshot(w->name, &w->before);
+		e.err = lim_snapshot(wt->l, w->name, &w->before);
 		if (!e.err)
-			e.err = cmd_attach(&q, w->name, &wt->a.then);
+			e.err = lim_attach(wt->l, w->name, &wt->a.then);
 	}
 	if (!e.err) {
 		w->clamped = true;
 		w->quiet_since = 0;
-		dev_snapshot(w->name, &w->after);
+		lim_snapshot(wt->l, w->name, &w->after);
 	}
 	event(wt, &e, true);
 }
@@ -453,7 +432,7 @@ static void release(struct watch *wt, struct wdev *w, const struct dev_sample *d
 			return;
 		}
 	}
-	e.err = dev_restore(wt->o, &w->before);
+	e.err = lim_restore(wt->l, &w->before);
 	if (!e.err)
 		w->clamped = false;
 	event(wt, &e, true);
@@ -672,26 +651,25 @@ static int watch_parse(struct watch_args *a, int argc, char **argv)
 
 static void watch_start_event(const struct watch *wt)
 {
-	json_writer_t *jw = jw_new(stdout);
 	int i;
 
-	if (!jw)
-		return;
-	jw_obj_open(jw, NULL);
-	jw_u64(jw, "time_ns", now_real());
-	jw_str(jw, "event", "start");
-	jw_arr_open(jw, "patterns");
+	print_start(true);
+	print_open_object(NULL);
+	print_u64(PRINT_JSON, "time_ns", NULL, real_ns());
+	print_string(PRINT_JSON, "event", NULL, "start");
+	print_open_array("patterns");
 	for (i = 0; i < wt->a.npatterns; i++)
-		jw_str(jw, NULL, wt->a.patterns[i]);
-	jw_arr_close(jw);
-	jw_u64(jw, "threshold_bits_per_sec", wt->a.bps);
-	jw_u64(jw, "threshold_packets_per_sec", wt->a.pps);
-	jw_u64(jw, "for_ms", (__u64)(wt->a.for_secs * 1000));
-	jw_u64(jw, "release_after_ms", (__u64)(wt->a.release_after * 1000));
-	jw_u64(jw, "interval_ms", (__u64)(wt->a.interval * 1000));
-	jw_str(jw, "then", wt->a.then_text);
-	jw_obj_close(jw);
-	jw_destroy(&jw);
+		print_string(PRINT_JSON, NULL, NULL, wt->a.patterns[i]);
+	print_close_array();
+	print_u64(PRINT_JSON, "threshold_bits_per_sec", NULL, wt->a.bps);
+	print_u64(PRINT_JSON, "threshold_packets_per_sec", NULL, wt->a.pps);
+	print_u64(PRINT_JSON, "for_ms", NULL, (__u64)(wt->a.for_secs * 1000));
+	print_u64(PRINT_JSON, "release_after_ms", NULL,
+		  (__u64)(wt->a.release_after * 1000));
+	print_u64(PRINT_JSON, "interval_ms", NULL, (__u64)(wt->a.interval * 1000));
+	print_string(PRINT_JSON, "then", NULL, wt->a.then_text);
+	print_close_object();
+	print_end();
 	syslog(LOG_INFO, "watching %d pattern(s), thresholds %llu bit/s %llu pkt/s",
 	       wt->a.npatterns, (unsigned long long)wt->a.bps,
 	       (unsigned long long)wt->a.pps);
@@ -699,21 +677,19 @@ static void watch_start_event(const struct watch *wt)
 
 static void watch_stop_event(const struct watch *wt)
 {
-	json_writer_t *jw = jw_new(stdout);
 	int i;
 
-	if (!jw)
-		return;
-	jw_obj_open(jw, NULL);
-	jw_u64(jw, "time_ns", now_real());
-	jw_str(jw, "event", "stop");
-	jw_arr_open(jw, "still_clamped");
+	print_start(true);
+	print_open_object(NULL);
+	print_u64(PRINT_JSON, "time_ns", NULL, real_ns());
+	print_string(PRINT_JSON, "event", NULL, "stop");
+	print_open_array("still_clamped");
 	for (i = 0; i < wt->n; i++)
 		if (wt->devs[i].clamped)
-			jw_str(jw, NULL, wt->devs[i].name);
-	jw_arr_close(jw);
-	jw_obj_close(jw);
-	jw_destroy(&jw);
+			print_string(PRINT_JSON, NULL, NULL, wt->devs[i].name);
+	print_close_array();
+	print_close_object();
+	print_end();
 }
 
 int cmd_watch(const struct opts *o, int argc, char **argv)
@@ -726,18 +702,21 @@ int cmd_watch(const struct opts *o, int argc, char **argv)
 	err = watch_parse(&wt.a, argc, argv);
 	if (err)
 		return err;
+	wt.l = cli_lim();
+	if (!wt.l)
+		return -ENOMEM;
 	openlog("tcbpf-watch", LOG_PID, LOG_DAEMON);
-	stats_signals();
+	loop_signals();
 	watch_start_event(&wt);
 	step = (__u64)(wt.a.interval * NSEC_PER_SEC);
-	next = now_mono();
+	next = mono_ns();
 	for (;;) {
 		reap();
-		err = sample_read(&s);
+		err = lim_sample(wt.l, &s);
 		if (err) {
 			/* the pins are being replaced: try again next time */
 			pr_warn("watch: cannot read the counters: %s\n",
-				strerror(-err));
+				lim_msg(wt.l));
 		} else {
 			round_run(&wt, &s);
 			if (wt.a.auto_monitor)
@@ -746,8 +725,8 @@ int cmd_watch(const struct opts *o, int argc, char **argv)
 		}
 		fflush(stdout);
 		next += step;
-		if (next < now_mono())	/* fell behind: no burst of catch-up */
-			next = now_mono() + step;
+		if (next < mono_ns())	/* fell behind: no burst of catch-up */
+			next = mono_ns() + step;
 		if (sleep_until(next))
 			break;
 	}
@@ -758,5 +737,6 @@ int cmd_watch(const struct opts *o, int argc, char **argv)
 	closelog();
 	free(wt.devs);
 	free(wt.ours);
+	lim_close(wt.l);
 	return 0;
 }

@@ -27,20 +27,11 @@ static int tcx_type(int dir)
 	return dir == TCBPF_INGRESS ? TCBPF_BPF_TCX_INGRESS : TCBPF_BPF_TCX_EGRESS;
 }
 
+/* Pin of a tcx link: links/<ifindex>_ingress, links/<ifindex>_egress. */
 static void link_pin_path(char *buf, size_t len, int ifindex, int dir)
 {
-	snprintf(buf, len, "%s/%d_%s", TCBPF_LINK_DIR, ifindex, dir_name(dir));
-}
-
-const char *hook_name(int hook)
-{
-	switch (hook) {
-	case TCBPF_HOOK_TC:
-		return "tc";
-	case TCBPF_HOOK_TCX:
-		return "tcx";
-	}
-	return "none";
+	snprintf(buf, len, "%s/%d_%s", TCBPF_LINK_DIR, ifindex,
+		 dir == TCBPF_INGRESS ? "ingress" : "egress");
 }
 
 static int tcx_attach(int ifindex, int dir, int prog_fd)

@@ -29,6 +29,4 @@ int hook_clsact_release(int ifindex);
 /* 1 when the running kernel has tcx. */
 bool hook_have_tcx(void);
 
-const char *hook_name(int hook);
-
 #endif

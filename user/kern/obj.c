@@ -33,11 +33,6 @@ static const char *const map_pin[] = {
 	TCBPF_PIN_DIR "/tcbpf_stats",
 };
 
-const char *dir_name(int dir)
-{
-	return dir == TCBPF_INGRESS ? "ingress" : "egress";
-}
-
 int tcbpf_lock(void)
 {
 	int fd, err;
@@ -118,26 +113,6 @@ static int open_pinned(struct tcbpf *t)
 		t->prog_id[d] = prog_id_of(t->prog_fd[d]);
 	}
 	return 0;
-}
-
-int log_level = 1;
-int libbpf_mute;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list args)
-{
-	if (libbpf_mute && log_level < 3)
-		return 0;
-	if (level == LIBBPF_DEBUG && log_level < 3)
-		return 0;
-	if (level == LIBBPF_INFO && log_level < 2)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-void log_init(void)
-{
-	libbpf_set_print(libbpf_print);
 }
 
 /*

@@ -41,6 +41,4 @@ int tcbpf_gc(struct tcbpf *t);
 int netns_enter(const char *name);
 __u64 netns_ino(void);
 
-const char *dir_name(int dir);
-
 #endif

@@ -8,7 +8,7 @@
 
 #include "lib/cfg.h"
 #include "lib/units.h"
-#include "lib/cmd.h"
+#include "lib/names.h"
 #include "util/log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
@@ -151,110 +151,25 @@ int cfg_validate(struct spec_dir *d, int dir, const char *dev)
 	return 0;
 }
 
-int cfg_free_slot(struct tcbpf *t, int also)
+void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 {
-	static unsigned char used[TCBPF_MAX_SLOTS];
-	struct tcbpf_key key, *prev = NULL;
-	struct tcbpf_cfg cfg;
-	int i;
+	int dir;
 
-	memset(used, 0, sizeof(used));
-	if (also >= 0 && also < TCBPF_MAX_SLOTS)
-		used[also] = 1;
-	while (bpf_map_get_next_key(t->cfg_fd, prev, &key) == 0) {
-		if (bpf_map_lookup_elem(t->cfg_fd, &key, &cfg) == 0 &&
-		    cfg.slot < TCBPF_MAX_SLOTS)
-			used[cfg.slot] = 1;
-		prev = &key;
+	memset(s, 0, sizeof(*s));
+	s->hook = TCBPF_HOOK_NONE;	/* keep the hook the device has */
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		struct spec_dir *d = &s->dir[dir];
+
+		cfg_to_spec(d, &cfg[dir]);
+		d->set |= SPEC_RATE | SPEC_BURST | SPEC_PPS | SPEC_PBURST |
+			  SPEC_ALLOW | SPEC_ALLOW_RATE | SPEC_ALLOW_BURST |
+			  SPEC_MODE | SPEC_DELAY;
+		/*
+		 * Pacing that fell back to policing for want of fq: leave mode
+		 * and delay to attach's defaults (pace, else police), or attach
+		 * would insist on pacing and fail.
+		 */
+		if (cfg[dir].flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT))
+			d->set &= ~(SPEC_MODE | SPEC_DELAY);
 	}
-	for (i = 0; i < TCBPF_MAX_SLOTS; i++)
-		if (!used[i])
-			return i;
-	return -ENOSPC;
-}
-
-int cfg_slot_reset(struct tcbpf *t, __u32 slot)
-{
-	struct tcbpf_state st = {};
-	struct tcbpf_stats *zero;
-	int err = 0;
-
-	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_ANY))
-		return -errno;
-	zero = calloc(t->ncpus, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(t->stats_fd, &slot, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
-	return err;
-}
-
-int cfg_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out)
-{
-	struct tcbpf_stats *per;
-	int cpu, c, err = 0;
-
-	memset(out, 0, sizeof(*out));
-	per = calloc(t->ncpus, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(t->stats_fd, &slot, per)) {
-		err = -errno;
-		goto out;
-	}
-	for (cpu = 0; cpu < t->ncpus; cpu++) {
-		for (c = 0; c < TCBPF_NCLASS; c++) {
-			struct tcbpf_counters *o = &out->cls[c];
-			struct tcbpf_counters *p = &per[cpu].cls[c];
-
-			o->pass_pkts += p->pass_pkts;
-			o->pass_bytes += p->pass_bytes;
-			o->drop_pkts += p->drop_pkts;
-			o->drop_bytes += p->drop_bytes;
-			o->mark_pkts += p->mark_pkts;
-		}
-	}
-out:
-	free(per);
-	return err;
-}
-
-static __u64 rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 new_rate,
-		     __u64 new_cap)
-{
-	__u64 level;
-
-	if (tat <= now || !old_rate || !new_rate)
-		return tat <= now ? tat : now;
-	level = muldiv(tat - now, old_rate, new_rate);
-	return now + (level < new_cap ? level : new_cap);
-}
-
-int cfg_rescale_state(struct tcbpf *t, const struct tcbpf_cfg *old,
-		      const struct tcbpf_cfg *new)
-{
-	struct tcbpf_state st;
-	struct timespec ts;
-	__u32 slot = new->slot;
-	__u64 now;
-	int c;
-
-	if (bpf_map_lookup_elem(t->state_fd, &slot, &st))
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-	for (c = 0; c < TCBPF_NCLASS; c++) {
-		const struct tcbpf_bucket_cfg *o = &old->cls[c], *n = &new->cls[c];
-		struct tcbpf_bucket_state *s = &st.cls[c];
-
-		s->tat_bytes = rescale(s->tat_bytes, now, o->rate_bits_per_sec,
-				       n->rate_bits_per_sec, n->burst_ns);
-		/* Packet timelines scale inversely with the packet rate. */
-		s->tat_pkts = rescale(s->tat_pkts, now, o->pps, n->pps,
-				      n->pburst_ns);
-	}
-	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_EXIST))
-		return -errno;
-	return 0;
 }

@@ -8,6 +8,9 @@
 #include <linux/types.h>
 #include "tcbpf.h"
 
+/* A usage error (exit 2), as opposed to a run-time failure (exit 1). */
+#define EUSAGE		4095
+
 /* Which keys a SPEC set, per direction (bits of spec_dir.set). */
 enum {
 	SPEC_RATE	= 1U << 0,

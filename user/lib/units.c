@@ -13,7 +13,9 @@
  * (" 1mbit", "-5mbit", "inf", "nan", "0x1p3", "1e400"). Like tc, a
  * fraction that does not come out whole is truncated ("1.5bit" = 1).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -285,4 +287,37 @@ char *fmt_size(char *buf, size_t len, uint64_t bytes)
 char *fmt_time(char *buf, size_t len, uint64_t ns)
 {
 	return fmt_scaled(buf, len, ns, time_fmt, ARRAY_SIZE(time_fmt));
+}
+
+int parse_secs(const char *s, double *secs)
+{
+	char *end;
+	double v;
+	uint64_t ns;
+
+	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (*end) {
+		if (parse_time(s, &ns))
+			return -EINVAL;
+		v = ns / 1e9;
+	}
+	if (!(v > 0) || v > 86400 * 365.0)
+		return -ERANGE;
+	*secs = v;
+	return 0;
+}
+
+char *fmt_bits(char *buf, size_t len, double v)
+{
+	static const char *const sfx[] = { "", "k", "M", "G", "T" };
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.2f%s" : "%.0f%s", v, sfx[i]);
+	return buf;
 }

@@ -38,4 +38,10 @@ char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec);
 char *fmt_size(char *buf, size_t len, uint64_t bytes);
 char *fmt_time(char *buf, size_t len, uint64_t ns);
 
+/* "0.5", "2", "500ms" -> seconds; refuses 0, negatives and garbage. */
+int parse_secs(const char *s, double *secs);
+
+/* 12.34M / 1.2k style (SI, two decimals), for tables of rates. */
+char *fmt_bits(char *buf, size_t len, double v);
+
 #endif

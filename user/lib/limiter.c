@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * limiter.c - attach, change, detach, show and groups of them.
+ *
+ * Every change happens under the lock file, and a call that fails puts
+ * back what it did: settings first (a device whose programs are attached
+ * but have no settings passes everything), hooks after, and on the way out
+ * the reverse.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/limiter.h"
+#include "lib/cfg.h"
+#include "lib/maps.h"
+#include "lib/names.h"
+#include "lib/pace.h"
+#include "kern/hook.h"
+#include "kern/obj.h"
+#include "util/log.h"
+
+struct lim {
+	struct lim_opts o;
+	int lock_fd;
+	int lock_depth;
+	char msg[512];
+};
+
+struct dev {
+	const char *name;
+	int ifindex;
+	__u64 netns;
+};
+
+int lim_open(struct lim **lp, const struct lim_opts *o)
+{
+	struct lim *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	if (o)
+		l->o = *o;
+	l->lock_fd = -1;
+	*lp = l;
+	return 0;
+}
+
+void lim_close(struct lim *l)
+{
+	if (!l)
+		return;
+	if (l->lock_fd >= 0)
+		tcbpf_unlock(l->lock_fd);
+	free(l);
+}
+
+const char *lim_msg(const struct lim *l)
+{
+	return l->msg;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail(struct lim *l, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof(l->msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void note(struct lim *l, const char *dev, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!l->o.note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->o.note(l->o.ctx, dev, msg);
+}
+
+/* The lock, taken once however deeply calls nest (lim_apply). */
+static int lock(struct lim *l)
+{
+	if (l->lock_depth++)
+		return 0;
+	l->lock_fd = tcbpf_lock();
+	if (l->lock_fd < 0) {
+		l->lock_depth = 0;
+		return fail(l, l->lock_fd, "cannot lock %s: %s", TCBPF_LOCK_FILE,
+			    strerror(-l->lock_fd));
+	}
+	return 0;
+}
+
+static void unlock(struct lim *l)
+{
+	if (--l->lock_depth)
+		return;
+	tcbpf_unlock(l->lock_fd);
+	l->lock_fd = -1;
+}
+
+static int dev_resolve(struct lim *l, struct dev *d, const char *name)
+{
+	d->name = name;
+	d->netns = netns_ino();
+	if (!*name || strlen(name) >= IF_NAMESIZE)
+		return fail(l, -EUSAGE, "device name \"%s\" is %s", name,
+			    *name ? "too long (at most 15 bytes)" : "empty");
+	d->ifindex = if_nametoindex(name);
+	if (!d->ifindex)
+		return fail(l, -ENODEV, "cannot find device \"%s\"", name);
+	return 0;
+}
+
+/* ifindexes are per namespace: one ifindex, one namespace. */
+static int netns_check(struct lim *l, const struct dev *d,
+		       const struct tcbpf_cfg *cfg)
+{
+	if (cfg->netns_ino == d->netns)
+		return 0;
+	return fail(l, -EBUSY, "%s: ifindex %d already has a limiter for "
+		    "device \"%s\" in another network namespace (inode %llu)",
+		    d->name, d->ifindex, cfg->ifname,
+		    (unsigned long long)cfg->netns_ino);
+}
+
+static int validate(struct lim *l, struct spec_dir dirs[TCBPF_NDIR],
+		    const char *dev)
+{
+	struct spec_dir *in = &dirs[TCBPF_INGRESS];
+	int dir, err;
+
+	/* "delay" before any direction word means the one that can wait. */
+	if ((in->set & SPEC_DELAY) && (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
+	    in->delay == dirs[TCBPF_EGRESS].delay) {
+		in->set &= ~SPEC_DELAY;
+		in->delay = 0;
+	}
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		err = cfg_validate(&dirs[dir], dir, dev);
+		if (err)
+			return fail(l, err, "%s: invalid settings", dev);
+	}
+	return 0;
+}
+
+static int open_obj(struct lim *l, struct tcbpf *t, bool create)
+{
+	int err = tcbpf_open(t, create);
+
+	if (err && err != -ENOENT)
+		return fail(l, err, "cannot %s the limiter in %s: %s",
+			    create ? "set up" : "open", TCBPF_PIN_DIR,
+			    strerror(-err));
+	return err;
+}
+
+/* What attach did, so that a failure can be undone. */
+struct undo {
+	bool had_cfg[TCBPF_NDIR];
+	struct tcbpf_cfg old[TCBPF_NDIR];
+	bool wrote[TCBPF_NDIR];
+	bool attached[TCBPF_NDIR];
+	bool made_clsact;
+	bool made_fq;		/* installed fq over a saved root */
+};
+
+static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
+{
+	char msg[256];
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (u->attached[dir])
+			hook_detach(d->ifindex, dir);
+		if (!u->wrote[dir])
+			continue;
+		if (u->had_cfg[dir])
+			maps_put(t, d->ifindex, dir, &u->old[dir]);
+		else
+			maps_del(t, d->ifindex, dir);
+	}
+	if (u->made_clsact)
+		hook_clsact_release(d->ifindex);
+	if (u->made_fq)
+		pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+	tcbpf_gc(t);
+}
+
+/*
+ * Egress pacing: EDT wants fq on the device. Install (or resize) it; when
+ * the kernel has none, or the device's root is a qdisc tree detach could
+ * not rebuild (left alone), fall back to policing unless the operator
+ * asked for pacing or a delay in this very command, which then fails:
+ * never claim what is not enforced. *@made: fq installed now over a saved
+ * root; *@drop_fq: tcbpf's fq is no longer wanted (after success, restore).
+ */
+static int egress_pacing(struct lim *l, const struct dev *d, __u32 cmd_set,
+			 struct tcbpf_cfg *cfg, __u32 old_flags, bool *made,
+			 bool *drop_fq)
+{
+	bool owned = old_flags & TCBPF_F_OWN_FQ;
+	char msg[256] = "", hint[96] = "";
+	int err;
+
+	cfg->flags &= ~(TCBPF_F_OWN_FQ | TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT);
+	/* Known to have no fq, and not asked again: stay policing quietly. */
+	if (cfg->mode == TCBPF_MODE_EDT && (old_flags & TCBPF_F_NO_FQ) &&
+	    !(cmd_set & (SPEC_MODE | SPEC_DELAY))) {
+		cfg->mode = TCBPF_MODE_POLICE;
+		cfg->flags |= TCBPF_F_NO_FQ;
+		return 0;
+	}
+	if (cfg->mode != TCBPF_MODE_EDT) {
+		*drop_fq = owned;
+		return 0;
+	}
+	err = pace_install(d->ifindex, d->netns, cfg, owned, msg, sizeof(msg));
+	if (!err) {
+		cfg->flags |= TCBPF_F_OWN_FQ;
+		*made = !owned;
+		return 0;
+	}
+	if (err == -EBUSY)	/* a qdisc tree in the way: say how to clear it */
+		snprintf(hint, sizeof(hint), " (tc qdisc del dev %s root, then "
+			 "attach or change, to pace)", d->name);
+	if ((cmd_set & SPEC_MODE) || ((cmd_set & SPEC_DELAY) && cfg->delay_ns))
+		return fail(l, err, "%s egress: %s needs EDT pacing with the fq "
+			    "qdisc, which failed: %s%s", d->name,
+			    cmd_set & SPEC_DELAY ? "\"delay\"" : "mode edt",
+			    msg, hint);
+	cfg->mode = TCBPF_MODE_POLICE;
+	if (err == -EBUSY) {
+		/* Checked again by every attach and change: once the tree
+		 * is gone, pacing starts. */
+		if (!(old_flags & TCBPF_F_TREE_KEPT))
+			note(l, d->name, "%s egress: %s; policing instead of "
+			     "pacing, delay not enforced%s", d->name, msg, hint);
+		cfg->flags |= TCBPF_F_TREE_KEPT;
+	} else {
+		note(l, d->name, "%s egress: no fq qdisc (%s): policing instead "
+		     "of pacing, delay not enforced", d->name, msg);
+		cfg->flags |= TCBPF_F_NO_FQ;
+	}
+	*drop_fq = owned;
+	return 0;
+}
+
+static int pick_hook(int want, int have)
+{
+	if (want != TCBPF_HOOK_NONE)
+		return want;
+	if (have != TCBPF_HOOK_NONE)
+		return have;
+	return hook_have_tcx() ? TCBPF_HOOK_TCX : TCBPF_HOOK_TC;
+}
+
+/* Attach both programs with @hook (tcx, else tc when it was not asked). */
+static int hooks_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
+			int *hook, bool hook_given, struct undo *u)
+{
+	int dir, err;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		int there = hook_query(d->ifindex, dir, t->prog_id[dir]);
+
+		if (there == *hook)
+			continue;
+		if (there != TCBPF_HOOK_NONE)	/* switching hooks */
+			hook_detach(d->ifindex, dir);
+		err = hook_attach(d->ifindex, dir, *hook, t->prog_fd[dir],
+				  &u->made_clsact);
+		if (err && dir == 0 && !hook_given && *hook == TCBPF_HOOK_TCX) {
+			pr_debug("tcx attach failed (%s), trying tc\n",
+				 strerror(-err));
+			*hook = TCBPF_HOOK_TC;
+			err = hook_attach(d->ifindex, dir, *hook,
+					  t->prog_fd[dir], &u->made_clsact);
+		}
+		if (err)
+			return fail(l, err, "%s: cannot attach %s program with "
+				    "hook %s: %s", d->name, dir_name(dir),
+				    hook_name(*hook), strerror(-err));
+		u->attached[dir] = true;
+	}
+	return 0;
+}
+
+static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
+		     const struct spec *s)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct undo u = {};
+	int dir, hook, cur, err, slot = -1;
+	bool own_clsact = false, drop_fq = false;
+	char msg[256];
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		spec_defaults(&dirs[dir], dir);
+		/* To the VM, pace by default (where the kernel has fq). */
+		if (dir == TCBPF_EGRESS)
+			dirs[dir].mode = TCBPF_MODE_EDT;
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	}
+	err = validate(l, dirs, d->name);
+	if (err)
+		return err;
+
+	/* Existing settings: keep slots (and bucket state), replace the rest. */
+	cur = TCBPF_HOOK_NONE;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		u.had_cfg[dir] = !maps_get(t, d->ifindex, dir, &u.old[dir]);
+		if (!u.had_cfg[dir])
+			continue;
+		err = netns_check(l, d, &u.old[dir]);
+		if (err)
+			return err;
+		cur = u.old[dir].hook;
+		own_clsact |= u.old[dir].flags & TCBPF_F_OWN_CLSACT;
+	}
+	hook = pick_hook(s->hook, cur);
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		memset(&cfg[dir], 0, sizeof(cfg[dir]));
+		if (u.had_cfg[dir]) {
+			cfg[dir].slot = u.old[dir].slot;
+		} else {
+			slot = maps_free_slot(t, slot);
+			if (slot < 0)
+				return fail(l, slot, "%s: no free slot: %d "
+					    "device-directions already limited",
+					    d->name, TCBPF_MAX_SLOTS);
+			cfg[dir].slot = slot;
+			err = maps_slot_reset(t, slot);
+			if (err)
+				return fail(l, err, "%s: cannot reset slot %d: %s",
+					    d->name, slot, strerror(-err));
+		}
+		cfg_from_spec(&cfg[dir], &dirs[dir]);
+		cfg[dir].hook = hook;
+		cfg[dir].netns_ino = d->netns;
+		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
+	}
+
+	err = egress_pacing(l, d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
+			    u.had_cfg[TCBPF_EGRESS] ? u.old[TCBPF_EGRESS].flags : 0,
+			    &u.made_fq, &drop_fq);
+	if (err)
+		goto undo;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (u.had_cfg[dir])
+			maps_rescale(t, &u.old[dir], &cfg[dir]);
+		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
+		if (err) {
+			fail(l, err, "%s: cannot write settings: %s", d->name,
+			     strerror(-err));
+			goto undo;
+		}
+		u.wrote[dir] = true;
+	}
+
+	err = hooks_attach(l, t, d, &hook, s->hook != TCBPF_HOOK_NONE, &u);
+	if (err)
+		goto undo;
+
+	/* Record the hook actually used and who owns clsact. */
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg[dir].hook = hook;
+		if (own_clsact || u.made_clsact)
+			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
+		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
+		if (err) {
+			fail(l, err, "%s: cannot write settings: %s", d->name,
+			     strerror(-err));
+			goto undo;
+		}
+	}
+	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	return 0;
+undo:
+	attach_undo(t, d, &u);
+	return err;
+}
+
+int lim_attach(struct lim *l, const char *name, const struct spec *s)
+{
+	struct tcbpf t;
+	struct dev d;
+	int err;
+
+	err = dev_resolve(l, &d, name);
+	if (err)
+		return err;
+	err = lock(l);
+	if (err)
+		return err;
+	err = open_obj(l, &t, true);
+	if (!err) {
+		err = do_attach(l, &t, &d, s);
+		tcbpf_close(&t);
+	}
+	unlock(l);
+	return err;
+}
+
+static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
+		     const struct spec *s)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	struct tcbpf_cfg old[TCBPF_NDIR], cfg[TCBPF_NDIR];
+	bool made_fq = false, drop_fq = false;
+	char msg[256];
+	int dir, err;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (maps_get(t, d->ifindex, dir, &old[dir]) ||
+		    old[dir].netns_ino != d->netns)
+			return fail(l, -ENOENT, "%s has no limiter: attach it "
+				    "first", d->name);
+		cfg_to_spec(&dirs[dir], &old[dir]);
+		/* A new pps without pburst gets a pburst derived from it. */
+		if ((s->dir[dir].set & SPEC_PPS) && !(s->dir[dir].set & SPEC_PBURST))
+			dirs[dir].pburst = 0;
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	}
+	err = validate(l, dirs, d->name);
+	if (err)
+		return err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg[dir] = old[dir];
+		cfg_from_spec(&cfg[dir], &dirs[dir]);
+	}
+	err = egress_pacing(l, d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
+			    old[TCBPF_EGRESS].flags, &made_fq, &drop_fq);
+	if (err)
+		return err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		maps_rescale(t, &old[dir], &cfg[dir]);
+		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
+		if (err) {
+			fail(l, err, "%s: cannot write settings: %s", d->name,
+			     strerror(-err));
+			while (dir-- > 0)
+				maps_put(t, d->ifindex, dir, &old[dir]);
+			if (made_fq)
+				pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+			return err;
+		}
+	}
+	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	return 0;
+}
+
+int lim_change(struct lim *l, const char *name, const struct spec *s)
+{
+	struct tcbpf t;
+	struct dev d;
+	int err;
+
+	if (s->hook != TCBPF_HOOK_NONE)
+		return fail(l, -EUSAGE, "change cannot move %s to another hook: "
+			    "use attach", name);
+	err = dev_resolve(l, &d, name);
+	if (err)
+		return err;
+	err = lock(l);
+	if (err)
+		return err;
+	err = open_obj(l, &t, false);
+	if (err == -ENOENT)
+		fail(l, err, "%s has no limiter: attach it first", d.name);
+	if (!err) {
+		err = do_change(l, &t, &d, s);
+		tcbpf_close(&t);
+	}
+	unlock(l);
+	return err;
+}
+
+/* Settings entries of this namespace's device @name, which is gone. */
+static int drop_gone(struct tcbpf *t, const struct tcbpf_key *key,
+		     const struct tcbpf_cfg *cfg, void *ctx)
+{
+	const char *name = ctx;
+
+	if (cfg->netns_ino != netns_ino() || strcmp(cfg->ifname, name))
+		return 0;
+	hook_detach(key->ifindex, key->dir);	/* stale link pins */
+	maps_del(t, key->ifindex, key->dir);
+	return 0;
+}
+
+static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
+		     bool *had)
+{
+	struct tcbpf_cfg cfg;
+	bool own = false, own_fq = false;
+	char msg[256];
+	int dir, err, ret = 0;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (maps_get(t, d->ifindex, dir, &cfg))
+			continue;
+		/* The entry is another namespace's device with the same
+		 * ifindex: this one has nothing of ours. */
+		if (cfg.netns_ino != d->netns)
+			return 0;
+		*had = true;
+		own |= cfg.flags & TCBPF_F_OWN_CLSACT;
+		own_fq |= cfg.flags & TCBPF_F_OWN_FQ;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		err = hook_detach(d->ifindex, dir);
+		if (err)
+			ret = fail(l, err, "%s: cannot detach %s program: %s",
+				   d->name, dir_name(dir), strerror(-err));
+	}
+	if (ret)
+		return ret;
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		maps_del(t, d->ifindex, dir);
+	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	if (own) {
+		err = hook_clsact_release(d->ifindex);
+		if (err)
+			pr_warn("%s: cannot remove the clsact qdisc tcbpf "
+				"created: %s\n", d->name, strerror(-err));
+	}
+	return 0;
+}
+
+int lim_detach(struct lim *l, const char *name, bool *hadp)
+{
+	struct tcbpf t;
+	struct dev d;
+	bool had = false;
+	int err;
+
+	err = dev_resolve(l, &d, name);
+	if (err == -EUSAGE)
+		return err;
+	err = lock(l);
+	if (err)
+		return err;
+	err = open_obj(l, &t, false);
+	if (err) {
+		err = err == -ENOENT ? 0 : err;	/* nothing anywhere: done */
+		goto out;
+	}
+	if (!if_nametoindex(name)) {
+		/* Gone with its device: its tcx links went with it. */
+		maps_foreach(&t, drop_gone, (void *)name);
+		had = false;
+	} else {
+		err = do_detach(l, &t, &d, &had);
+	}
+	tcbpf_gc(&t);
+	tcbpf_close(&t);
+out:
+	unlock(l);
+	if (hadp)
+		*hadp = had;
+	return err;
+}
+
+static int sample(struct lim *l, unsigned int flags, struct sample_set *out)
+{
+	struct tcbpf t;
+	int err;
+
+	err = open_obj(l, &t, false);
+	if (err && err != -ENOENT)
+		return err;
+	err = sample_read(err ? NULL : &t, flags, out);
+	if (t.cfg_fd >= 0)
+		tcbpf_close(&t);
+	if (err)
+		return fail(l, err, "cannot read the settings map: %s",
+			    strerror(-err));
+	return 0;
+}
+
+int lim_show(struct lim *l, const char *dev, struct sample_set *out)
+{
+	int err = sample(l, SAMPLE_STATS | SAMPLE_HOOKS | SAMPLE_GONE, out);
+
+	if (!err && dev && !sample_by_name(out, dev)) {
+		sample_free(out);
+		return fail(l, -ENOENT, "%s has no limiter", dev);
+	}
+	return err;
+}
+
+int lim_sample(struct lim *l, struct sample_set *out)
+{
+	return sample(l, SAMPLE_STATS, out);
+}
+
+/* ------------------------------------------------------ snapshot/restore */
+
+int lim_snapshot(struct lim *l, const char *name, struct lim_snap *s)
+{
+	struct tcbpf t;
+	__u64 ns = netns_ino();
+	int dir, err;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->ifindex = if_nametoindex(name);
+	if (!s->ifindex)
+		return fail(l, -ENODEV, "cannot find device \"%s\"", name);
+	err = open_obj(l, &t, false);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		s->have[dir] = !maps_get(&t, s->ifindex, dir, &s->cfg[dir]) &&
+			       s->cfg[dir].netns_ino == ns;
+	tcbpf_close(&t);
+	return 0;
+}
+
+int lim_restore(struct lim *l, const struct lim_snap *s)
+{
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct spec sp;
+	int dir;
+
+	if (!lim_snap_has(s))
+		return lim_detach(l, s->name, NULL);
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		cfg[dir] = s->cfg[s->have[dir] ? dir : !dir];
+		if (!s->have[dir])	/* half a limiter: never made by tcbpf */
+			cfg[dir].mode = TCBPF_MODE_MONITOR;
+	}
+	spec_from_cfg(&sp, cfg);
+	return lim_attach(l, s->name, &sp);
+}
+
+/* ----------------------------------------------------------------- groups */
+
+const char *lim_result_name(enum lim_result r)
+{
+	static const char *const names[] = {
+		[LIM_NOT_ATTEMPTED] = "not-attempted",
+		[LIM_DONE] = "done",
+		[LIM_NOOP] = "no-limiter",
+		[LIM_FAILED] = "failed",
+		[LIM_ROLLED_BACK] = "rolled-back",
+		[LIM_ROLLBACK_FAILED] = "rollback-failed",
+	};
+
+	return (unsigned int)r < sizeof(names) / sizeof(names[0]) ?
+	       names[r] : "unknown";
+}
+
+static int apply_one(struct lim *l, struct lim_item *it)
+{
+	int err = lim_snapshot(l, it->name, &it->snap);
+
+	if (err)
+		return err;
+	switch (it->op) {
+	case LIM_ATTACH:
+		return lim_attach(l, it->name, it->spec);
+	case LIM_CHANGE:
+		if (!lim_snap_has(&it->snap))
+			break;
+		return lim_change(l, it->name, it->spec);
+	case LIM_DETACH:
+		if (!lim_snap_has(&it->snap))
+			break;
+		return lim_detach(l, it->name, NULL);
+	}
+	it->res = LIM_NOOP;
+	return 0;
+}
+
+/* Undo items[0..upto) that were done, newest first. */
+static void rollback(struct lim *l, struct lim_item *items, int upto)
+{
+	while (upto-- > 0) {
+		struct lim_item *it = &items[upto];
+		int err;
+
+		if (it->res != LIM_DONE)
+			continue;
+		err = lim_restore(l, &it->snap);
+		it->res = err ? LIM_ROLLBACK_FAILED : LIM_ROLLED_BACK;
+		it->err = err;
+		if (err)
+			snprintf(it->msg, sizeof(it->msg), "%s", l->msg);
+	}
+}
+
+int lim_apply(struct lim *l, struct lim_item *items, int n)
+{
+	char first[sizeof(l->msg)] = "";
+	int i, j, err, ret = 0;
+
+	err = lock(l);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		struct lim_item *it = &items[i];
+
+		it->res = LIM_NOT_ATTEMPTED;
+		err = apply_one(l, it);
+		if (it->res == LIM_NOOP)
+			continue;
+		it->res = err ? LIM_FAILED : LIM_DONE;
+		it->err = err;
+		if (!err)
+			continue;
+		snprintf(it->msg, sizeof(it->msg), "%s", l->msg);
+		if (!ret) {
+			ret = err;
+			snprintf(first, sizeof(first), "%s", l->msg);
+		}
+		if (it->op == LIM_DETACH)
+			continue;	/* detach the rest all the same */
+		rollback(l, items, i);
+		for (j = i + 1; j < n; j++)
+			items[j].res = LIM_NOT_ATTEMPTED;
+		break;
+	}
+	unlock(l);
+	if (ret)
+		snprintf(l->msg, sizeof(l->msg), "%s", first);
+	return ret;
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* maps.c - see maps.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "lib/maps.h"
+#include "util/clock.h"
+
+int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, cfg))
+		return -errno;
+	return 0;
+}
+
+int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+
+	if (bpf_map_update_elem(t->cfg_fd, &key, cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int maps_del(struct tcbpf *t, int ifindex, int dir)
+{
+	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+
+	if (bpf_map_delete_elem(t->cfg_fd, &key))
+		return -errno;
+	return 0;
+}
+
+int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
+{
+	struct tcbpf_key *keys = NULL, *k, *prev = NULL;
+	struct tcbpf_cfg cfg;
+	int i, n = 0, err = 0;
+
+	/* Keys first: deleting while walking restarts get_next_key. */
+	for (;;) {
+		k = realloc(keys, (n + 1) * sizeof(*keys));
+		if (!k) {
+			free(keys);
+			return -ENOMEM;
+		}
+		keys = k;
+		if (bpf_map_get_next_key(t->cfg_fd, prev, &keys[n]))
+			break;
+		prev = &keys[n++];
+	}
+	for (i = 0; i < n && !err; i++) {
+		if (keys[i].dir >= TCBPF_NDIR ||
+		    bpf_map_lookup_elem(t->cfg_fd, &keys[i], &cfg))
+			continue;	/* deleted meanwhile */
+		err = cb(t, &keys[i], &cfg, ctx);
+	}
+	free(keys);
+	return err;
+}
+
+static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,
+		     const struct tcbpf_cfg *cfg, void *used)
+{
+	if (cfg->slot < TCBPF_MAX_SLOTS)
+		((unsigned char *)used)[cfg->slot] = 1;
+	return 0;
+}
+
+int maps_free_slot(struct tcbpf *t, int also)
+{
+	unsigned char *used;
+	int i, err;
+
+	used = calloc(TCBPF_MAX_SLOTS, 1);
+	if (!used)
+		return -ENOMEM;
+	if (also >= 0 && also < TCBPF_MAX_SLOTS)
+		used[also] = 1;
+	err = maps_foreach(t, mark_used, used);
+	for (i = 0; !err && i < TCBPF_MAX_SLOTS; i++)
+		if (!used[i])
+			break;
+	free(used);
+	if (err)
+		return err;
+	return i < TCBPF_MAX_SLOTS ? i : -ENOSPC;
+}
+
+int maps_slot_reset(struct tcbpf *t, __u32 slot)
+{
+	struct tcbpf_state st = {};
+	struct tcbpf_stats *zero;
+	int err = 0;
+
+	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_ANY))
+		return -errno;
+	zero = calloc(t->ncpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(t->stats_fd, &slot, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+int maps_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out)
+{
+	struct tcbpf_stats *per;
+	int cpu, c, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	per = calloc(t->ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(t->stats_fd, &slot, per)) {
+		err = -errno;
+		goto out;
+	}
+	for (cpu = 0; cpu < t->ncpus; cpu++) {
+		for (c = 0; c < TCBPF_NCLASS; c++) {
+			struct tcbpf_counters *o = &out->cls[c];
+			struct tcbpf_counters *p = &per[cpu].cls[c];
+
+			o->pass_pkts += p->pass_pkts;
+			o->pass_bytes += p->pass_bytes;
+			o->drop_pkts += p->drop_pkts;
+			o->drop_bytes += p->drop_bytes;
+			o->mark_pkts += p->mark_pkts;
+		}
+	}
+out:
+	free(per);
+	return err;
+}
+
+/* a * b / c without overflowing the product; saturates at UINT64_MAX. */
+static __u64 muldiv(__u64 a, __u64 b, __u64 c)
+{
+	unsigned __int128 r = (unsigned __int128)a * b / c;
+
+	return r > UINT64_MAX ? UINT64_MAX : (__u64)r;
+}
+
+static __u64 rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 new_rate,
+		     __u64 new_cap)
+{
+	__u64 level;
+
+	if (tat <= now || !old_rate || !new_rate)
+		return tat <= now ? tat : now;
+	level = muldiv(tat - now, old_rate, new_rate);
+	return now + (level < new_cap ? level : new_cap);
+}
+
+int maps_rescale(struct tcbpf *t, const struct tcbpf_cfg *old,
+		 const struct tcbpf_cfg *new)
+{
+	struct tcbpf_state st;
+	__u32 slot = new->slot;
+	__u64 now;
+	int c;
+
+	if (bpf_map_lookup_elem(t->state_fd, &slot, &st))
+		return -errno;
+	now = mono_ns();
+	for (c = 0; c < TCBPF_NCLASS; c++) {
+		const struct tcbpf_bucket_cfg *o = &old->cls[c], *n = &new->cls[c];
+		struct tcbpf_bucket_state *s = &st.cls[c];
+
+		s->tat_bytes = rescale(s->tat_bytes, now, o->rate_bits_per_sec,
+				       n->rate_bits_per_sec, n->burst_ns);
+		/* Packet timelines scale inversely with the packet rate. */
+		s->tat_pkts = rescale(s->tat_pkts, now, o->pps, n->pps,
+				      n->pburst_ns);
+	}
+	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_EXIST))
+		return -errno;
+	return 0;
+}
