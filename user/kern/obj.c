@@ -199,14 +199,11 @@ void tcbpf_close(struct tcbpf *t)
 	}
 }
 
-int tcbpf_gc(struct tcbpf *t)
+int tcbpf_unpin(struct tcbpf *t)
 {
-	struct tcbpf_key key;
 	unsigned int i;
 	int d;
 
-	if (bpf_map_get_next_key(t->cfg_fd, NULL, &key) == 0)
-		return 0;	/* still in use */
 	for (d = 0; d < TCBPF_NDIR; d++)
 		unlink(prog_pin[d]);
 	for (i = 0; i < sizeof(map_pin) / sizeof(map_pin[0]); i++)

@@ -34,8 +34,8 @@ void tcbpf_unlock(int fd);
 int tcbpf_open(struct tcbpf *t, bool create);
 void tcbpf_close(struct tcbpf *t);
 
-/* Remove every pin when no device uses the limiter any more. */
-int tcbpf_gc(struct tcbpf *t);
+/* Remove every pin (the caller knows no device uses the limiter). */
+int tcbpf_unpin(struct tcbpf *t);
 
 /* Network namespace: enter /run/netns/NAME (net only), inode of current. */
 int netns_enter(const char *name);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* cfg.h - settings in the maps: from a SPEC, back to a SPEC, slots, counters. */
+/* cfg.h - settings as the maps hold them, from a SPEC and back to one. */
 #ifndef TCBPF_CFG_H
 #define TCBPF_CFG_H
 

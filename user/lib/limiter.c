@@ -166,6 +166,13 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 	return err;
 }
 
+/* The last device gone: unpin everything. */
+static void gc(struct tcbpf *t)
+{
+	if (maps_empty(t))
+		tcbpf_unpin(t);
+}
+
 /* What attach did, so that a failure can be undone. */
 struct undo {
 	bool had_cfg[TCBPF_NDIR];
@@ -195,7 +202,7 @@ static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
 		hook_clsact_release(d->ifindex);
 	if (u->made_fq)
 		pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
-	tcbpf_gc(t);
+	gc(t);
 }
 
 /*
@@ -570,7 +577,7 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 	} else {
 		err = do_detach(l, &t, &d, &had);
 	}
-	tcbpf_gc(&t);
+	gc(&t);
 	tcbpf_close(&t);
 out:
 	unlock(l);

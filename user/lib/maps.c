@@ -63,6 +63,13 @@ int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
 	return err;
 }
 
+bool maps_empty(struct tcbpf *t)
+{
+	struct tcbpf_key key;
+
+	return bpf_map_get_next_key(t->cfg_fd, NULL, &key) != 0;
+}
+
 static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,
 		     const struct tcbpf_cfg *cfg, void *used)
 {

@@ -7,6 +7,7 @@
 #ifndef TCBPF_MAPS_H
 #define TCBPF_MAPS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "tcbpf.h"
 #include "kern/obj.h"
@@ -24,6 +25,9 @@ int maps_del(struct tcbpf *t, int ifindex, int dir);
 typedef int (*maps_cb_t)(struct tcbpf *t, const struct tcbpf_key *key,
 			 const struct tcbpf_cfg *cfg, void *ctx);
 int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx);
+
+/* No settings entry at all. */
+bool maps_empty(struct tcbpf *t);
 
 /* Lowest slot no settings entry uses, avoiding @also (or -1); -ENOSPC. */
 int maps_free_slot(struct tcbpf *t, int also);
