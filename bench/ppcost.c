@@ -413,7 +413,7 @@ static int probes_run(FILE *out)
 	int i;
 
 	c.cls[0].rate_bits_per_sec = 1000000007ULL;
-	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.bench_hash), &key, &c,
+	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &c,
 				BPF_ANY))
 		return -1;
 	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
