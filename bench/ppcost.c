@@ -28,146 +28,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
 #include <linux/types.h>
-#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
 #include "tcbpf.skel.h"
 #include "floor.skel.h"
+#include "lib/bucket.h"
+#include "../tests/frames.h"
 
-#define NSEC_PER_SEC	1000000000ULL
 #define LO_IFINDEX	1
-#define FRAME_BUF	2048
 #define MAX_ROUNDS	64
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
 #define HUGE_RATE	1000000000000ULL	/* 1 tbit: never in the way */
 #define HUGE_BURST	(1ULL << 40)
-#define NEXTHDR_HOP	0
-#define NEXTHDR_DEST	60
 
 static struct tcbpf_bpf *tsk;
 static struct floor_bpf *fsk;
 static int tprog[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
 static int repeat = 1000000, rounds = 5;
 
-/* ---- frames ------------------------------------------------------------- */
-
-struct frame {
-	__u8 b[FRAME_BUF] __attribute__((aligned(8)));
-	size_t len;
-};
-
-enum l3 { F_IP4, F_IP6_EXT2, F_QINQ_IP4 };
-
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-/* Ethernet [+ two VLAN tags] + IPv4 | IPv6 with HBH and DST options
- * + TCP | UDP, padded to @len bytes. */
-static void build(struct frame *f, enum l3 l3, int proto, __u16 sport,
-		  __u16 dport, size_t len)
-{
-	__u8 *p = f->b + 12, *ip, *l4;
-	size_t n;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, "\x52\x54\x00\x12\x34\x56\xfe\x54\x00\x12\x34\x56", 12);
-	if (l3 == F_QINQ_IP4) {
-		put16(p, ETH_P_8021AD);
-		put16(p + 2, 100);
-		put16(p + 4, ETH_P_8021Q);
-		put16(p + 6, 200);
-		p += 8;
-	}
-	put16(p, l3 == F_IP6_EXT2 ? ETH_P_IPV6 : ETH_P_IP);
-	ip = p + 2;
-	if (l3 == F_IP6_EXT2) {
-		struct ipv6hdr *h = (struct ipv6hdr *)ip;
-
-		h->version = 6;
-		h->nexthdr = NEXTHDR_HOP;
-		h->hop_limit = 64;
-		h->saddr.s6_addr[0] = h->daddr.s6_addr[0] = 0xfd;
-		h->saddr.s6_addr[15] = 2;
-		h->daddr.s6_addr[15] = 1;
-		p = ip + sizeof(*h);
-		p[0] = NEXTHDR_DEST;	/* HBH, 8 bytes, PadN */
-		p[2] = 1;
-		p[3] = 4;
-		p += 8;
-		p[0] = proto;		/* DST, 8 bytes, PadN */
-		p[2] = 1;
-		p[3] = 4;
-		p += 8;
-	} else {
-		struct iphdr *h = (struct iphdr *)ip;
-
-		h->version = 4;
-		h->ihl = 5;
-		h->ttl = 64;
-		h->protocol = proto;
-		h->saddr = htonl(0x0acc0002);
-		h->daddr = htonl(0x0acc0001);
-		p = ip + sizeof(*h);
-	}
-	l4 = p;
-	if (proto == IPPROTO_TCP) {
-		struct tcphdr *t = (struct tcphdr *)l4;
-
-		t->source = htons(sport);
-		t->dest = htons(dport);
-		t->doff = 5;
-		t->ack = 1;
-		p += sizeof(*t);
-	} else {
-		struct udphdr *u = (struct udphdr *)l4;
-
-		u->source = htons(sport);
-		u->dest = htons(dport);
-		p += sizeof(*u);
-	}
-	n = p - f->b;
-	if (len > n)
-		n = len;
-	f->len = n;
-	if (l3 == F_IP6_EXT2)
-		((struct ipv6hdr *)ip)->payload_len =
-			htons(n - (ip - f->b) - sizeof(struct ipv6hdr));
-	else
-		((struct iphdr *)ip)->tot_len = htons(n - (ip - f->b));
-	if (proto == IPPROTO_UDP)
-		((struct udphdr *)l4)->len = htons(n - (l4 - f->b));
-}
+/* The frame of the probes and the contention runs. */
+static const struct fspec f_tcp64 = IP4(TCP, 40000, 80, .len = 64);
 
 /* ---- settings ----------------------------------------------------------- */
-
-static void bucket(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
-		   __u64 pps, __u64 pburst)
-{
-	memset(b, 0, sizeof(*b));
-	b->rate_bits_per_sec = rate;
-	b->burst_bytes = burst;
-	if (rate)
-		b->burst_ns = (unsigned __int128)burst * 8 * NSEC_PER_SEC / rate;
-	b->pps = pps;
-	b->pburst_pkts = pburst;
-	if (pps) {
-		b->pkt_ns = NSEC_PER_SEC / pps;
-		b->pburst_ns = (unsigned __int128)pburst * NSEC_PER_SEC / pps;
-	}
-}
 
 enum cfgkind { C_NONE, C_POLICE, C_DROP, C_MONITOR, C_PPS, C_EDT };
 
@@ -192,16 +78,14 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	c.ports[0] = (struct tcbpf_port){ 22, 22, TCBPF_P_TCP | TCBPF_P_UDP };
 	c.ports[1] = (struct tcbpf_port){ 3389, 3389, TCBPF_P_TCP | TCBPF_P_UDP };
 	if (kind == C_DROP)	/* 8 bit/s, 1500 bytes: empty after one */
-		bucket(&c.cls[TCBPF_CLASS_DEFAULT], 8, 1500, 0, 0);
+		bucket_from(&c.cls[TCBPF_CLASS_DEFAULT], 8, 1500, 0, 0);
 	else
-		bucket(&c.cls[TCBPF_CLASS_DEFAULT], HUGE_RATE, HUGE_BURST,
-		       kind == C_PPS ? 1000000000 : 0,
-		       kind == C_PPS ? 1000000000 : 0);
-	bucket(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
-	if (kind == C_EDT) {
-		c.horizon_ns = 50 * 1000000ULL;
-		c.ecn_ns = 12 * 1000000ULL;
-	}
+		bucket_from(&c.cls[TCBPF_CLASS_DEFAULT], HUGE_RATE, HUGE_BURST,
+			    kind == C_PPS ? 1000000000 : 0,
+			    kind == C_PPS ? 1000000000 : 0);
+	bucket_from(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
+	if (kind == C_EDT)	/* the CLI's derived horizon and ECN mark */
+		edt_derive(&c, &(struct spec_dir){ .mode = TCBPF_MODE_EDT });
 	strcpy(c.ifname, "lo");
 	if (bpf_map_update_elem(cfg_fd, &key, &c, BPF_ANY))
 		return -errno;
@@ -299,36 +183,33 @@ struct pcase {
 	const char *key;
 	__u32 dir;
 	enum cfgkind kind;
-	enum l3 l3;
-	int proto;
-	__u16 sport, dport;
-	size_t len;
+	struct fspec f;
 	int want;		/* expected verdict */
 	bool target;		/* one of the cases (vs extra) */
 };
 
 static const struct pcase pcases[] = {
 	{ "IPv4 TCP 64 B, pass", "ipv4_tcp_64", TCBPF_INGRESS, C_POLICE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, true },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, true },
 	{ "IPv4 TCP 1500 B, pass", "ipv4_tcp_1500", TCBPF_INGRESS, C_POLICE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 1514, TC_ACT_UNSPEC, true },
+	  IP4(TCP, 40000, 80, .len = 1514), TC_ACT_UNSPEC, true },
 	{ "IPv6 + HBH + DST, UDP, pass", "ipv6_ext2_udp", TCBPF_INGRESS,
-	  C_POLICE, F_IP6_EXT2, IPPROTO_UDP, 40000, 53, 100, TC_ACT_UNSPEC,
-	  true },
+	  C_POLICE, IP6(UDP, 40000, 53, EXT(IPPROTO_HOPOPTS, IPPROTO_DSTOPTS),
+			.len = 100), TC_ACT_UNSPEC, true },
 	{ "QinQ IPv4 UDP, pass", "qinq_ipv4_udp", TCBPF_INGRESS, C_POLICE,
-	  F_QINQ_IP4, IPPROTO_UDP, 40000, 53, 72, TC_ACT_UNSPEC, true },
+	  IP4(UDP, 40000, 53, QINQ, .len = 72), TC_ACT_UNSPEC, true },
 	{ "allow class (sshd sport 22), pass", "allow_tcp_22", TCBPF_INGRESS,
-	  C_POLICE, F_IP4, IPPROTO_TCP, 22, 40000, 64, TC_ACT_UNSPEC, true },
+	  C_POLICE, IP4(TCP, 22, 40000, .len = 64), TC_ACT_UNSPEC, true },
 	{ "IPv4 TCP 64 B, drop", "drop_ipv4_tcp_64", TCBPF_INGRESS, C_DROP,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_SHOT, true },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_SHOT, true },
 	{ "no limiter on the device", "no_cfg", TCBPF_INGRESS, C_NONE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "monitor mode", "monitor", TCBPF_INGRESS, C_MONITOR,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "bits + packets buckets", "pps_and_rate", TCBPF_INGRESS, C_PPS,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "EDT stamp (to the VM)", "edt_egress", TCBPF_EGRESS, C_EDT,
-	  F_IP4, IPPROTO_TCP, 80, 40000, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 80, 40000, .len = 64), TC_ACT_UNSPEC, false },
 };
 
 #define NPCASES (sizeof(pcases) / sizeof(pcases[0]))
@@ -353,7 +234,7 @@ static int cases_run(FILE *out)
 		int fds[4] = { empty, flr, parse, tprog[c->dir] }, ret = 0;
 		double m[4];
 
-		build(&f, c->l3, c->proto, c->sport, c->dport, c->len);
+		build(&f, &c->f);
 		cfg_set(TCBPF_INGRESS, 0, C_NONE);
 		cfg_set(TCBPF_EGRESS, 1, C_NONE);
 		if (cfg_set(c->dir, c->dir, c->kind)) {
@@ -416,7 +297,7 @@ static int probes_run(FILE *out)
 	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &c,
 				BPF_ANY))
 		return -1;
-	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	build(&f, &f_tcp64);
 	if (measure(fds, 7, &f, m, NULL))
 		return -1;
 	fprintf(stderr, "  probes:");
@@ -513,7 +394,7 @@ static int contention_run(FILE *out)
 		fprintf(stderr, "  contention: needs two CPUs\n");
 		return 0;
 	}
-	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	build(&f, &f_tcp64);
 	fprintf(out, "  \"contention\": [\n");
 	for (i = 0; i < NCCASES; i++) {
 		const struct ccase *c = &ccases[i];
