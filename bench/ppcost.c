@@ -33,10 +33,10 @@
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf.skel.h"
 #include "floor.skel.h"
 #include "lib/bucket.h"
 #include "../tests/frames.h"
+#include "../tests/testrun.h"
 
 #define LO_IFINDEX	1
 #define MAX_ROUNDS	64
@@ -45,9 +45,8 @@
 #define HUGE_RATE	1000000000000ULL	/* 1 tbit: never in the way */
 #define HUGE_BURST	(1ULL << 40)
 
-static struct tcbpf_bpf *tsk;
+static struct testrun tr;	/* tcbpf's programs and maps */
 static struct floor_bpf *fsk;
-static int tprog[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
 static int repeat = 1000000, rounds = 5;
 
 /* The frame of the probes and the contention runs. */
@@ -65,8 +64,8 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	struct tcbpf_state st = {};
 	struct tcbpf_cfg c;
 
-	bpf_map_delete_elem(cfg_fd, &key);
-	bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
+	bpf_map_delete_elem(tr.cfg_fd, &key);
+	bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
 	if (kind == C_NONE)
 		return 0;
 	memset(&c, 0, sizeof(c));
@@ -87,33 +86,23 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	if (kind == C_EDT)	/* the CLI's derived horizon and ECN mark */
 		edt_derive(&c, &(struct spec_dir){ .mode = TCBPF_MODE_EDT });
 	strcpy(c.ifname, "lo");
-	if (bpf_map_update_elem(cfg_fd, &key, &c, BPF_ANY))
+	if (bpf_map_update_elem(tr.cfg_fd, &key, &c, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
+/* Packets dropped (@drops) or passed in @slot, both classes. */
 static __u64 stats_sum(__u32 slot, bool drops)
 {
-	struct tcbpf_stats per[ncpus];
+	struct tcbpf_stats s;
 	__u64 n = 0;
-	int cpu, c;
+	int c;
 
-	memset(per, 0, sizeof(per));
-	if (bpf_map_lookup_elem(stats_fd, &slot, per))
+	if (testrun_stats(&tr, slot, &s))
 		return 0;
-	for (cpu = 0; cpu < ncpus; cpu++)
-		for (c = 0; c < TCBPF_NCLASS; c++)
-			n += drops ? per[cpu].cls[c].drop_pkts :
-				     per[cpu].cls[c].pass_pkts;
+	for (c = 0; c < TCBPF_NCLASS; c++)
+		n += drops ? s.cls[c].drop_pkts : s.cls[c].pass_pkts;
 	return n;
-}
-
-static void stats_zero(__u32 slot)
-{
-	struct tcbpf_stats per[ncpus];
-
-	memset(per, 0, sizeof(per));
-	bpf_map_update_elem(stats_fd, &slot, per, BPF_ANY);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -231,7 +220,7 @@ static int cases_run(FILE *out)
 	fprintf(out, "  \"cases\": [\n");
 	for (i = 0; i < NPCASES; i++) {
 		const struct pcase *c = &pcases[i];
-		int fds[4] = { empty, flr, parse, tprog[c->dir] }, ret = 0;
+		int fds[4] = { empty, flr, parse, tr.prog[c->dir] }, ret = 0;
 		double m[4];
 
 		build(&f, &c->f);
@@ -410,14 +399,14 @@ static int contention_run(FILE *out)
 			fd[0] = fd[1] = sfd = flr;
 		} else {
 			cfg_set(TCBPF_INGRESS, c->slot_in, C_POLICE);
-			fd[0] = sfd = tprog[TCBPF_INGRESS];
-			fd[1] = tprog[TCBPF_INGRESS];
+			fd[0] = sfd = tr.prog[TCBPF_INGRESS];
+			fd[1] = tr.prog[TCBPF_INGRESS];
 			if (c->slot_eg >= 0) {
 				cfg_set(TCBPF_EGRESS, c->slot_eg, C_POLICE);
-				fd[1] = tprog[TCBPF_EGRESS];
+				fd[1] = tr.prog[TCBPF_EGRESS];
 			}
 			for (k = 0; k < 3; k++)
-				stats_zero(k);
+				testrun_stats_zero(&tr, k);
 		}
 		for (r = 0; r < rounds; r++) {
 			double ns[2];
@@ -474,35 +463,25 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int setup(void)
+static int setup(char *err, size_t len)
 {
-	struct bpf_map *map;
-	int err;
+	int ret = testrun_load(&tr, err, len);
 
-	tsk = tcbpf_bpf__open();
-	if (!tsk)
-		return -errno;
-	bpf_object__for_each_map(map, tsk->obj)
-		bpf_map__set_pin_path(map, NULL);
-	err = tcbpf_bpf__load(tsk);
-	if (err)
-		return err;
+	if (ret)
+		return ret;
 	fsk = floor_bpf__open_and_load();
-	if (!fsk)
-		return -errno;
-	tprog[TCBPF_INGRESS] = bpf_program__fd(tsk->progs.tcbpf_ingress);
-	tprog[TCBPF_EGRESS] = bpf_program__fd(tsk->progs.tcbpf_egress);
-	cfg_fd = bpf_map__fd(tsk->maps.tcbpf_cfg);
-	state_fd = bpf_map__fd(tsk->maps.tcbpf_state);
-	stats_fd = bpf_map__fd(tsk->maps.tcbpf_stats);
-	ncpus = libbpf_num_possible_cpus();
-	return ncpus > 0 ? 0 : -EINVAL;
+	if (!fsk) {
+		ret = -errno;
+		snprintf(err, len, "loading floor.bpf.o: %s", strerror(-ret));
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	FILE *out = stdout;
+	char msg[256];
 	int opt, err;
 
 	while ((opt = getopt(argc, argv, "r:R:o:")) != -1) {
@@ -527,10 +506,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(print_fn);
-	err = setup();
-	if (err) {
-		fprintf(stderr, "ppcost: loading the programs: %s\n",
-			strerror(-err));
+	if (setup(msg, sizeof(msg))) {
+		fprintf(stderr, "ppcost: %s\n", msg);
 		return 1;
 	}
 	if (path && !(out = fopen(path, "w"))) {
@@ -548,7 +525,7 @@ int main(int argc, char **argv)
 	fprintf(out, "}\n");
 	if (out != stdout)
 		fclose(out);
-	tcbpf_bpf__destroy(tsk);
+	testrun_close(&tr);
 	floor_bpf__destroy(fsk);
 	return err ? 1 : 0;
 }

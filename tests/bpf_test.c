@@ -2,11 +2,12 @@
 /*
  * bpf_test.c - the data plane (bpf/tcbpf.bpf.c) under BPF_PROG_TEST_RUN.
  *
- * Loads a private copy of the skeleton (every map unpinned before load, so
- * the CLI's pins under /sys/fs/bpf/tcbpf are never touched), writes settings
- * for ifindex 1 (lo: test_run only lets a tc program see a real device),
- * runs hand-built frames through tcbpf_ingress / tcbpf_egress and checks the
- * verdicts, the per-class counters and the bucket timelines.
+ * Loads a private copy of the skeleton (tests/testrun.h: every map unpinned
+ * before load, so the CLI's pins under /sys/fs/bpf/tcbpf are never touched),
+ * writes settings for ifindex 1 (lo: test_run only lets a tc program see a
+ * real device) with the CLI's own bucket arithmetic (lib/bucket.h), runs
+ * hand-built frames (tests/frames.h) through tcbpf_ingress / tcbpf_egress
+ * and checks the verdicts, the per-class counters and the bucket timelines.
  *
  * Prints "PASS: name" or "FAIL: name: why" per case, "SKIP: all: why" when
  * not root; exits 1 on any failure. V=1 adds libbpf's messages and the
@@ -33,22 +34,9 @@
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf.skel.h"
 #include "lib/bucket.h"
 #include "frames.h"
-
-/* The skeleton is named by the Makefile's "bpftool gen skeleton ... name". */
-#ifdef __TCBPF_BPF_SKEL_H__
-typedef struct tcbpf_bpf skel_t;
-#define skel_open	tcbpf_bpf__open
-#define skel_load	tcbpf_bpf__load
-#define skel_destroy	tcbpf_bpf__destroy
-#else
-typedef struct tcbpf skel_t;
-#define skel_open	tcbpf__open
-#define skel_load	tcbpf__load
-#define skel_destroy	tcbpf__destroy
-#endif
+#include "testrun.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define LO_IFINDEX	1	/* test_run accepts only a real device */
@@ -69,9 +57,7 @@ typedef struct tcbpf skel_t;
 /* Fail the current case with a message; cases return 0 or -1. */
 #define FAILF(...)	(snprintf(why, WHY_LEN, __VA_ARGS__), -1)
 
-static skel_t *skel;
-static int prog_fd[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
-static struct tcbpf_stats *percpu;	/* ncpus values for lookups */
+static struct testrun tr;
 static int verbose, ncases, nfail;
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -108,50 +94,19 @@ static int cfg_put(__u32 dir, const struct tcbpf_cfg *cfg)
 {
 	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 
-	return bpf_map_update_elem(cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(tr.cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
 }
 
 static void cfg_del(__u32 dir)
 {
 	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 
-	bpf_map_delete_elem(cfg_fd, &key);
-}
-
-static int stats_zero(__u32 slot)
-{
-	memset(percpu, 0, ncpus * sizeof(*percpu));
-	if (bpf_map_update_elem(stats_fd, &slot, percpu, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/* Sum the per-CPU counters of @slot. */
-static int stats_read(__u32 slot, struct tcbpf_stats *sum)
-{
-	int cpu, c;
-
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(stats_fd, &slot, percpu))
-		return -errno;
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		for (c = 0; c < TCBPF_NCLASS; c++) {
-			const struct tcbpf_counters *p = &percpu[cpu].cls[c];
-			struct tcbpf_counters *s = &sum->cls[c];
-
-			s->pass_pkts += p->pass_pkts;
-			s->pass_bytes += p->pass_bytes;
-			s->drop_pkts += p->drop_pkts;
-			s->drop_bytes += p->drop_bytes;
-			s->mark_pkts += p->mark_pkts;
-		}
-	}
-	return 0;
+	bpf_map_delete_elem(tr.cfg_fd, &key);
 }
 
 static int state_read(__u32 slot, struct tcbpf_state *st)
 {
-	return bpf_map_lookup_elem(state_fd, &slot, st) ? -errno : 0;
+	return bpf_map_lookup_elem(tr.state_fd, &slot, st) ? -errno : 0;
 }
 
 /* No settings, zeroed timelines and counters in the slots the tests use. */
@@ -163,8 +118,8 @@ static void reset(void)
 	cfg_del(ING);
 	cfg_del(EGR);
 	for (slot = 0; slot < TCBPF_NDIR; slot++) {
-		bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
-		stats_zero(slot);
+		bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
+		testrun_stats_zero(&tr, slot);
 	}
 }
 
@@ -213,7 +168,7 @@ static int run_ts(__u32 dir, const void *data, size_t len, int repeat,
 	);
 
 	memset(r, 0, offsetof(struct run, out));
-	r->err = bpf_prog_test_run_opts(prog_fd[dir], &opts);
+	r->err = bpf_prog_test_run_opts(tr.prog[dir], &opts);
 	r->retval = (int)opts.retval;
 	r->duration = opts.duration;
 	r->out_len = opts.data_size_out;
@@ -258,10 +213,10 @@ static int run_class(__u32 dir, const void *data, size_t len, struct run *r)
 	__u64 n = 0;
 	int c, cls = -1;
 
-	stats_zero(dir);
+	testrun_stats_zero(&tr, dir);
 	if (run(dir, data, len, 1, r))
 		return -2;
-	if (stats_read(dir, &s))
+	if (testrun_stats(&tr, dir, &s))
 		return -2;
 	for (c = 0; c < TCBPF_NCLASS; c++) {
 		__u64 k = s.cls[c].pass_pkts + s.cls[c].drop_pkts;
@@ -323,7 +278,7 @@ static int check_counters(__u32 slot, int cls, __u64 pp, __u64 pb, __u64 dp,
 	const struct tcbpf_counters *c = &s.cls[cls];
 	const struct tcbpf_counters *o = &s.cls[!cls];
 
-	if (stats_read(slot, &s))
+	if (testrun_stats(&tr, slot, &s))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (c->pass_pkts != pp || c->pass_bytes != pb ||
 	    c->drop_pkts != dp || c->drop_bytes != db)
@@ -333,6 +288,21 @@ static int check_counters(__u32 slot, int cls, __u64 pp, __u64 pb, __u64 dp,
 			     c->drop_pkts, c->drop_bytes, pp, pb, dp, db);
 	if (o->pass_pkts || o->drop_pkts || o->pass_bytes || o->drop_bytes)
 		return FAILF("%s counters moved too", cls_name(!cls));
+	return 0;
+}
+
+/*
+ * seq() over as many frames as @want has verdicts; fails unless they are
+ * @want, naming the run @what.
+ */
+static int seq_want(__u32 dir, const struct fspec *s, const __u16 *lens,
+		    const char *want, const char *what, char *why)
+{
+	char got[64];
+
+	seq(dir, s, lens, strlen(want), got);
+	if (strcmp(got, want))
+		return FAILF("%s %s, want %s", what, got, want);
 	return 0;
 }
 
@@ -625,7 +595,7 @@ static int garbage_case(char *why)
 			return FAILF("frame %d: verdict %d", i, r.retval);
 	}
 	for (d = 0; d < TCBPF_NDIR; d++) {
-		if (stats_read(d, &st))
+		if (testrun_stats(&tr, d, &st))
 			return FAILF("reading stats: %s", strerror(errno));
 		for (j = 0; j < TCBPF_NCLASS; j++)
 			counted += st.cls[j].pass_pkts + st.cls[j].drop_pkts;
@@ -749,7 +719,7 @@ static int gso_segs_case(char *why)
 				.ctx_out = &out, .ctx_size_out = sizeof(out),
 				.repeat = 1);
 
-			if (bpf_prog_test_run_opts(prog_fd[EGR], &opts))
+			if (bpf_prog_test_run_opts(tr.prog[EGR], &opts))
 				return FAILF("test_run with gso_segs: %s",
 					     strerror(errno));
 			got[i] = (int)opts.retval == TC_ACT_SHOT ? 'D' : 'P';
@@ -864,28 +834,17 @@ static int nocfg_case(char *why)
 static int direction_case(char *why)
 {
 	static const __u16 lens[] = { 1000, 1000, 1000 };
-	char got[8];
 
 	reset();
-	if (put_default(ING, TCBPF_MODE_POLICE, SLOW_RATE, 1000, 0, 0, why))
+	if (put_default(ING, TCBPF_MODE_POLICE, SLOW_RATE, 1000, 0, 0, why) ||
+	    seq_want(ING, &f_def, lens, "PD", "ingress", why) ||
+	    seq_want(EGR, &f_def, lens, "PPP", "egress without cfg", why) ||
+	    check_counters(EGR, DEF, 0, 0, 0, 0, why))
 		return -1;
-	seq(ING, &f_def, lens, 2, got);
-	if (strcmp(got, "PD"))
-		return FAILF("ingress %s, want PD", got);
-	seq(EGR, &f_def, lens, 3, got);
-	if (strcmp(got, "PPP"))
-		return FAILF("egress without cfg %s, want PPP", got);
-	if (check_counters(EGR, DEF, 0, 0, 0, 0, why))
-		return -1;
-	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 2000, 0, 0, why))
-		return -1;
-	seq(EGR, &f_def, lens, 3, got);
-	if (strcmp(got, "PPD"))
-		return FAILF("egress with its own cfg %s, want PPD", got);
-	seq(ING, &f_def, lens, 1, got);
-	if (strcmp(got, "D"))
-		return FAILF("ingress after egress %s, want D", got);
-	if (check_counters(EGR, DEF, 2, 2000, 1, 1000, why))
+	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 2000, 0, 0, why) ||
+	    seq_want(EGR, &f_def, lens, "PPD", "egress with its own cfg", why) ||
+	    seq_want(ING, &f_def, lens, "D", "ingress after egress", why) ||
+	    check_counters(EGR, DEF, 2, 2000, 1, 1000, why))
 		return -1;
 	return check_counters(ING, DEF, 1, 1000, 2, 2000, why);
 }
@@ -896,7 +855,6 @@ static int allow_bucket_case(char *why)
 	static const __u16 lens[] = { 1000, 1000, 1000, 1000, 1000, 1000 };
 	struct tcbpf_stats s;
 	struct tcbpf_cfg cfg;
-	char got[8];
 
 	reset();
 	cfg_init(&cfg, ING);
@@ -905,16 +863,11 @@ static int allow_bucket_case(char *why)
 	bucket_from(&cfg.cls[ALLOW], SLOW_RATE, 5000, 0, 0);
 	if (cfg_put(ING, &cfg))
 		return FAILF("writing cfg: %s", strerror(errno));
-	seq(ING, &f_def, lens, 3, got);
-	if (strcmp(got, "PDD"))
-		return FAILF("default %s, want PDD", got);
-	seq(ING, &f_allow, lens, 6, got);
-	if (strcmp(got, "PPPPPD"))
-		return FAILF("allow %s, want PPPPPD", got);
-	seq(ING, &f_def, lens, 1, got);
-	if (strcmp(got, "D"))
-		return FAILF("default after allow %s, want D", got);
-	if (stats_read(ING, &s))
+	if (seq_want(ING, &f_def, lens, "PDD", "default", why) ||
+	    seq_want(ING, &f_allow, lens, "PPPPPD", "allow", why) ||
+	    seq_want(ING, &f_def, lens, "D", "default after allow", why))
+		return -1;
+	if (testrun_stats(&tr, ING, &s))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (s.cls[ALLOW].pass_pkts != 5 || s.cls[ALLOW].drop_pkts != 1 ||
 	    s.cls[DEF].pass_pkts != 1 || s.cls[DEF].drop_pkts != 3)
@@ -1136,7 +1089,7 @@ static int edt_ecn_case(char *why)
 		if (csum16(ip, ip->ihl * 4))
 			return FAILF("frame %d: bad IPv4 checksum", i);
 	}
-	if (stats_read(EGR, &st))
+	if (testrun_stats(&tr, EGR, &st))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (st.cls[DEF].mark_pkts != 2)
 		return FAILF("%llu marks counted, want 2",
@@ -1283,7 +1236,7 @@ static int rate_case(char *why)
 	build(&f, &s);
 	if (hammer(&f, 200000, &secs, why))
 		return -1;
-	if (stats_read(EGR, &st))
+	if (testrun_stats(&tr, EGR, &st))
 		return FAILF("reading stats: %s", strerror(errno));
 	passed = st.cls[DEF].pass_bytes;
 	limit = burst + rate / 8.0 * secs * 1.01;
@@ -1343,37 +1296,6 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Open and load a private copy: no map is pinned or reuses a pin. */
-static int setup(char *why)
-{
-	struct bpf_map *map;
-	int err;
-
-	skel = skel_open();
-	if (!skel)
-		return FAILF("opening the skeleton: %s", strerror(errno));
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	err = skel_load(skel);
-	if (err)
-		return FAILF("loading: %s", strerror(-err));
-	bpf_object__for_each_map(map, skel->obj)
-		if (bpf_map__is_pinned(map))
-			return FAILF("map %s got pinned", bpf_map__name(map));
-	prog_fd[ING] = bpf_program__fd(skel->progs.tcbpf_ingress);
-	prog_fd[EGR] = bpf_program__fd(skel->progs.tcbpf_egress);
-	cfg_fd = bpf_map__fd(skel->maps.tcbpf_cfg);
-	state_fd = bpf_map__fd(skel->maps.tcbpf_state);
-	stats_fd = bpf_map__fd(skel->maps.tcbpf_stats);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		return FAILF("possible CPUs: %s", strerror(-ncpus));
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return FAILF("out of memory");
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	__u32 dir;
@@ -1428,9 +1350,9 @@ int main(void)
 	verbose = v && !strcmp(v, "1");
 	libbpf_set_print(print_fn);
 
-	if (setup(why)) {
+	if (testrun_load(&tr, why, WHY_LEN)) {
 		report("load private skeleton", -1, why);
-		skel_destroy(skel);
+		testrun_close(&tr);
 		return 1;
 	}
 	report("load private skeleton", 0, NULL);
@@ -1445,8 +1367,7 @@ int main(void)
 	if (verbose)
 		timing();
 
-	skel_destroy(skel);
-	free(percpu);
+	testrun_close(&tr);
 	printf("%d cases, %d failed\n", ncases, nfail);
 	return nfail ? 1 : 0;
 }
