@@ -7,9 +7,11 @@
  *
  *   ppcost [-r REPEAT] [-R ROUNDS] [-o FILE.json]
  *
- * Loads private copies of tcbpf's skeleton and of the floor object (no map
- * is pinned: /sys/fs/bpf/tcbpf is never touched), writes settings for
- * ifindex 1 (lo: test_run wants a real device) and runs hand-built frames.
+ * Loads private copies of tcbpf's skeleton (tests/testrun.h) and of the
+ * floor object (no map is pinned: /sys/fs/bpf/tcbpf is never touched),
+ * writes settings for ifindex 1 (lo: test_run wants a real device) with
+ * the CLI's own arithmetic (lib/bucket.h) and runs the BPF tests' frames
+ * (tests/frames.h).
  * Each figure is the median over ROUNDS of test_run's own ns-per-run with
  * REPEAT runs. Then two threads pinned to CPUs 0 and 1 run at once on the
  * same device's buckets (and, as controls, on buckets in other cache lines
