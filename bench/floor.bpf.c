@@ -10,43 +10,30 @@
  * and probes that take tcbpf's work apart, each "empty + one thing":
  *
  *   probe_ktime   bpf_ktime_get_ns()
- *   probe_array   an array lookup (tcbpf_state's shape)
- *   probe_hash    a hash lookup that hits (tcbpf_cfg's key and value size,
- *                 not preallocated, like tcbpf_cfg)
+ *   probe_array   an array lookup (in a tcbpf_state)
+ *   probe_hash    a hash lookup that hits (in a tcbpf_cfg)
  *   probe_cas     an array lookup and a compare-and-swap on the value
  *   probe_parse   tcbpf's own frame parser (bpf/parse.h), nothing else
  *   probe_div     one 64-bit division by a value from a map, as tcbpf's
  *                 bytes_cost_ns() does per packet
  *
- * The maps are never pinned: each bench process gets private copies.
+ * The maps are tcbpf's own definitions (bpf/maps.h), so the lookups are
+ * into maps of exactly tcbpf's shape; never pinned: each bench process
+ * gets private copies.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "tcbpf.h"
+/* Unpinned; the bench writes tcbpf_cfg key {1, 0} for probe_hash. */
+#define TCBPF_MAPS_PRIVATE
+#include "maps.h"
 #include "parse.h"
 
 #define TC_ACT_UNSPEC	(-1)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* Same value size and slot count as tcbpf_state. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCBPF_MAX_SLOTS);
-	__type(key, __u32);
-	__type(value, struct tcbpf_state);
-} bench_arr SEC(".maps");
-
-/* Same key, value and flags as tcbpf_cfg; the bench writes key {1, 0}. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TCBPF_MAX_SLOTS);
-	__type(key, struct tcbpf_key);
-	__type(value, struct tcbpf_cfg);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} bench_hash SEC(".maps");
 
 /* Slot of the array the floor and CAS probes use (set before load). */
 const volatile __u32 bench_slot = 0;
@@ -65,7 +52,7 @@ int bench_floor(struct __sk_buff *skb)
 	__u64 now, old;
 
 	now = bpf_ktime_get_ns();
-	st = bpf_map_lookup_elem(&bench_arr, &slot);
+	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
 	if (!st)
 		return TC_ACT_UNSPEC;
 	old = st->cls[0].tat_bytes;
@@ -85,7 +72,7 @@ int probe_array(struct __sk_buff *skb)
 {
 	__u32 slot = bench_slot;
 
-	return bpf_map_lookup_elem(&bench_arr, &slot) ? TC_ACT_UNSPEC : 0;
+	return bpf_map_lookup_elem(&tcbpf_state, &slot) ? TC_ACT_UNSPEC : 0;
 }
 
 SEC("tc")
@@ -93,7 +80,7 @@ int probe_hash(struct __sk_buff *skb)
 {
 	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
 
-	return bpf_map_lookup_elem(&bench_hash, &key) ? TC_ACT_UNSPEC : 0;
+	return bpf_map_lookup_elem(&tcbpf_cfg, &key) ? TC_ACT_UNSPEC : 0;
 }
 
 SEC("tc")
@@ -103,7 +90,7 @@ int probe_cas(struct __sk_buff *skb)
 	struct tcbpf_state *st;
 	__u64 old;
 
-	st = bpf_map_lookup_elem(&bench_arr, &slot);
+	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
 	if (!st)
 		return TC_ACT_UNSPEC;
 	old = st->cls[0].tat_bytes;
@@ -124,7 +111,7 @@ SEC("tc")
 int probe_div(struct __sk_buff *skb)
 {
 	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
-	struct tcbpf_cfg *c = bpf_map_lookup_elem(&bench_hash, &key);
+	struct tcbpf_cfg *c = bpf_map_lookup_elem(&tcbpf_cfg, &key);
 	__u64 rate;
 
 	if (!c)

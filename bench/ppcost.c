@@ -7,9 +7,11 @@
  *
  *   ppcost [-r REPEAT] [-R ROUNDS] [-o FILE.json]
  *
- * Loads private copies of tcbpf's skeleton and of the floor object (no map
- * is pinned: /sys/fs/bpf/tcbpf is never touched), writes settings for
- * ifindex 1 (lo: test_run wants a real device) and runs hand-built frames.
+ * Loads private copies of tcbpf's skeleton (tests/testrun.h) and of the
+ * floor object (no map is pinned: /sys/fs/bpf/tcbpf is never touched),
+ * writes settings for ifindex 1 (lo: test_run wants a real device) with
+ * the CLI's own arithmetic (lib/bucket.h) and runs the BPF tests' frames
+ * (tests/frames.h).
  * Each figure is the median over ROUNDS of test_run's own ns-per-run with
  * REPEAT runs. Then two threads pinned to CPUs 0 and 1 run at once on the
  * same device's buckets (and, as controls, on buckets in other cache lines
@@ -28,146 +30,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
 #include <linux/types.h>
-#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf.skel.h"
 #include "floor.skel.h"
+#include "lib/bucket.h"
+#include "../tests/frames.h"
+#include "../tests/testrun.h"
 
-#define NSEC_PER_SEC	1000000000ULL
 #define LO_IFINDEX	1
-#define FRAME_BUF	2048
 #define MAX_ROUNDS	64
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
 #define HUGE_RATE	1000000000000ULL	/* 1 tbit: never in the way */
 #define HUGE_BURST	(1ULL << 40)
-#define NEXTHDR_HOP	0
-#define NEXTHDR_DEST	60
 
-static struct tcbpf_bpf *tsk;
+static struct testrun tr;	/* tcbpf's programs and maps */
 static struct floor_bpf *fsk;
-static int tprog[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
 static int repeat = 1000000, rounds = 5;
 
-/* ---- frames ------------------------------------------------------------- */
-
-struct frame {
-	__u8 b[FRAME_BUF] __attribute__((aligned(8)));
-	size_t len;
-};
-
-enum l3 { F_IP4, F_IP6_EXT2, F_QINQ_IP4 };
-
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-/* Ethernet [+ two VLAN tags] + IPv4 | IPv6 with HBH and DST options
- * + TCP | UDP, padded to @len bytes. */
-static void build(struct frame *f, enum l3 l3, int proto, __u16 sport,
-		  __u16 dport, size_t len)
-{
-	__u8 *p = f->b + 12, *ip, *l4;
-	size_t n;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, "\x52\x54\x00\x12\x34\x56\xfe\x54\x00\x12\x34\x56", 12);
-	if (l3 == F_QINQ_IP4) {
-		put16(p, ETH_P_8021AD);
-		put16(p + 2, 100);
-		put16(p + 4, ETH_P_8021Q);
-		put16(p + 6, 200);
-		p += 8;
-	}
-	put16(p, l3 == F_IP6_EXT2 ? ETH_P_IPV6 : ETH_P_IP);
-	ip = p + 2;
-	if (l3 == F_IP6_EXT2) {
-		struct ipv6hdr *h = (struct ipv6hdr *)ip;
-
-		h->version = 6;
-		h->nexthdr = NEXTHDR_HOP;
-		h->hop_limit = 64;
-		h->saddr.s6_addr[0] = h->daddr.s6_addr[0] = 0xfd;
-		h->saddr.s6_addr[15] = 2;
-		h->daddr.s6_addr[15] = 1;
-		p = ip + sizeof(*h);
-		p[0] = NEXTHDR_DEST;	/* HBH, 8 bytes, PadN */
-		p[2] = 1;
-		p[3] = 4;
-		p += 8;
-		p[0] = proto;		/* DST, 8 bytes, PadN */
-		p[2] = 1;
-		p[3] = 4;
-		p += 8;
-	} else {
-		struct iphdr *h = (struct iphdr *)ip;
-
-		h->version = 4;
-		h->ihl = 5;
-		h->ttl = 64;
-		h->protocol = proto;
-		h->saddr = htonl(0x0acc0002);
-		h->daddr = htonl(0x0acc0001);
-		p = ip + sizeof(*h);
-	}
-	l4 = p;
-	if (proto == IPPROTO_TCP) {
-		struct tcphdr *t = (struct tcphdr *)l4;
-
-		t->source = htons(sport);
-		t->dest = htons(dport);
-		t->doff = 5;
-		t->ack = 1;
-		p += sizeof(*t);
-	} else {
-		struct udphdr *u = (struct udphdr *)l4;
-
-		u->source = htons(sport);
-		u->dest = htons(dport);
-		p += sizeof(*u);
-	}
-	n = p - f->b;
-	if (len > n)
-		n = len;
-	f->len = n;
-	if (l3 == F_IP6_EXT2)
-		((struct ipv6hdr *)ip)->payload_len =
-			htons(n - (ip - f->b) - sizeof(struct ipv6hdr));
-	else
-		((struct iphdr *)ip)->tot_len = htons(n - (ip - f->b));
-	if (proto == IPPROTO_UDP)
-		((struct udphdr *)l4)->len = htons(n - (l4 - f->b));
-}
+/* The frame of the probes and the contention runs. */
+static const struct fspec f_tcp64 = IP4(TCP, 40000, 80, .len = 64);
 
 /* ---- settings ----------------------------------------------------------- */
-
-static void bucket(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
-		   __u64 pps, __u64 pburst)
-{
-	memset(b, 0, sizeof(*b));
-	b->rate_bits_per_sec = rate;
-	b->burst_bytes = burst;
-	if (rate)
-		b->burst_ns = (unsigned __int128)burst * 8 * NSEC_PER_SEC / rate;
-	b->pps = pps;
-	b->pburst_pkts = pburst;
-	if (pps) {
-		b->pkt_ns = NSEC_PER_SEC / pps;
-		b->pburst_ns = (unsigned __int128)pburst * NSEC_PER_SEC / pps;
-	}
-}
 
 enum cfgkind { C_NONE, C_POLICE, C_DROP, C_MONITOR, C_PPS, C_EDT };
 
@@ -179,8 +66,8 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	struct tcbpf_state st = {};
 	struct tcbpf_cfg c;
 
-	bpf_map_delete_elem(cfg_fd, &key);
-	bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
+	bpf_map_delete_elem(tr.cfg_fd, &key);
+	bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
 	if (kind == C_NONE)
 		return 0;
 	memset(&c, 0, sizeof(c));
@@ -192,44 +79,32 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	c.ports[0] = (struct tcbpf_port){ 22, 22, TCBPF_P_TCP | TCBPF_P_UDP };
 	c.ports[1] = (struct tcbpf_port){ 3389, 3389, TCBPF_P_TCP | TCBPF_P_UDP };
 	if (kind == C_DROP)	/* 8 bit/s, 1500 bytes: empty after one */
-		bucket(&c.cls[TCBPF_CLASS_DEFAULT], 8, 1500, 0, 0);
+		bucket_from(&c.cls[TCBPF_CLASS_DEFAULT], 8, 1500, 0, 0);
 	else
-		bucket(&c.cls[TCBPF_CLASS_DEFAULT], HUGE_RATE, HUGE_BURST,
-		       kind == C_PPS ? 1000000000 : 0,
-		       kind == C_PPS ? 1000000000 : 0);
-	bucket(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
-	if (kind == C_EDT) {
-		c.horizon_ns = 50 * 1000000ULL;
-		c.ecn_ns = 12 * 1000000ULL;
-	}
+		bucket_from(&c.cls[TCBPF_CLASS_DEFAULT], HUGE_RATE, HUGE_BURST,
+			    kind == C_PPS ? 1000000000 : 0,
+			    kind == C_PPS ? 1000000000 : 0);
+	bucket_from(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
+	if (kind == C_EDT)	/* the CLI's derived horizon and ECN mark */
+		edt_derive(&c, &(struct spec_dir){ .mode = TCBPF_MODE_EDT });
 	strcpy(c.ifname, "lo");
-	if (bpf_map_update_elem(cfg_fd, &key, &c, BPF_ANY))
+	if (bpf_map_update_elem(tr.cfg_fd, &key, &c, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
+/* Packets dropped (@drops) or passed in @slot, both classes. */
 static __u64 stats_sum(__u32 slot, bool drops)
 {
-	struct tcbpf_stats per[ncpus];
+	struct tcbpf_stats s;
 	__u64 n = 0;
-	int cpu, c;
+	int c;
 
-	memset(per, 0, sizeof(per));
-	if (bpf_map_lookup_elem(stats_fd, &slot, per))
+	if (testrun_stats(&tr, slot, &s))
 		return 0;
-	for (cpu = 0; cpu < ncpus; cpu++)
-		for (c = 0; c < TCBPF_NCLASS; c++)
-			n += drops ? per[cpu].cls[c].drop_pkts :
-				     per[cpu].cls[c].pass_pkts;
+	for (c = 0; c < TCBPF_NCLASS; c++)
+		n += drops ? s.cls[c].drop_pkts : s.cls[c].pass_pkts;
 	return n;
-}
-
-static void stats_zero(__u32 slot)
-{
-	struct tcbpf_stats per[ncpus];
-
-	memset(per, 0, sizeof(per));
-	bpf_map_update_elem(stats_fd, &slot, per, BPF_ANY);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -299,36 +174,33 @@ struct pcase {
 	const char *key;
 	__u32 dir;
 	enum cfgkind kind;
-	enum l3 l3;
-	int proto;
-	__u16 sport, dport;
-	size_t len;
+	struct fspec f;
 	int want;		/* expected verdict */
 	bool target;		/* one of the cases (vs extra) */
 };
 
 static const struct pcase pcases[] = {
 	{ "IPv4 TCP 64 B, pass", "ipv4_tcp_64", TCBPF_INGRESS, C_POLICE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, true },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, true },
 	{ "IPv4 TCP 1500 B, pass", "ipv4_tcp_1500", TCBPF_INGRESS, C_POLICE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 1514, TC_ACT_UNSPEC, true },
+	  IP4(TCP, 40000, 80, .len = 1514), TC_ACT_UNSPEC, true },
 	{ "IPv6 + HBH + DST, UDP, pass", "ipv6_ext2_udp", TCBPF_INGRESS,
-	  C_POLICE, F_IP6_EXT2, IPPROTO_UDP, 40000, 53, 100, TC_ACT_UNSPEC,
-	  true },
+	  C_POLICE, IP6(UDP, 40000, 53, EXT(IPPROTO_HOPOPTS, IPPROTO_DSTOPTS),
+			.len = 100), TC_ACT_UNSPEC, true },
 	{ "QinQ IPv4 UDP, pass", "qinq_ipv4_udp", TCBPF_INGRESS, C_POLICE,
-	  F_QINQ_IP4, IPPROTO_UDP, 40000, 53, 72, TC_ACT_UNSPEC, true },
+	  IP4(UDP, 40000, 53, QINQ, .len = 72), TC_ACT_UNSPEC, true },
 	{ "allow class (sshd sport 22), pass", "allow_tcp_22", TCBPF_INGRESS,
-	  C_POLICE, F_IP4, IPPROTO_TCP, 22, 40000, 64, TC_ACT_UNSPEC, true },
+	  C_POLICE, IP4(TCP, 22, 40000, .len = 64), TC_ACT_UNSPEC, true },
 	{ "IPv4 TCP 64 B, drop", "drop_ipv4_tcp_64", TCBPF_INGRESS, C_DROP,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_SHOT, true },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_SHOT, true },
 	{ "no limiter on the device", "no_cfg", TCBPF_INGRESS, C_NONE,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "monitor mode", "monitor", TCBPF_INGRESS, C_MONITOR,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "bits + packets buckets", "pps_and_rate", TCBPF_INGRESS, C_PPS,
-	  F_IP4, IPPROTO_TCP, 40000, 80, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "EDT stamp (to the VM)", "edt_egress", TCBPF_EGRESS, C_EDT,
-	  F_IP4, IPPROTO_TCP, 80, 40000, 64, TC_ACT_UNSPEC, false },
+	  IP4(TCP, 80, 40000, .len = 64), TC_ACT_UNSPEC, false },
 };
 
 #define NPCASES (sizeof(pcases) / sizeof(pcases[0]))
@@ -350,10 +222,10 @@ static int cases_run(FILE *out)
 	fprintf(out, "  \"cases\": [\n");
 	for (i = 0; i < NPCASES; i++) {
 		const struct pcase *c = &pcases[i];
-		int fds[4] = { empty, flr, parse, tprog[c->dir] }, ret = 0;
+		int fds[4] = { empty, flr, parse, tr.prog[c->dir] }, ret = 0;
 		double m[4];
 
-		build(&f, c->l3, c->proto, c->sport, c->dport, c->len);
+		build(&f, &c->f);
 		cfg_set(TCBPF_INGRESS, 0, C_NONE);
 		cfg_set(TCBPF_EGRESS, 1, C_NONE);
 		if (cfg_set(c->dir, c->dir, c->kind)) {
@@ -413,10 +285,10 @@ static int probes_run(FILE *out)
 	int i;
 
 	c.cls[0].rate_bits_per_sec = 1000000007ULL;
-	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.bench_hash), &key, &c,
+	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &c,
 				BPF_ANY))
 		return -1;
-	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	build(&f, &f_tcp64);
 	if (measure(fds, 7, &f, m, NULL))
 		return -1;
 	fprintf(stderr, "  probes:");
@@ -513,7 +385,7 @@ static int contention_run(FILE *out)
 		fprintf(stderr, "  contention: needs two CPUs\n");
 		return 0;
 	}
-	build(&f, F_IP4, IPPROTO_TCP, 40000, 80, 64);
+	build(&f, &f_tcp64);
 	fprintf(out, "  \"contention\": [\n");
 	for (i = 0; i < NCCASES; i++) {
 		const struct ccase *c = &ccases[i];
@@ -529,14 +401,14 @@ static int contention_run(FILE *out)
 			fd[0] = fd[1] = sfd = flr;
 		} else {
 			cfg_set(TCBPF_INGRESS, c->slot_in, C_POLICE);
-			fd[0] = sfd = tprog[TCBPF_INGRESS];
-			fd[1] = tprog[TCBPF_INGRESS];
+			fd[0] = sfd = tr.prog[TCBPF_INGRESS];
+			fd[1] = tr.prog[TCBPF_INGRESS];
 			if (c->slot_eg >= 0) {
 				cfg_set(TCBPF_EGRESS, c->slot_eg, C_POLICE);
-				fd[1] = tprog[TCBPF_EGRESS];
+				fd[1] = tr.prog[TCBPF_EGRESS];
 			}
 			for (k = 0; k < 3; k++)
-				stats_zero(k);
+				testrun_stats_zero(&tr, k);
 		}
 		for (r = 0; r < rounds; r++) {
 			double ns[2];
@@ -593,35 +465,25 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int setup(void)
+static int setup(char *err, size_t len)
 {
-	struct bpf_map *map;
-	int err;
+	int ret = testrun_load(&tr, err, len);
 
-	tsk = tcbpf_bpf__open();
-	if (!tsk)
-		return -errno;
-	bpf_object__for_each_map(map, tsk->obj)
-		bpf_map__set_pin_path(map, NULL);
-	err = tcbpf_bpf__load(tsk);
-	if (err)
-		return err;
+	if (ret)
+		return ret;
 	fsk = floor_bpf__open_and_load();
-	if (!fsk)
-		return -errno;
-	tprog[TCBPF_INGRESS] = bpf_program__fd(tsk->progs.tcbpf_ingress);
-	tprog[TCBPF_EGRESS] = bpf_program__fd(tsk->progs.tcbpf_egress);
-	cfg_fd = bpf_map__fd(tsk->maps.tcbpf_cfg);
-	state_fd = bpf_map__fd(tsk->maps.tcbpf_state);
-	stats_fd = bpf_map__fd(tsk->maps.tcbpf_stats);
-	ncpus = libbpf_num_possible_cpus();
-	return ncpus > 0 ? 0 : -EINVAL;
+	if (!fsk) {
+		ret = -errno;
+		snprintf(err, len, "loading floor.bpf.o: %s", strerror(-ret));
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	FILE *out = stdout;
+	char msg[256];
 	int opt, err;
 
 	while ((opt = getopt(argc, argv, "r:R:o:")) != -1) {
@@ -646,10 +508,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(print_fn);
-	err = setup();
-	if (err) {
-		fprintf(stderr, "ppcost: loading the programs: %s\n",
-			strerror(-err));
+	if (setup(msg, sizeof(msg))) {
+		fprintf(stderr, "ppcost: %s\n", msg);
 		return 1;
 	}
 	if (path && !(out = fopen(path, "w"))) {
@@ -667,7 +527,7 @@ int main(int argc, char **argv)
 	fprintf(out, "}\n");
 	if (out != stdout)
 		fclose(out);
-	tcbpf_bpf__destroy(tsk);
+	testrun_close(&tr);
 	floor_bpf__destroy(fsk);
 	return err ? 1 : 0;
 }

@@ -4,13 +4,14 @@
  *
  * A bucket is one 64-bit "theoretical arrival time" (tat, ns): the moment
  * the bucket would be full again. A packet of cost c (its length at the
- * rate, in ns) conforms when max(tat, now) + c - now <= tau, tau being the
- * burst expressed in ns; it then moves tat to max(tat, now) + c. The move is
- * a compare-and-swap, so two CPUs policing the same device never lose an
- * update, and no lock is taken.
+ * rate, in ns) moves tat to max(tat, now) + c; it may leave once that lies
+ * no more than tau (the burst in ns) ahead, i.e. at
  *
- * The same timeline is the pacer's: max(tat, now) is the earliest departure
- * time of the packet under the rate (EDT).
+ *	departure = max(now, max(tat, now) + c - max(tau, c))
+ *
+ * Policing wants departure == now or a drop; pacing (edt.h) accepts a
+ * departure up to a horizon ahead. The move is a compare-and-swap, so two
+ * CPUs on the same device never lose an update, and no lock is taken.
  *
  * A packet larger than the whole burst (a GSO super-packet at a low rate)
  * still passes when the bucket is full, driving tat into the future: the
@@ -35,31 +36,60 @@ static __always_inline __u64 bytes_cost_ns(__u64 len, __u64 rate_bits)
 }
 
 /*
- * Take @cost from the bucket at @tat. Returns the packet's departure time
- * (>= now) when it conforms, 0 when there is no room.
+ * Take @cost from the bucket at @tat. Returns the departure time (>= now),
+ * 0 when it would lie more than @ahead past now. The check comes before
+ * the CAS, so a refused packet never moves the timeline.
  */
 static __always_inline __u64 gcra_take(__u64 *tat, __u64 now, __u64 cost,
-				       __u64 tau)
+				       __u64 tau, __u64 ahead)
 {
-	__u64 old, base, next, limit = tau > cost ? tau : cost;
+	__u64 old, next, wait, span = tau > cost ? tau : cost;
 	int i;
 
 	for (i = 0; i < GCRA_RETRIES; i++) {
 		old = READ_ONCE(*tat);
-		base = old > now ? old : now;
-		next = base + cost;
-		if (next - now > limit)
+		next = (old > now ? old : now) + cost;
+		/* Compared before subtracting: a tau saturated near 2^64
+		 * (a huge burst at a tiny rate) cannot wrap. */
+		wait = next - now > span ? next - now - span : 0;
+		if (wait > ahead)
 			return 0;
 		if (__sync_val_compare_and_swap(tat, old, next) == old)
-			return base;
+			return now + wait;
 	}
 	return 0;
 }
 
-/* Give back what gcra_take() took when a second bucket refused. */
-static __always_inline void gcra_refund(__u64 *tat, __u64 cost)
+/*
+ * Both buckets of a class: @segs packets and @len bytes. Returns the later
+ * of the two departures, 0 when either refuses. A packet token already
+ * taken is given back when the byte bucket refuses, or a byte flood would
+ * drain the packet bucket with frames that never left.
+ */
+static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
+					  struct tcbpf_bucket_state *bs,
+					  __u64 now, __u64 len, __u64 segs,
+					  __u64 ahead)
 {
-	__sync_fetch_and_add(tat, -cost);
+	__u64 t_pkt = now, t_byte = now, pcost = bc->pkt_ns * segs;
+
+	if (bc->pps) {
+		t_pkt = gcra_take(&bs->tat_pkts, now, pcost, bc->pburst_ns,
+				  ahead);
+		if (!t_pkt)
+			return 0;
+	}
+	if (bc->rate_bits_per_sec) {
+		t_byte = gcra_take(&bs->tat_bytes, now,
+				   bytes_cost_ns(len, bc->rate_bits_per_sec),
+				   bc->burst_ns, ahead);
+		if (!t_byte) {
+			if (bc->pps)
+				__sync_fetch_and_add(&bs->tat_pkts, -pcost);
+			return 0;
+		}
+	}
+	return t_pkt > t_byte ? t_pkt : t_byte;
 }
 
 #endif /* TCBPF_BUCKET_H */

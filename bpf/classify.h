@@ -10,6 +10,8 @@
 #ifndef TCBPF_CLASSIFY_H
 #define TCBPF_CLASSIFY_H
 
+#include "parse.h"
+
 static __always_inline __u8 proto_bit(__u8 l4proto)
 {
 	switch (l4proto) {

@@ -154,18 +154,15 @@ static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end,
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
-			opt = cur;
-			if ((void *)(opt + 1) > end)
-				return PARSE_SHORT;
-			next = opt->nexthdr;
-			cur += (opt->hdrlen + 1) * 8;
-			break;
 		case IPPROTO_AH:
 			opt = cur;
 			if ((void *)(opt + 1) > end)
 				return PARSE_SHORT;
+			/* AH counts 4-byte words less two (RFC 4302), the
+			 * others 8-byte words less one (RFC 8200). */
+			cur += next == IPPROTO_AH ? (opt->hdrlen + 2) * 4 :
+						    (opt->hdrlen + 1) * 8;
 			next = opt->nexthdr;
-			cur += (opt->hdrlen + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = cur;

@@ -2,11 +2,12 @@
 /*
  * bpf_test.c - the data plane (bpf/tcbpf.bpf.c) under BPF_PROG_TEST_RUN.
  *
- * Loads a private copy of the skeleton (every map unpinned before load, so
- * the CLI's pins under /sys/fs/bpf/tcbpf are never touched), writes settings
- * for ifindex 1 (lo: test_run only lets a tc program see a real device),
- * runs hand-built frames through tcbpf_ingress / tcbpf_egress and checks the
- * verdicts, the per-class counters and the bucket timelines.
+ * Loads a private copy of the skeleton (tests/testrun.h: every map unpinned
+ * before load, so the CLI's pins under /sys/fs/bpf/tcbpf are never touched),
+ * writes settings for ifindex 1 (lo: test_run only lets a tc program see a
+ * real device) with the CLI's own bucket arithmetic (lib/bucket.h), runs
+ * hand-built frames (tests/frames.h) through tcbpf_ingress / tcbpf_egress
+ * and checks the verdicts, the per-class counters and the bucket timelines.
  *
  * Prints "PASS: name" or "FAIL: name: why" per case, "SKIP: all: why" when
  * not root; exits 1 on any failure. V=1 adds libbpf's messages and the
@@ -23,41 +24,22 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/ip6.h>
 #include <linux/bpf.h>
-#include <linux/icmpv6.h>
-#include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
-#include <linux/tcp.h>
 #include <linux/types.h>
-#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf.skel.h"
-
-/* The skeleton is named by the Makefile's "bpftool gen skeleton ... name". */
-#ifdef __TCBPF_BPF_SKEL_H__
-typedef struct tcbpf_bpf skel_t;
-#define skel_open	tcbpf_bpf__open
-#define skel_load	tcbpf_bpf__load
-#define skel_destroy	tcbpf_bpf__destroy
-#else
-typedef struct tcbpf skel_t;
-#define skel_open	tcbpf__open
-#define skel_load	tcbpf__load
-#define skel_destroy	tcbpf__destroy
-#endif
+#include "lib/bucket.h"
+#include "frames.h"
+#include "testrun.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define LO_IFINDEX	1	/* test_run accepts only a real device */
-#define FRAME_BUF	4096	/* test_run takes up to a page less overhead */
 #define WHY_LEN		256
 #define EPH		40000	/* an ephemeral port */
 
@@ -75,9 +57,7 @@ typedef struct tcbpf skel_t;
 /* Fail the current case with a message; cases return 0 or -1. */
 #define FAILF(...)	(snprintf(why, WHY_LEN, __VA_ARGS__), -1)
 
-static skel_t *skel;
-static int prog_fd[TCBPF_NDIR], cfg_fd, state_fd, stats_fd, ncpus;
-static struct tcbpf_stats *percpu;	/* ncpus values for lookups */
+static struct testrun tr;
 static int verbose, ncases, nfail;
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -114,50 +94,19 @@ static int cfg_put(__u32 dir, const struct tcbpf_cfg *cfg)
 {
 	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 
-	return bpf_map_update_elem(cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(tr.cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
 }
 
 static void cfg_del(__u32 dir)
 {
 	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 
-	bpf_map_delete_elem(cfg_fd, &key);
-}
-
-static int stats_zero(__u32 slot)
-{
-	memset(percpu, 0, ncpus * sizeof(*percpu));
-	if (bpf_map_update_elem(stats_fd, &slot, percpu, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-/* Sum the per-CPU counters of @slot. */
-static int stats_read(__u32 slot, struct tcbpf_stats *sum)
-{
-	int cpu, c;
-
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(stats_fd, &slot, percpu))
-		return -errno;
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		for (c = 0; c < TCBPF_NCLASS; c++) {
-			const struct tcbpf_counters *p = &percpu[cpu].cls[c];
-			struct tcbpf_counters *s = &sum->cls[c];
-
-			s->pass_pkts += p->pass_pkts;
-			s->pass_bytes += p->pass_bytes;
-			s->drop_pkts += p->drop_pkts;
-			s->drop_bytes += p->drop_bytes;
-			s->mark_pkts += p->mark_pkts;
-		}
-	}
-	return 0;
+	bpf_map_delete_elem(tr.cfg_fd, &key);
 }
 
 static int state_read(__u32 slot, struct tcbpf_state *st)
 {
-	return bpf_map_lookup_elem(state_fd, &slot, st) ? -errno : 0;
+	return bpf_map_lookup_elem(tr.state_fd, &slot, st) ? -errno : 0;
 }
 
 /* No settings, zeroed timelines and counters in the slots the tests use. */
@@ -169,26 +118,8 @@ static void reset(void)
 	cfg_del(ING);
 	cfg_del(EGR);
 	for (slot = 0; slot < TCBPF_NDIR; slot++) {
-		bpf_map_update_elem(state_fd, &slot, &st, BPF_ANY);
-		stats_zero(slot);
-	}
-}
-
-/* One bucket pair with its derived costs, as the CLI computes them. */
-static void bucket(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
-		   __u64 pps, __u64 pburst)
-{
-	memset(b, 0, sizeof(*b));
-	b->rate_bits_per_sec = rate;
-	b->burst_bytes = burst;
-	b->pps = pps;
-	b->pburst_pkts = pburst;
-	if (rate)
-		b->burst_ns = (unsigned __int128)burst * 8 * NSEC_PER_SEC /
-			      rate;
-	if (pps) {
-		b->pkt_ns = NSEC_PER_SEC / pps;
-		b->pburst_ns = pburst * NSEC_PER_SEC / pps;
+		bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
+		testrun_stats_zero(&tr, slot);
 	}
 }
 
@@ -206,290 +137,6 @@ static void cfg_ports(struct tcbpf_cfg *c, const struct tcbpf_port *p, int n)
 {
 	memcpy(c->ports, p, n * sizeof(*p));
 	c->nports = n;
-}
-
-/* ---- frames ------------------------------------------------------------- */
-
-struct vlan_tag {
-	__be16 tci;
-	__be16 proto;
-};
-
-struct sctp_common {
-	__be16 source;
-	__be16 dest;
-	__be32 vtag;
-	__le32 checksum;
-};
-
-/* What build() puts in a frame. Zero fields mean "the usual". */
-struct fspec {
-	__u16 tags[3];		/* VLAN TPIDs, outermost first; 0 ends */
-	__u16 proto;		/* ethertype after the tags */
-	__u8 l4;		/* IPPROTO_* after the IP headers */
-	__u16 sport, dport;
-	__u8 icmp6;		/* ICMPv6 type */
-	__u8 hlim;		/* IPv6 hop limit to claim instead of the usual */
-	__u8 optlen;		/* IPv4 option bytes, a multiple of 4 */
-	__u16 frag;		/* frag_off of IPv4 or of the IPv6 fragment
-				 * header, host order, flags included */
-	__u8 ihl;		/* IPv4 IHL to claim instead of the real one */
-	__u8 version;		/* IP version nibble to claim */
-	__u8 tos;		/* IPv4 TOS: DSCP and ECN bits */
-	__u8 next;		/* IPv6 extension headers, in order */
-	__u8 ext[12];
-	__u16 len;		/* pad with payload to this frame length */
-};
-
-struct frame {
-	__u8 b[FRAME_BUF] __attribute__((aligned(8)));
-	size_t len;
-	size_t ports_end;	/* length that holds both ports; 0: none */
-};
-
-#define IP4(p, s, d, ...) { .proto = ETH_P_IP, .l4 = IPPROTO_##p,	\
-			    .sport = (s), .dport = (d), __VA_ARGS__ }
-#define IP6(p, s, d, ...) { .proto = ETH_P_IPV6, .l4 = IPPROTO_##p,	\
-			    .sport = (s), .dport = (d), __VA_ARGS__ }
-#define EXT(...)	.ext = { __VA_ARGS__ },				\
-			.next = sizeof((__u8[]){ __VA_ARGS__ })
-#define ND(type)	IP6(ICMPV6, 0, 0, .icmp6 = (type))
-
-static const __u8 mac_vm[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const __u8 mac_host[ETH_ALEN] = { 0xfe, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
-static __u16 csum16(const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u32 sum = 0;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += p[0] << 8 | p[1];
-	if (len)
-		sum += p[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-static bool has_ports(__u8 proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	       proto == IPPROTO_SCTP;
-}
-
-/* IPv4 header and NOP options; length fields are fixed by build(). */
-static size_t put_ipv4(__u8 *p, const struct fspec *s)
-{
-	struct iphdr *ip = (struct iphdr *)p;
-	size_t hlen = sizeof(*ip) + s->optlen;
-
-	ip->version = s->version ? s->version : 4;
-	ip->ihl = s->ihl ? s->ihl : hlen / 4;
-	ip->tos = s->tos;
-	ip->ttl = 64;
-	ip->protocol = s->l4;
-	ip->frag_off = htons(s->frag);
-	ip->id = htons(0x7cbf);
-	ip->saddr = htonl(0x0a000001);
-	ip->daddr = htonl(0x0a000002);
-	/* With a short IHL, what it points at reads as ports 22 -> 22. */
-	if (s->ihl && s->ihl < 5)
-		memcpy(&ip->daddr, "\x00\x16\x00\x16", 4);
-	memset(p + sizeof(*ip), 1 /* NOP */, s->optlen);
-	if (s->optlen)
-		p[hlen - 1] = 0;	/* end of options */
-	return hlen;
-}
-
-static size_t put_ext(__u8 *p, __u8 type, __u8 next, __u16 frag)
-{
-	struct ipv6_opt_hdr *opt = (struct ipv6_opt_hdr *)p;
-	struct ipv6_rt_hdr *rt = (struct ipv6_rt_hdr *)p;
-	struct ip_auth_hdr *ah = (struct ip_auth_hdr *)p;
-	struct ip6_frag *fh = (struct ip6_frag *)p;
-
-	switch (type) {
-	case IPPROTO_HOPOPTS:		/* 8 bytes: one PadN */
-		opt->nexthdr = next;
-		opt->hdrlen = 0;
-		p[2] = 1;
-		p[3] = 4;
-		return 8;
-	case IPPROTO_DSTOPTS:		/* 16 bytes: one PadN */
-		opt->nexthdr = next;
-		opt->hdrlen = 1;
-		p[2] = 1;
-		p[3] = 12;
-		return 16;
-	case IPPROTO_ROUTING:		/* 24 bytes, no segments left */
-		rt->nexthdr = next;
-		rt->hdrlen = 2;
-		rt->type = 0;
-		rt->segments_left = 0;
-		return 24;
-	case IPPROTO_FRAGMENT:
-		fh->ip6f_nxt = next;
-		fh->ip6f_offlg = htons(frag);
-		fh->ip6f_ident = htonl(0x7cbf);
-		return sizeof(*fh);
-	case IPPROTO_AH:		/* 24 bytes; hdrlen: 4-byte words - 2 */
-		ah->nexthdr = next;
-		ah->hdrlen = 24 / 4 - 2;
-		ah->spi = htonl(0x100);
-		ah->seq_no = htonl(1);
-		return 24;
-	}
-	return 0;
-}
-
-/* IPv6 header and the extension header chain of @s. */
-static size_t put_ipv6(__u8 *p, const struct fspec *s)
-{
-	struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
-	size_t off = sizeof(*ip6);
-	int i;
-
-	ip6->version = s->version ? s->version : 6;
-	ip6->nexthdr = s->next ? s->ext[0] : s->l4;
-	/* Neighbour discovery is link-local with hop limit 255. */
-	ip6->hop_limit = s->hlim ? s->hlim : s->l4 == IPPROTO_ICMPV6 ? 255 : 64;
-	ip6->saddr.s6_addr[0] = 0xfe;
-	ip6->saddr.s6_addr[1] = 0x80;
-	ip6->saddr.s6_addr[15] = 1;
-	ip6->daddr.s6_addr[0] = 0xfe;
-	ip6->daddr.s6_addr[1] = 0x80;
-	ip6->daddr.s6_addr[15] = 2;
-	for (i = 0; i < s->next; i++)
-		off += put_ext(p + off, s->ext[i],
-			       i + 1 < s->next ? s->ext[i + 1] : s->l4,
-			       s->frag);
-	return off;
-}
-
-/* The L4 header; for later fragments these bytes are payload that looks
- * like one. */
-static size_t put_l4(__u8 *p, const struct fspec *s)
-{
-	struct tcphdr *tcp = (struct tcphdr *)p;
-	struct udphdr *udp = (struct udphdr *)p;
-	struct sctp_common *sctp = (struct sctp_common *)p;
-	struct icmp6hdr *icmp6 = (struct icmp6hdr *)p;
-
-	switch (s->l4) {
-	case IPPROTO_TCP:
-		tcp->source = htons(s->sport);
-		tcp->dest = htons(s->dport);
-		tcp->seq = htonl(1);
-		tcp->doff = sizeof(*tcp) / 4;
-		tcp->ack = 1;
-		tcp->window = htons(512);
-		return sizeof(*tcp);
-	case IPPROTO_UDP:
-		udp->source = htons(s->sport);
-		udp->dest = htons(s->dport);
-		return sizeof(*udp);
-	case IPPROTO_SCTP:
-		sctp->source = htons(s->sport);
-		sctp->dest = htons(s->dport);
-		sctp->vtag = htonl(0x7cbf);
-		return sizeof(*sctp);
-	case IPPROTO_ICMPV6:		/* header + 16 bytes: an ND target */
-		icmp6->icmp6_type = s->icmp6;
-		return sizeof(*icmp6) + 16;
-	case IPPROTO_ICMP:		/* echo request */
-		p[0] = 8;
-		return 8;
-	}
-	return 0;
-}
-
-/* ARP request for IPv4 over Ethernet. */
-static size_t put_arp(__u8 *p)
-{
-	struct arphdr *arp = (struct arphdr *)p;
-
-	arp->ar_hrd = htons(ARPHRD_ETHER);
-	arp->ar_pro = htons(ETH_P_IP);
-	arp->ar_hln = ETH_ALEN;
-	arp->ar_pln = 4;
-	arp->ar_op = htons(ARPOP_REQUEST);
-	memcpy(p + sizeof(*arp), mac_vm, ETH_ALEN);
-	return sizeof(*arp) + 2 * (ETH_ALEN + 4);
-}
-
-static void put_be16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-/* Offset != 0: what follows the headers is mid-datagram payload. */
-static bool later_fragment(const struct fspec *s)
-{
-	int i;
-
-	if (s->proto == ETH_P_IP)
-		return s->frag & 0x1fff;
-	for (i = 0; i < s->next; i++)
-		if (s->ext[i] == IPPROTO_FRAGMENT)
-			return s->frag & 0xfff8;
-	return false;
-}
-
-static void build(struct frame *f, const struct fspec *s)
-{
-	struct ethhdr *eth = (struct ethhdr *)f->b;
-	__u8 *p = f->b + sizeof(*eth), *ip, *l4;
-	__u8 *type = f->b + offsetof(struct ethhdr, h_proto);
-	size_t n;
-	int i;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(eth->h_dest, mac_vm, ETH_ALEN);
-	memcpy(eth->h_source, mac_host, ETH_ALEN);
-	for (i = 0; i < 3 && s->tags[i]; i++) {
-		struct vlan_tag *v = (struct vlan_tag *)p;
-
-		put_be16(type, s->tags[i]);
-		v->tci = htons(100 + i);
-		type = (__u8 *)&v->proto;
-		p += sizeof(*v);
-	}
-	put_be16(type, s->proto);
-
-	ip = p;
-	if (s->proto == ETH_P_IP)
-		p += put_ipv4(p, s);
-	else if (s->proto == ETH_P_IPV6)
-		p += put_ipv6(p, s);
-	else if (s->proto == ETH_P_ARP)
-		p += put_arp(p);
-	l4 = p;
-	if (s->proto == ETH_P_IP || s->proto == ETH_P_IPV6) {
-		p += put_l4(p, s);
-		if (has_ports(s->l4) && !s->ihl && !s->version &&
-		    !later_fragment(s))
-			f->ports_end = l4 - f->b + 4;
-	}
-	n = p - f->b;
-	for (; n < s->len && n < sizeof(f->b); n++)
-		f->b[n] = n;
-	f->len = n;
-
-	/* Lengths and the IPv4 header checksum over the final frame. */
-	if (s->proto == ETH_P_IP) {
-		struct iphdr *iph = (struct iphdr *)ip;
-
-		iph->tot_len = htons(n - (ip - f->b));
-		iph->check = htons(csum16(ip, sizeof(*iph) + s->optlen));
-	} else if (s->proto == ETH_P_IPV6) {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)ip;
-
-		ip6->payload_len = htons(n - (ip - f->b) - sizeof(*ip6));
-	}
-	if (s->l4 == IPPROTO_UDP && l4 != ip)
-		((struct udphdr *)l4)->len = htons(n - (l4 - f->b));
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -521,7 +168,7 @@ static int run_ts(__u32 dir, const void *data, size_t len, int repeat,
 	);
 
 	memset(r, 0, offsetof(struct run, out));
-	r->err = bpf_prog_test_run_opts(prog_fd[dir], &opts);
+	r->err = bpf_prog_test_run_opts(tr.prog[dir], &opts);
 	r->retval = (int)opts.retval;
 	r->duration = opts.duration;
 	r->out_len = opts.data_size_out;
@@ -566,10 +213,10 @@ static int run_class(__u32 dir, const void *data, size_t len, struct run *r)
 	__u64 n = 0;
 	int c, cls = -1;
 
-	stats_zero(dir);
+	testrun_stats_zero(&tr, dir);
 	if (run(dir, data, len, 1, r))
 		return -2;
-	if (stats_read(dir, &s))
+	if (testrun_stats(&tr, dir, &s))
 		return -2;
 	for (c = 0; c < TCBPF_NCLASS; c++) {
 		__u64 k = s.cls[c].pass_pkts + s.cls[c].drop_pkts;
@@ -631,7 +278,7 @@ static int check_counters(__u32 slot, int cls, __u64 pp, __u64 pb, __u64 dp,
 	const struct tcbpf_counters *c = &s.cls[cls];
 	const struct tcbpf_counters *o = &s.cls[!cls];
 
-	if (stats_read(slot, &s))
+	if (testrun_stats(&tr, slot, &s))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (c->pass_pkts != pp || c->pass_bytes != pb ||
 	    c->drop_pkts != dp || c->drop_bytes != db)
@@ -641,6 +288,21 @@ static int check_counters(__u32 slot, int cls, __u64 pp, __u64 pb, __u64 dp,
 			     c->drop_pkts, c->drop_bytes, pp, pb, dp, db);
 	if (o->pass_pkts || o->drop_pkts || o->pass_bytes || o->drop_bytes)
 		return FAILF("%s counters moved too", cls_name(!cls));
+	return 0;
+}
+
+/*
+ * seq() over as many frames as @want has verdicts; fails unless they are
+ * @want, naming the run @what.
+ */
+static int seq_want(__u32 dir, const struct fspec *s, const __u16 *lens,
+		    const char *want, const char *what, char *why)
+{
+	char got[64];
+
+	seq(dir, s, lens, strlen(want), got);
+	if (strcmp(got, want))
+		return FAILF("%s %s, want %s", what, got, want);
 	return 0;
 }
 
@@ -663,9 +325,7 @@ struct ccase {
 	int want;		/* TCBPF_CLASS_* */
 };
 
-#define Q	.tags = { ETH_P_8021Q }
-#define QINQ	.tags = { ETH_P_8021AD, ETH_P_8021Q }
-#define TAGS3	.tags = { ETH_P_8021AD, ETH_P_8021Q, ETH_P_8021Q }
+/* The tables' shorthands for IPv6 extension headers. */
 #define H	IPPROTO_HOPOPTS
 #define D	IPPROTO_DSTOPTS
 #define R	IPPROTO_ROUTING
@@ -895,7 +555,7 @@ static int garbage_case(char *why)
 	for (d = 0; d < TCBPF_NDIR; d++) {
 		cfg_init(&cfg, d);
 		cfg_ports(&cfg, al_mix, sizeof(al_mix) / sizeof(al_mix[0]));
-		bucket(&cfg.cls[DEF], 8, 3000, 0, 0);
+		bucket_from(&cfg.cls[DEF], 8, 3000, 0, 0);
 		if (cfg_put(d, &cfg))
 			return FAILF("writing cfg: %s", strerror(errno));
 	}
@@ -935,7 +595,7 @@ static int garbage_case(char *why)
 			return FAILF("frame %d: verdict %d", i, r.retval);
 	}
 	for (d = 0; d < TCBPF_NDIR; d++) {
-		if (stats_read(d, &st))
+		if (testrun_stats(&tr, d, &st))
 			return FAILF("reading stats: %s", strerror(errno));
 		for (j = 0; j < TCBPF_NCLASS; j++)
 			counted += st.cls[j].pass_pkts + st.cls[j].drop_pkts;
@@ -966,7 +626,7 @@ static int put_default(__u32 dir, __u32 mode, __u64 rate, __u64 burst,
 	cfg_init(&cfg, dir);
 	cfg.mode = mode;
 	cfg_ports(&cfg, al_22, 1);
-	bucket(&cfg.cls[DEF], rate, burst, pps, pburst);
+	bucket_from(&cfg.cls[DEF], rate, burst, pps, pburst);
 	if (cfg_put(dir, &cfg))
 		return FAILF("writing cfg: %s", strerror(errno));
 	return 0;
@@ -1059,7 +719,7 @@ static int gso_segs_case(char *why)
 				.ctx_out = &out, .ctx_size_out = sizeof(out),
 				.repeat = 1);
 
-			if (bpf_prog_test_run_opts(prog_fd[EGR], &opts))
+			if (bpf_prog_test_run_opts(tr.prog[EGR], &opts))
 				return FAILF("test_run with gso_segs: %s",
 					     strerror(errno));
 			got[i] = (int)opts.retval == TC_ACT_SHOT ? 'D' : 'P';
@@ -1174,28 +834,17 @@ static int nocfg_case(char *why)
 static int direction_case(char *why)
 {
 	static const __u16 lens[] = { 1000, 1000, 1000 };
-	char got[8];
 
 	reset();
-	if (put_default(ING, TCBPF_MODE_POLICE, SLOW_RATE, 1000, 0, 0, why))
+	if (put_default(ING, TCBPF_MODE_POLICE, SLOW_RATE, 1000, 0, 0, why) ||
+	    seq_want(ING, &f_def, lens, "PD", "ingress", why) ||
+	    seq_want(EGR, &f_def, lens, "PPP", "egress without cfg", why) ||
+	    check_counters(EGR, DEF, 0, 0, 0, 0, why))
 		return -1;
-	seq(ING, &f_def, lens, 2, got);
-	if (strcmp(got, "PD"))
-		return FAILF("ingress %s, want PD", got);
-	seq(EGR, &f_def, lens, 3, got);
-	if (strcmp(got, "PPP"))
-		return FAILF("egress without cfg %s, want PPP", got);
-	if (check_counters(EGR, DEF, 0, 0, 0, 0, why))
-		return -1;
-	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 2000, 0, 0, why))
-		return -1;
-	seq(EGR, &f_def, lens, 3, got);
-	if (strcmp(got, "PPD"))
-		return FAILF("egress with its own cfg %s, want PPD", got);
-	seq(ING, &f_def, lens, 1, got);
-	if (strcmp(got, "D"))
-		return FAILF("ingress after egress %s, want D", got);
-	if (check_counters(EGR, DEF, 2, 2000, 1, 1000, why))
+	if (put_default(EGR, TCBPF_MODE_POLICE, SLOW_RATE, 2000, 0, 0, why) ||
+	    seq_want(EGR, &f_def, lens, "PPD", "egress with its own cfg", why) ||
+	    seq_want(ING, &f_def, lens, "D", "ingress after egress", why) ||
+	    check_counters(EGR, DEF, 2, 2000, 1, 1000, why))
 		return -1;
 	return check_counters(ING, DEF, 1, 1000, 2, 2000, why);
 }
@@ -1206,25 +855,19 @@ static int allow_bucket_case(char *why)
 	static const __u16 lens[] = { 1000, 1000, 1000, 1000, 1000, 1000 };
 	struct tcbpf_stats s;
 	struct tcbpf_cfg cfg;
-	char got[8];
 
 	reset();
 	cfg_init(&cfg, ING);
 	cfg_ports(&cfg, al_22, 1);
-	bucket(&cfg.cls[DEF], SLOW_RATE, 1000, 0, 0);
-	bucket(&cfg.cls[ALLOW], SLOW_RATE, 5000, 0, 0);
+	bucket_from(&cfg.cls[DEF], SLOW_RATE, 1000, 0, 0);
+	bucket_from(&cfg.cls[ALLOW], SLOW_RATE, 5000, 0, 0);
 	if (cfg_put(ING, &cfg))
 		return FAILF("writing cfg: %s", strerror(errno));
-	seq(ING, &f_def, lens, 3, got);
-	if (strcmp(got, "PDD"))
-		return FAILF("default %s, want PDD", got);
-	seq(ING, &f_allow, lens, 6, got);
-	if (strcmp(got, "PPPPPD"))
-		return FAILF("allow %s, want PPPPPD", got);
-	seq(ING, &f_def, lens, 1, got);
-	if (strcmp(got, "D"))
-		return FAILF("default after allow %s, want D", got);
-	if (stats_read(ING, &s))
+	if (seq_want(ING, &f_def, lens, "PDD", "default", why) ||
+	    seq_want(ING, &f_allow, lens, "PPPPPD", "allow", why) ||
+	    seq_want(ING, &f_def, lens, "D", "default after allow", why))
+		return -1;
+	if (testrun_stats(&tr, ING, &s))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (s.cls[ALLOW].pass_pkts != 5 || s.cls[ALLOW].drop_pkts != 1 ||
 	    s.cls[DEF].pass_pkts != 1 || s.cls[DEF].drop_pkts != 3)
@@ -1323,7 +966,7 @@ static int put_edt(__u64 rate, __u64 burst, __u64 horizon, __u64 delay,
 	cfg.delay_ns = delay;
 	cfg.ecn_ns = ecn;
 	cfg_ports(&cfg, al_22, 1);
-	bucket(&cfg.cls[DEF], rate, burst, 0, 0);
+	bucket_from(&cfg.cls[DEF], rate, burst, 0, 0);
 	if (cfg_put(EGR, &cfg))
 		return FAILF("writing cfg: %s", strerror(errno));
 	return 0;
@@ -1446,7 +1089,7 @@ static int edt_ecn_case(char *why)
 		if (csum16(ip, ip->ihl * 4))
 			return FAILF("frame %d: bad IPv4 checksum", i);
 	}
-	if (stats_read(EGR, &st))
+	if (testrun_stats(&tr, EGR, &st))
 		return FAILF("reading stats: %s", strerror(errno));
 	if (st.cls[DEF].mark_pkts != 2)
 		return FAILF("%llu marks counted, want 2",
@@ -1593,7 +1236,7 @@ static int rate_case(char *why)
 	build(&f, &s);
 	if (hammer(&f, 200000, &secs, why))
 		return -1;
-	if (stats_read(EGR, &st))
+	if (testrun_stats(&tr, EGR, &st))
 		return FAILF("reading stats: %s", strerror(errno));
 	passed = st.cls[DEF].pass_bytes;
 	limit = burst + rate / 8.0 * secs * 1.01;
@@ -1653,37 +1296,6 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Open and load a private copy: no map is pinned or reuses a pin. */
-static int setup(char *why)
-{
-	struct bpf_map *map;
-	int err;
-
-	skel = skel_open();
-	if (!skel)
-		return FAILF("opening the skeleton: %s", strerror(errno));
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	err = skel_load(skel);
-	if (err)
-		return FAILF("loading: %s", strerror(-err));
-	bpf_object__for_each_map(map, skel->obj)
-		if (bpf_map__is_pinned(map))
-			return FAILF("map %s got pinned", bpf_map__name(map));
-	prog_fd[ING] = bpf_program__fd(skel->progs.tcbpf_ingress);
-	prog_fd[EGR] = bpf_program__fd(skel->progs.tcbpf_egress);
-	cfg_fd = bpf_map__fd(skel->maps.tcbpf_cfg);
-	state_fd = bpf_map__fd(skel->maps.tcbpf_state);
-	stats_fd = bpf_map__fd(skel->maps.tcbpf_stats);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0)
-		return FAILF("possible CPUs: %s", strerror(-ncpus));
-	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
-		return FAILF("out of memory");
-	return 0;
-}
-
 static const struct {
 	const char *name;
 	__u32 dir;
@@ -1738,9 +1350,9 @@ int main(void)
 	verbose = v && !strcmp(v, "1");
 	libbpf_set_print(print_fn);
 
-	if (setup(why)) {
+	if (testrun_load(&tr, why, WHY_LEN)) {
 		report("load private skeleton", -1, why);
-		skel_destroy(skel);
+		testrun_close(&tr);
 		return 1;
 	}
 	report("load private skeleton", 0, NULL);
@@ -1755,8 +1367,7 @@ int main(void)
 	if (verbose)
 		timing();
 
-	skel_destroy(skel);
-	free(percpu);
+	testrun_close(&tr);
 	printf("%d cases, %d failed\n", ncases, nfail);
 	return nfail ? 1 : 0;
 }

@@ -7,77 +7,12 @@
 #include <bpf/bpf.h>
 
 #include "lib/cfg.h"
+#include "lib/bucket.h"
 #include "lib/units.h"
 #include "lib/names.h"
 #include "util/log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
-#define FRAME_MAX	1514	/* a full-size Ethernet frame, as tc counts it */
-
-/* a * b / c without overflowing the product; saturates at UINT64_MAX. */
-static __u64 muldiv(__u64 a, __u64 b, __u64 c)
-{
-	unsigned __int128 r = (unsigned __int128)a * b / c;
-
-	return r > UINT64_MAX ? UINT64_MAX : (__u64)r;
-}
-
-static void bucket_from(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
-			__u64 pps, __u64 pburst)
-{
-	memset(b, 0, sizeof(*b));
-	b->rate_bits_per_sec = rate;
-	b->burst_bytes = burst;
-	if (rate)
-		b->burst_ns = muldiv(burst, 8 * NSEC_PER_SEC, rate);
-	b->pps = pps;
-	if (pps) {
-		/* Default packet burst: a tenth of a second, at least one. */
-		b->pburst_pkts = pburst ? pburst : (pps / 10 ? pps / 10 : 1);
-		b->pkt_ns = NSEC_PER_SEC / pps;
-		b->pburst_ns = muldiv(b->pburst_pkts, NSEC_PER_SEC, pps);
-	}
-}
-
-/* Time on the wire of a full-size frame, or between packets at pps. */
-static __u64 frame_ns(const struct tcbpf_bucket_cfg *b)
-{
-	__u64 t = b->rate_bits_per_sec ?
-		  muldiv(FRAME_MAX * 8, NSEC_PER_SEC, b->rate_bits_per_sec) : 0;
-
-	return b->pkt_ns > t ? b->pkt_ns : t;
-}
-
-/*
- * EDT queue bounds unless given: the horizon (tbf's "latency") holds at
- * least 50 ms or four frames at the rate, whichever is longer; CE marks
- * start at a quarter of it, but never under two frames, so a single
- * packet in the queue is never marked.
- */
-static void edt_derive(struct tcbpf_cfg *cfg, const struct spec_dir *d)
-{
-	__u64 f = frame_ns(&cfg->cls[TCBPF_CLASS_DEFAULT]);
-
-	cfg->flags &= ~(TCBPF_F_LATENCY_SET | TCBPF_F_ECN_SET);
-	if ((d->set & SPEC_LATENCY) && d->latency) {
-		cfg->horizon_ns = d->latency;
-		cfg->flags |= TCBPF_F_LATENCY_SET;
-	} else {
-		cfg->horizon_ns = 50 * NSEC_PER_SEC / 1000;
-		if (cfg->horizon_ns < 4 * f)
-			cfg->horizon_ns = 4 * f;
-	}
-	if (d->set & SPEC_ECN) {
-		cfg->ecn_ns = d->ecn;
-		cfg->flags |= TCBPF_F_ECN_SET;
-	} else {
-		cfg->ecn_ns = cfg->horizon_ns / 4;
-		if (cfg->ecn_ns < 2 * f)
-			cfg->ecn_ns = 2 * f;
-		if (cfg->ecn_ns > cfg->horizon_ns)
-			cfg->ecn_ns = cfg->horizon_ns;
-	}
-}
 
 void cfg_from_spec(struct tcbpf_cfg *cfg, const struct spec_dir *d)
 {

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * maps.h - the limiter's three maps; include/tcbpf.h has their layout.
+ *
+ * Pinned by name, so that every device's programs and the CLI share one
+ * copy. bench/floor.bpf.c defines TCBPF_MAPS_PRIVATE before including
+ * this: its probes then look up maps of the very same shape, which never
+ * touch (or reuse) the pins.
+ */
+#ifndef TCBPF_MAPS_H
+#define TCBPF_MAPS_H
+
+#ifdef TCBPF_MAPS_PRIVATE
+#define TCBPF_MAP_PIN
+#else
+#define TCBPF_MAP_PIN	__uint(pinning, LIBBPF_PIN_BY_NAME);
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__type(key, struct tcbpf_key);
+	__type(value, struct tcbpf_cfg);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	TCBPF_MAP_PIN
+} tcbpf_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcbpf_state);
+	TCBPF_MAP_PIN
+} tcbpf_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct tcbpf_stats);
+	TCBPF_MAP_PIN
+} tcbpf_stats SEC(".maps");
+
+#endif /* TCBPF_MAPS_H */
