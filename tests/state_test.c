@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -539,6 +540,30 @@ static const char *t_failed_save(void)
 	return r;
 }
 
+/* A rename that fails (clamps is a directory) leaves no clamps.tmp. */
+static const char *t_failed_rename(void)
+{
+	struct clamp_set s;
+	char dir[256], path[300], err[256] = "";
+	struct stat st;
+	const char *r;
+	int rc;
+
+	subdir(dir, sizeof(dir), "rename");
+	snprintf(path, sizeof(path), "%s/clamps/x", dir);
+	EXPECT(mkdir(dirname(strdupa(path)), 0755) == 0 && mkdir(path, 0755) == 0,
+	       "cannot plant a directory at %s", path);
+	r = fill(&s);
+	if (r)
+		return r;
+	rc = state_save(dir, &s, err, sizeof(err));
+	state_free(&s);
+	EXPECT(rc < 0 && strstr(err, "rename"), "rc %d \"%s\"", rc, err);
+	snprintf(path, sizeof(path), "%s/clamps.tmp", dir);
+	EXPECT(stat(path, &st) < 0 && errno == ENOENT, "clamps.tmp left");
+	return NULL;
+}
+
 /* A state directory that is a file: refused, naming it. */
 static const char *t_dir_is_file(void)
 {
@@ -638,6 +663,7 @@ static void test_state(void)
 	report("state leftover clamps.tmp ignored and replaced",
 	       t_leftover_tmp());
 	report("state failed save keeps the old file", t_failed_save());
+	report("state failed rename leaves no clamps.tmp", t_failed_rename());
 	report("state dir that is a file", t_dir_is_file());
 	for (i = 0; i < ARRAY_SIZE(corrupt); i++) {
 		snprintf(name, sizeof(name), "state load: %s", corrupt[i].name);
