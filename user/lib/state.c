@@ -149,6 +149,17 @@ int state_set(struct clamp_set *s, const struct clamp *c,
 	struct clamp copy;
 	int i, rc;
 
+	/* the fixed arrays may come filled to the end by a caller */
+	if (!memchr(c->ifname, '\0', sizeof(c->ifname))) {
+		seterr(err, len, "device name \"%.*s...\" longer than %d bytes",
+		       IFNAMSIZ, c->ifname, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	if (!memchr(c->netns, '\0', sizeof(c->netns))) {
+		seterr(err, len, "namespace name \"%.32s...\" longer than %d "
+		       "bytes", c->netns, NAME_MAX);
+		return -EINVAL;
+	}
 	rc = state_check_ifname(c->ifname, err, len);
 	if (!rc)
 		rc = state_check_netns(c->netns, err, len);
