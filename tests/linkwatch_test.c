@@ -196,13 +196,13 @@ static int wait_for(struct linkwatch *lw, struct seen *s, int from,
 	return i;
 }
 
-/* Whatever @lw has queued right now, after a short wait for stragglers. */
-static int drain(struct linkwatch *lw, struct seen *s, int ms)
+/* Whatever @lw has queued, after up to @ms for the first of it. */
+static int drain(struct linkwatch *lw, linkwatch_cb cb, void *ctx, int ms)
 {
 	struct pollfd pfd = { .fd = linkwatch_fd(lw), .events = POLLIN };
 
 	poll(&pfd, 1, ms);
-	return linkwatch_read(lw, collect, s);
+	return linkwatch_read(lw, cb, ctx);
 }
 
 static ino_t thread_ns_ino(void)
@@ -210,6 +210,76 @@ static ino_t thread_ns_ino(void)
 	struct stat st;
 
 	return stat("/proc/thread-self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+/* ---- a daemon's view: ifindex -> name, from reports in order ---- */
+
+#define VIEW_MAX	4096
+
+struct view {
+	char name[VIEW_MAX][IFNAMSIZ];
+	int reports;
+};
+
+static int apply(const struct link_event *ev, void *ctx)
+{
+	struct view *v = ctx;
+
+	if (ev->ifindex <= 0 || ev->ifindex >= VIEW_MAX)
+		return -ERANGE;
+	if (ev->gone)
+		v->name[ev->ifindex][0] = '\0';
+	else
+		snprintf(v->name[ev->ifindex], IFNAMSIZ, "%s", ev->ifname);
+	v->reports++;
+	return 0;
+}
+
+/* ip(8)'s list of namespace @n's devices into @v. */
+static int ip_view(const char *n, struct view *v)
+{
+	char cmd[128], name[IFNAMSIZ];
+	int idx, count = 0;
+	FILE *f;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(cmd, sizeof(cmd), "ip -n %s -o link show", n);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	/* "12: lwq3@lwr3: <...> ..." */
+	while (fscanf(f, "%d: %15[^:@ ]%*[^\n]\n", &idx, name) == 2) {
+		if (idx <= 0 || idx >= VIEW_MAX)
+			continue;
+		memcpy(v->name[idx], name, IFNAMSIZ);
+		count++;
+	}
+	pclose(f);
+	return count;
+}
+
+/* First difference between two views, in @why; 0 when the same. */
+static int view_diff(const struct view *got, const struct view *want,
+		     char *why, size_t whylen)
+{
+	int i;
+
+	for (i = 1; i < VIEW_MAX; i++) {
+		if (strcmp(got->name[i], want->name[i])) {
+			snprintf(why, whylen, "ifindex %d: watcher says \"%s\", "
+				 "ip says \"%s\"", i, got->name[i],
+				 want->name[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A batch file for ip -batch, named in @path. */
+static FILE *batch_open(char *path, size_t len)
+{
+	snprintf(path, len, "/tmp/tcbpf-lw-%d.batch", getpid());
+	return fopen(path, "w");
 }
 
 /* ---- cases ---- */
@@ -364,8 +434,8 @@ static int t_events(char *why, size_t whylen)
 		      s.ev[i0].ifindex, s.ev[i1].ifindex, x0, x1);
 		del[c] = s.at[i0 > i1 ? i0 : i1] - t1;
 	}
-	drain(lb, &sb, 50);
-	drain(lo, &so, 0);
+	drain(lb, collect, &sb, 50);
+	drain(lo, collect, &so, 0);
 	linkwatch_close(lw);
 	linkwatch_close(lb);
 	linkwatch_close(lo);
@@ -494,7 +564,7 @@ static int t_watch_holds_netns(char *why, size_t whylen)
 	CHECK(!linkwatch_open(ns[2], &lc, err, sizeof(err)), "open: %s", err);
 	CHECK(!sh("ip netns del %s", ns[2]), "ip netns del failed");
 	ns_made[2] = false;
-	drain(lw, &s, 300);
+	drain(lw, collect, &s, 300);
 	i = find(&s, 0, "lwx1", true);
 	if (i >= 0) {
 		linkwatch_close(lc);
@@ -512,6 +582,124 @@ static int t_watch_holds_netns(char *why, size_t whylen)
 	return PASS;
 }
 
+/*
+ * A full socket drops events: reported as -ENOBUFS, after which a
+ * forgotten view and a new dump give the truth again.
+ */
+static int t_overrun(char *why, size_t whylen)
+{
+	static struct view v, want;
+	struct linkwatch *lw;
+	int tiny = 1, big = 4 << 20, rc, i, nobufs = 0;
+	char err[256], path[64];
+	FILE *f;
+
+	CHECK(!linkwatch_open(ns[0], &lw, err, sizeof(err)), "open: %s", err);
+	setsockopt(linkwatch_fd(lw), SOL_SOCKET, SO_RCVBUFFORCE, &tiny,
+		   sizeof(tiny));
+	f = batch_open(path, sizeof(path));
+	CHECK(f, "cannot write %s", path);
+	for (i = 0; i < 40; i++)
+		fprintf(f, "link add lwo%d type veth peer name lwp%d\n", i, i);
+	fclose(f);
+	rc = sh("ip -n %s -batch %s", ns[0], path);
+	unlink(path);
+	CHECK(!rc, "ip -batch failed");
+	memset(&v, 0, sizeof(v));
+	while ((rc = linkwatch_read(lw, apply, &v)) != 0) {
+		if (rc == -ENOBUFS) {
+			nobufs++;
+			continue;
+		}
+		CHECK(rc > 0, "read: %s", strerror(-rc));
+	}
+	CHECK(nobufs, "80 events fit a minimal socket buffer (%d read)",
+	      v.reports);
+	setsockopt(linkwatch_fd(lw), SOL_SOCKET, SO_RCVBUFFORCE, &big,
+		   sizeof(big));
+	memset(&v, 0, sizeof(v));
+	rc = linkwatch_dump(lw, apply, &v, WAIT_MS);
+	linkwatch_close(lw);
+	CHECK(rc > 0, "dump after overrun: %s", strerror(-rc));
+	CHECK(ip_view(ns[0], &want) > 80, "ip lists too few devices");
+	if (view_diff(&v, &want, why, whylen))
+		return FAIL;
+	return PASS;
+}
+
+/*
+ * A daemon starting while devices come and go: subscribe, dump, follow;
+ * the view it ends with is ip's. A dump that spans several parts (a few
+ * hundred devices) can be interrupted by the churn and asked again.
+ */
+static int t_churn(char *why, size_t whylen)
+{
+	static struct view v, want;
+	struct linkwatch *lw;
+	char err[256], path[64];
+	int i, rc, st, dumps = 0, done = 0;
+	pid_t pid;
+	FILE *f;
+
+	f = batch_open(path, sizeof(path));
+	CHECK(f, "cannot write %s", path);
+	for (i = 0; i < 100; i++)
+		fprintf(f, "link add lwq%d type veth peer name lwr%d\n", i, i);
+	for (i = 0; i < 40; i += 2)
+		fprintf(f, "link del lwo%d\n", i);
+	for (i = 0; i < 100; i += 3)
+		fprintf(f, "link del lwq%d\n", i);
+	for (i = 1; i < 100; i += 3)
+		fprintf(f, "link set lwr%d name lws%d up\n", i, i);
+	fclose(f);
+
+	/* a dump of some 500 devices takes many parts */
+	CHECK(!sh("i=0; while [ $i -lt 150 ]; do "
+		  "echo link add lwk$i type veth peer name lwl$i; i=$((i+1)); "
+		  "done | ip -n %s -batch -", ns[0]), "ip -batch failed");
+	CHECK(!linkwatch_open(ns[0], &lw, err, sizeof(err)), "open: %s", err);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execlp("ip", "ip", "-n", ns[0], "-batch", path, (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0, "fork: %s", strerror(errno));
+	/* dump while ip is at work: after its first event */
+	memset(&v, 0, sizeof(v));
+	rc = poll(&(struct pollfd){ .fd = linkwatch_fd(lw), .events = POLLIN },
+		  1, WAIT_MS);
+	rc = rc > 0 ? -ENOBUFS : -ETIMEDOUT;
+	for (;;) {
+		if (rc == -ENOBUFS) {
+			memset(&v, 0, sizeof(v));
+			rc = linkwatch_dump(lw, apply, &v, WAIT_MS);
+			dumps++;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		if (done && !rc)
+			break;
+		if (!done && waitpid(pid, &st, WNOHANG) == pid)
+			done = 1;
+		rc = drain(lw, apply, &v, done ? 200 : 10);
+	}
+	if (!done)
+		waitpid(pid, &st, 0);
+	unlink(path);
+	linkwatch_close(lw);
+	CHECK(rc == 0, "watcher: %s", strerror(-rc));
+	CHECK(WIFEXITED(st) && !WEXITSTATUS(st), "ip -batch failed");
+	CHECK(ip_view(ns[0], &want) > 450, "ip lists too few devices");
+	if (view_diff(&v, &want, why, whylen))
+		return FAIL;
+	printf("INFO: linkwatch churn: %d reports, %d dump%s\n", v.reports,
+	       dumps, dumps == 1 ? "" : "s");
+	return PASS;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(char *why, size_t whylen);
@@ -526,6 +714,9 @@ static const struct {
 	  t_dump_rename_move },
 	{ "linkwatch bridge port leaving: no gone report", t_bridge_port },
 	{ "linkwatch holds its namespace until closed", t_watch_holds_netns },
+	{ "linkwatch overrun reported, a new dump is the truth", t_overrun },
+	{ "linkwatch subscribe, dump, follow under churn: view == ip's",
+	  t_churn },
 };
 
 int main(int argc, char **argv)

@@ -344,6 +344,7 @@ int linkwatch_dump(struct linkwatch *lw, linkwatch_cb cb, void *ctx,
 {
 	struct lw_run run = { .lw = lw, .cb = cb, .ctx = ctx };
 	struct pollfd pfd = { .fd = linkwatch_fd(lw), .events = POLLIN };
+	bool overrun = false;
 	int tries, rc;
 
 	for (tries = 0; tries < LW_DUMP_TRIES; tries++) {
@@ -353,9 +354,14 @@ int linkwatch_dump(struct linkwatch *lw, linkwatch_cb cb, void *ctx,
 		run.done = run.stale = false;
 		while (!run.done) {
 			rc = recv_one(lw, &run);
-			/* events lost: entries already dumped may be old */
+			/*
+			 * Events were lost (a device's gone among them,
+			 * maybe): only the caller can forget what it was
+			 * told. Read to the dump's end so the socket is
+			 * ready for the next one.
+			 */
 			if (rc == -ENOBUFS) {
-				run.stale = true;
+				overrun = true;
 				continue;
 			}
 			if (rc < 0)
@@ -368,6 +374,13 @@ int linkwatch_dump(struct linkwatch *lw, linkwatch_cb cb, void *ctx,
 			if (!rc)
 				return -ETIMEDOUT;
 		}
+		if (overrun)
+			return -ENOBUFS;
+		/*
+		 * Interrupted: devices that did not change may be missing (the
+		 * walk is by position); those that changed all have events
+		 * after their entries, so a second dump on top is correct.
+		 */
 		if (!run.stale)
 			return run.count;
 	}

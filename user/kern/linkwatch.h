@@ -58,7 +58,8 @@ int linkwatch_fd(const struct linkwatch *lw);
  * Deliver every queued event to @cb, without blocking. Returns the number
  * delivered (0: nothing was queued), @cb's negative return, or -ENOBUFS
  * when the kernel dropped events because the socket was full: the caller
- * then knows nothing about the devices and must linkwatch_dump() again.
+ * then cannot trust what it knows about the devices and must forget it
+ * and linkwatch_dump() again.
  * Notices that are not about a device (AF_BRIDGE port changes) are
  * skipped.
  */
@@ -69,9 +70,15 @@ int linkwatch_read(struct linkwatch *lw, linkwatch_cb cb, void *ctx);
  * false), together with any event that arrives meanwhile, in order; waits
  * up to @timeout_ms for each part of the answer. A dump the kernel marks
  * interrupted (the device list changed under it) is delivered and then
- * asked again, up to 8 times. Returns the number delivered, @cb's
- * negative return, -ETIMEDOUT, -EAGAIN (interrupted every time) or the
- * kernel's error. After an error, close the watcher and open a new one.
+ * asked again, up to 8 times. Returns the number delivered, or:
+ *   -ENOBUFS  events were dropped meanwhile: forget what @cb was told and
+ *             call linkwatch_dump() again (the socket is ready for it);
+ *   -EAGAIN   interrupted every time;
+ *   @cb's negative return, -ETIMEDOUT or the kernel's error: close the
+ *             watcher and open a new one (a dump may still be running).
+ * A daemon keeps one view per watcher: start it empty, apply every report
+ * in order (gone removes), and on -ENOBUFS from either call empty it and
+ * dump again.
  */
 int linkwatch_dump(struct linkwatch *lw, linkwatch_cb cb, void *ctx,
 		   int timeout_ms);
