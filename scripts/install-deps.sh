@@ -23,6 +23,7 @@ PKGS=(
 	influxdb influxdb-client	# monitor tests: a real InfluxDB 1.x
 	prometheus			# monitor tests: a real Prometheus
 	curl				# monitor tests: query the servers
+	libmnl-dev			# rtnetlink: link events (kern/linkwatch)
 )
 
 installed() {

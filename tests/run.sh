@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers unit nl bpf integration monitor)
+	suites=(layers unit state nl linkwatch bpf integration monitor)
 fi
 
 pass=0 fail=0 skip=0
@@ -20,7 +20,9 @@ for s in "${suites[@]}"; do
 	case $s in
 	layers)		cmd=(tests/layers.sh) ;;
 	unit)		cmd=("$OUT/tests/unit_test") ;;
+	state)		cmd=("$OUT/tests/state_test") ;;
 	nl)		cmd=("$OUT/tests/nl_test") ;;
+	linkwatch)	cmd=("$OUT/tests/linkwatch_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;
