@@ -69,3 +69,14 @@ void edt_derive(struct tcbpf_cfg *cfg, const struct spec_dir *d)
 			cfg->ecn_ns = cfg->horizon_ns;
 	}
 }
+
+__u64 bucket_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 new_rate,
+		     __u64 new_cap)
+{
+	__u64 level;
+
+	if (tat <= now || !old_rate || !new_rate)
+		return tat <= now ? tat : now;
+	level = muldiv(tat - now, old_rate, new_rate);
+	return now + (level < new_cap ? level : new_cap);
+}

@@ -38,4 +38,13 @@ __u64 frame_ns(const struct tcbpf_bucket_cfg *b);
  */
 void edt_derive(struct tcbpf_cfg *cfg, const struct spec_dir *d);
 
+/*
+ * A bucket's timeline @tat (ns, CLOCK_MONOTONIC) at @now carried over a
+ * rate change: the backlog is held as time at the old rate, so convert it
+ * to the new one, capped at the new burst @new_cap (ns). An empty bucket
+ * stays empty.
+ */
+__u64 bucket_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 new_rate,
+		     __u64 new_cap);
+
 #endif

@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <bpf/bpf.h>
 
 #include "lib/cfg.h"
 #include "lib/bucket.h"

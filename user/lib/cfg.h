@@ -3,6 +3,7 @@
 #ifndef TCBPF_CFG_H
 #define TCBPF_CFG_H
 
+#include <linux/types.h>
 #include "tcbpf.h"
 #include "lib/spec.h"
 

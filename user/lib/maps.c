@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/maps.h"
+#include "lib/bucket.h"
 #include "util/clock.h"
 
 int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
@@ -145,25 +146,6 @@ out:
 	return err;
 }
 
-/* a * b / c without overflowing the product; saturates at UINT64_MAX. */
-static __u64 muldiv(__u64 a, __u64 b, __u64 c)
-{
-	unsigned __int128 r = (unsigned __int128)a * b / c;
-
-	return r > UINT64_MAX ? UINT64_MAX : (__u64)r;
-}
-
-static __u64 rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 new_rate,
-		     __u64 new_cap)
-{
-	__u64 level;
-
-	if (tat <= now || !old_rate || !new_rate)
-		return tat <= now ? tat : now;
-	level = muldiv(tat - now, old_rate, new_rate);
-	return now + (level < new_cap ? level : new_cap);
-}
-
 int maps_rescale(struct tcbpf *t, const struct tcbpf_cfg *old,
 		 const struct tcbpf_cfg *new)
 {
@@ -179,10 +161,10 @@ int maps_rescale(struct tcbpf *t, const struct tcbpf_cfg *old,
 		const struct tcbpf_bucket_cfg *o = &old->cls[c], *n = &new->cls[c];
 		struct tcbpf_bucket_state *s = &st.cls[c];
 
-		s->tat_bytes = rescale(s->tat_bytes, now, o->rate_bits_per_sec,
+		s->tat_bytes = bucket_rescale(s->tat_bytes, now, o->rate_bits_per_sec,
 				       n->rate_bits_per_sec, n->burst_ns);
 		/* Packet timelines scale inversely with the packet rate. */
-		s->tat_pkts = rescale(s->tat_pkts, now, o->pps, n->pps,
+		s->tat_pkts = bucket_rescale(s->tat_pkts, now, o->pps, n->pps,
 				      n->pburst_ns);
 	}
 	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_EXIST))
