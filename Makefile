@@ -9,7 +9,7 @@ PKG_CONFIG	?= pkg-config
 
 ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 LIBBPF_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lmnl
 # export: libcurl (InfluxDB push) and libmicrohttpd (Prometheus /metrics)
 # are dlopen()ed by user/export.c when an export starts; only their headers
 # are needed here.
