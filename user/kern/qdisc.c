@@ -27,6 +27,7 @@
 #define FQ_QUANTUM_MAX		(1U << 20)
 
 #define HTB_VER			0x30011	/* sch_htb.c: dumped as is, init wants >> 16 */
+#define CODEL_SHIFT		10	/* include/net/codel.h: 1 unit = 1024 ns */
 
 /* ---- links ---- */
 
@@ -454,6 +455,52 @@ static bool stab_restorable(const struct qdisc *q)
 	return sz.tsize == 0;
 }
 
+/*
+ * The microseconds to send for a codel time the kernel dumped as @us.
+ * codel keeps t = (us * 1000) >> 10 (units of 1024 ns) and dumps
+ * floor(t * 1024 / 1000), which is one-to-one (1.024 > 1): the t behind
+ * a dump is the smallest with t * 1024 >= us * 1000, and the smallest u
+ * with (u * 1000) >> 10 == t gives it back. 5ms: t 4882, dumped 4999,
+ * sent back as 5000.
+ */
+static uint32_t codel_us_for_dump(uint32_t us)
+{
+	uint64_t t = ((uint64_t)us * NSEC_PER_USEC + (1U << CODEL_SHIFT) - 1) >>
+		     CODEL_SHIFT;
+	uint64_t u = ((t << CODEL_SHIFT) + NSEC_PER_USEC - 1) / NSEC_PER_USEC;
+
+	return u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+}
+
+static void fix_u32(const struct nlattr *a, uint32_t (*fix)(uint32_t))
+{
+	uint32_t v;
+
+	if (!a || mnl_attr_get_payload_len(a) != sizeof(v))
+		return;
+	memcpy(&v, mnl_attr_get_payload(a), sizeof(v));
+	v = fix(v);
+	memcpy(mnl_attr_get_payload(a), &v, sizeof(v));
+}
+
+/* The attributes codel and fq_codel dump in rounded microseconds. */
+static void fix_codel(const char *kind, void *opts, size_t len)
+{
+	const struct nlattr *tb[TCA_FQ_CODEL_MAX + 1];
+
+	if (!strcmp(kind, "fq_codel")) {
+		nl_parse_payload(opts, len, tb, TCA_FQ_CODEL_MAX);
+		fix_u32(tb[TCA_FQ_CODEL_TARGET], codel_us_for_dump);
+		fix_u32(tb[TCA_FQ_CODEL_INTERVAL], codel_us_for_dump);
+		fix_u32(tb[TCA_FQ_CODEL_CE_THRESHOLD], codel_us_for_dump);
+	} else if (!strcmp(kind, "codel")) {
+		nl_parse_payload(opts, len, tb, TCA_CODEL_MAX);
+		fix_u32(tb[TCA_CODEL_TARGET], codel_us_for_dump);
+		fix_u32(tb[TCA_CODEL_INTERVAL], codel_us_for_dump);
+		fix_u32(tb[TCA_CODEL_CE_THRESHOLD], codel_us_for_dump);
+	}
+}
+
 static void fix_htb(void *opts, size_t len)
 {
 	const struct nlattr *tb[TCA_HTB_MAX + 1];
@@ -483,6 +530,8 @@ int qdisc_restore_opts(const struct qdisc *q, void **opts, size_t *len)
 	memcpy(o, q->opts, q->opts_len);
 	if (!strcmp(q->kind, "htb"))
 		fix_htb(o, q->opts_len);
+	else
+		fix_codel(q->kind, o, q->opts_len);
 	*opts = o;
 	*len = q->opts_len;
 	return 0;

@@ -94,14 +94,21 @@ int qdisc_delete_root(int ifindex, uint32_t handle, char *err, size_t errlen);
  *    carry only its header). A root that still has the saved handle and
  *    kind is left alone: it is the saved qdisc itself. Classes, children
  *    and filters of a classful qdisc are not saved and not restored.
+ * The re-created qdisc dumps exactly as the saved one did, however many
+ * times it goes round.
  */
 int qdisc_restore(int ifindex, const struct qdisc *saved, char *err,
 		  size_t errlen);
 
 /*
  * The TCA_OPTIONS payload qdisc_restore() sends to re-create @q, in a
- * malloc'd *@opts (NULL if @q has none): the dump, except that htb
- * dumps a version its init refuses.
+ * malloc'd *@opts (NULL if @q has none). A dump is not always what the
+ * qdisc's init takes back to the same state: htb dumps a version its
+ * init refuses, and codel and fq_codel dump their times in whole
+ * microseconds rounded down from their own 1024 ns units, so replaying a
+ * dump loses up to one unit per round trip (target 5ms, 4999us, 4998us,
+ * ...). Those values are turned into the ones that give back the same
+ * internal state; every other byte is the dump's.
  */
 int qdisc_restore_opts(const struct qdisc *q, void **opts, size_t *len);
 
