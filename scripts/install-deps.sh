@@ -10,6 +10,7 @@ set -eu
 PKGS=(
 	clang llvm			# BPF compiler, llvm-strip
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
+	libmnl-dev			# netlink transport (user/kern/nl.c)
 	bpftool				# skeletons, pins, dumps in tests
 	iproute2			# ip, tc
 	gcc make pkg-config		# user space build

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * nl_test.c - user/nl.c against the running kernel.
+ * nl_test.c - the netlink layers (user/kern/nl.c, user/kern/qdisc.c) and
+ * the qdisc side of user/lib/pace.c against the running kernel.
  *
  * The process moves itself into a fresh network namespace
  * (unshare(CLONE_NEWNET)); ip(8) and tc(8), run through system(), only
@@ -21,8 +22,10 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/wait.h>
+#include <linux/rtnetlink.h>
 
 #include "kern/nl.h"
+#include "kern/qdisc.h"
 #include "lib/pace.h"
 
 enum { PASS, FAIL, SKIP };
@@ -108,42 +111,42 @@ static char *show(char *buf, size_t len, const char *dev)
 
 static int t_root_default(char *why, size_t whylen)
 {
-	struct nl_qdisc q;
+	struct qdisc q;
 	int ifx, err;
 
 	ifx = veth("rd0", "rd1", 1);
 	CHECK(ifx > 0, "cannot create veth");
-	err = nl_root_qdisc(ifx, &q);
-	CHECK(!err, "nl_root_qdisc: %s", strerror(-err));
+	err = qdisc_root(ifx, &q);
+	CHECK(!err, "qdisc_root: %s", strerror(-err));
 	CHECK(!strcmp(q.kind, "noqueue"), "kind %s, want noqueue", q.kind);
 	CHECK(q.handle == 0 && q.parent == TC_H_ROOT,
 	      "handle %x parent %x", q.handle, q.parent);
-	CHECK(nl_qdisc_is_default(&q), "not reported as default");
+	CHECK(qdisc_is_default(&q), "not reported as default");
 	CHECK(!q.opts && !q.stab, "noqueue with options");
-	nl_qdisc_clear(&q);
+	qdisc_clear(&q);
 	return PASS;
 }
 
 static int t_no_device(char *why, size_t whylen)
 {
 	struct fq_params p = { 0 };
-	struct nl_qdisc q, *l;
+	struct qdisc q, *l;
 	char err[256];
 	int n, ifx = 999999;
 
-	CHECK(nl_root_qdisc(ifx, &q) == -ENODEV, "nl_root_qdisc");
-	CHECK(nl_qdisc_list(ifx, &l, &n) == -ENODEV && !l && !n, "nl_qdisc_list");
-	CHECK(nl_has_clsact(ifx) == -ENODEV, "nl_has_clsact");
-	CHECK(nl_filter_count(ifx, INGRESS) == -ENODEV, "nl_filter_count");
-	CHECK(nl_link_num_tx_queues(ifx) == -ENODEV, "nl_link_num_tx_queues");
-	CHECK(nl_fq_install(ifx, &p, err, sizeof(err)) == -ENODEV,
-	      "nl_fq_install: %s", err);
+	CHECK(qdisc_root(ifx, &q) == -ENODEV, "qdisc_root");
+	CHECK(qdisc_list(ifx, &l, &n) == -ENODEV && !l && !n, "qdisc_list");
+	CHECK(qdisc_has_clsact(ifx) == -ENODEV, "qdisc_has_clsact");
+	CHECK(qdisc_filter_count(ifx, INGRESS) == -ENODEV, "qdisc_filter_count");
+	CHECK(qdisc_num_tx_queues(ifx) == -ENODEV, "qdisc_num_tx_queues");
+	CHECK(qdisc_fq_install(ifx, &p, err, sizeof(err)) == -ENODEV,
+	      "qdisc_fq_install: %s", err);
 	return PASS;
 }
 
 static int t_qdisc_list(char *why, size_t whylen)
 {
-	struct nl_qdisc *q;
+	struct qdisc *q;
 	int ifx, n, err, i, seen = 0;
 
 	ifx = veth("ql0", "ql1", 1);
@@ -152,8 +155,8 @@ static int t_qdisc_list(char *why, size_t whylen)
 	      !sh("tc qdisc add dev ql0 clsact") &&
 	      !sh("tc qdisc add dev ql1 root tbf rate 2mbit burst 10k latency 50ms") &&
 	      !sh("tc qdisc add dev ql1 ingress"), "tc qdisc add");
-	err = nl_qdisc_list(ifx, &q, &n);
-	CHECK(!err, "nl_qdisc_list: %s", strerror(-err));
+	err = qdisc_list(ifx, &q, &n);
+	CHECK(!err, "qdisc_list: %s", strerror(-err));
 	for (i = 0; i < n; i++) {
 		if (!strcmp(q[i].kind, "tbf") && q[i].parent == TC_H_ROOT &&
 		    q[i].handle && q[i].opts)
@@ -165,17 +168,17 @@ static int t_qdisc_list(char *why, size_t whylen)
 		else
 			seen |= 4;
 	}
-	nl_qdisc_free(q, n);
+	qdisc_free(q, n);
 	CHECK(n == 2 && seen == 3, "%d qdiscs, seen %#x", n, seen);
 	return PASS;
 }
 
 /* Root tbf, saved; @mangle replaces it; restore; tc shows it as before. */
 static int tbf_case(char *why, size_t whylen, const char *dev, const char *peer,
-		    int (*mangle)(const char *dev, const struct nl_qdisc *saved))
+		    int (*mangle)(const char *dev, const struct qdisc *saved))
 {
 	char before[512], after[512], mid[512], err[256];
-	struct nl_qdisc saved;
+	struct qdisc saved;
 	int ifx, ret;
 
 	ifx = veth(dev, peer, 1);
@@ -187,43 +190,43 @@ static int tbf_case(char *why, size_t whylen, const char *dev, const char *peer,
 	      strstr(before, "burst 10Kb") && strstr(before, "lat 50ms"),
 	      "unexpected tc output: %s", before);
 
-	ret = nl_root_qdisc(ifx, &saved);
-	CHECK(!ret, "nl_root_qdisc: %s", strerror(-ret));
+	ret = qdisc_root(ifx, &saved);
+	CHECK(!ret, "qdisc_root: %s", strerror(-ret));
 	CHECK(!strcmp(saved.kind, "tbf") && saved.handle && saved.opts &&
-	      !nl_qdisc_is_default(&saved), "saved %s %x", saved.kind, saved.handle);
+	      !qdisc_is_default(&saved), "saved %s %x", saved.kind, saved.handle);
 
 	ret = mangle(dev, &saved);
 	show(mid, sizeof(mid), dev);
 	if (ret || !strcmp(mid, before)) {
-		nl_qdisc_clear(&saved);
+		qdisc_clear(&saved);
 		CHECK(0, "setup did not change the root: %s", mid);
 	}
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	nl_qdisc_clear(&saved);
-	CHECK(!ret, "nl_qdisc_restore: %d %s", ret, err);
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	qdisc_clear(&saved);
+	CHECK(!ret, "qdisc_restore: %d %s", ret, err);
 	show(after, sizeof(after), dev);
 	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
 	return PASS;
 }
 
-static int mangle_htb(const char *dev, const struct nl_qdisc *saved)
+static int mangle_htb(const char *dev, const struct qdisc *saved)
 {
 	return sh("tc qdisc replace dev %s root handle 1: htb default 10", dev);
 }
 
-static int mangle_same_handle(const char *dev, const struct nl_qdisc *saved)
+static int mangle_same_handle(const char *dev, const struct qdisc *saved)
 {
 	return sh("tc qdisc del dev %s root", dev) ||
 	       sh("tc qdisc add dev %s root handle %x: htb", dev,
 		  TC_H_MAJ(saved->handle) >> 16);
 }
 
-static int mangle_install(const char *dev, const struct nl_qdisc *saved)
+static int mangle_install(const char *dev, const struct qdisc *saved)
 {
 	struct tc_fifo_qopt fifo = { .limit = 20 };
 	char err[256];
 
-	return nl_qdisc_install(if_nametoindex(dev), "pfifo", &fifo,
+	return qdisc_install(if_nametoindex(dev), "pfifo", &fifo,
 				sizeof(fifo), err, sizeof(err));
 }
 
@@ -246,7 +249,7 @@ static int t_restore_tbf_after_install(char *why, size_t whylen)
 static int t_restore_unchanged(char *why, size_t whylen)
 {
 	char before[512], after[512], err[256];
-	struct nl_qdisc saved;
+	struct qdisc saved;
 	int ifx, ret;
 
 	ifx = veth("ru0", "ru1", 1);
@@ -254,10 +257,10 @@ static int t_restore_unchanged(char *why, size_t whylen)
 	CHECK(!sh("tc qdisc add dev ru0 root tbf rate 1mbit burst 10k latency 50ms"),
 	      "tc qdisc add tbf");
 	show(before, sizeof(before), "ru0");
-	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	nl_qdisc_clear(&saved);
-	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	CHECK(!qdisc_root(ifx, &saved), "qdisc_root");
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	qdisc_clear(&saved);
+	CHECK(!ret, "qdisc_restore: %s", err);
 	show(after, sizeof(after), "ru0");
 	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
 	return PASS;
@@ -266,37 +269,37 @@ static int t_restore_unchanged(char *why, size_t whylen)
 static int t_restore_default(char *why, size_t whylen)
 {
 	struct tc_fifo_qopt fifo = { .limit = 33 };
-	struct nl_qdisc saved, q;
+	struct qdisc saved, q;
 	char err[256], buf[512];
 	int ifx, ret;
 
 	ifx = veth("de0", "de1", 1);
 	CHECK(ifx > 0, "cannot create veth");
-	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
-	CHECK(!ret, "nl_qdisc_install: %s", err);
-	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
-	CHECK(!strcmp(q.kind, "pfifo") && q.handle == NL_QDISC_HANDLE,
+	CHECK(!qdisc_root(ifx, &saved), "qdisc_root");
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "qdisc_install: %s", err);
+	CHECK(!qdisc_root(ifx, &q), "qdisc_root");
+	CHECK(!strcmp(q.kind, "pfifo") && q.handle == QDISC_HANDLE,
 	      "installed %s %x", q.kind, q.handle);
-	nl_qdisc_clear(&q);
+	qdisc_clear(&q);
 	show(buf, sizeof(buf), "de0");
 	CHECK(strstr(buf, "pfifo 7cbf: root") && strstr(buf, "limit 33p"),
 	      "tc shows %s", buf);
 
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	CHECK(!ret, "nl_qdisc_restore: %s", err);
-	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	CHECK(!ret, "qdisc_restore: %s", err);
+	CHECK(!qdisc_root(ifx, &q), "qdisc_root");
 	CHECK(!strcmp(q.kind, "noqueue") && q.handle == 0, "restored %s %x",
 	      q.kind, q.handle);
-	nl_qdisc_clear(&q);
+	qdisc_clear(&q);
 	/* a second restore finds the default there already */
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	CHECK(!ret, "second nl_qdisc_restore: %s", err);
-	nl_qdisc_clear(&saved);
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	CHECK(!ret, "second qdisc_restore: %s", err);
+	qdisc_clear(&saved);
 	return PASS;
 }
 
-static int same_qdisc(const struct nl_qdisc *a, const struct nl_qdisc *b)
+static int same_qdisc(const struct qdisc *a, const struct qdisc *b)
 {
 	return a->handle == b->handle && a->parent == b->parent &&
 	       !strcmp(a->kind, b->kind) &&
@@ -309,46 +312,46 @@ static int same_qdisc(const struct nl_qdisc *a, const struct nl_qdisc *b)
 static int t_serialize(char *why, size_t whylen)
 {
 	char before[512], after[512], err[256], buf[1024];
-	struct nl_qdisc saved, back, def;
+	struct qdisc saved, back, def;
 	int ifx, n, ret;
 
 	ifx = veth("se0", "se1", 0);
 	CHECK(ifx > 0, "cannot create veth");
-	CHECK(!nl_root_qdisc(ifx, &def), "nl_root_qdisc");
+	CHECK(!qdisc_root(ifx, &def), "qdisc_root");
 	CHECK(!sh("tc qdisc add dev se0 root tbf rate 1mbit burst 10k latency 50ms"),
 	      "tc qdisc add");
 	show(before, sizeof(before), "se0");
-	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
+	CHECK(!qdisc_root(ifx, &saved), "qdisc_root");
 
-	n = nl_qdisc_serialize(&saved, NULL, 0);
+	n = pace_save_encode(&saved, NULL, 0);
 	CHECK(n > 0 && (size_t)n < sizeof(buf), "size %d", n);
-	CHECK(nl_qdisc_serialize(&saved, buf, n - 1) == -ENOSPC, "short buffer");
-	CHECK(nl_qdisc_serialize(&saved, buf, sizeof(buf)) == n, "serialize");
-	CHECK(!nl_qdisc_deserialize(buf, n, &back), "deserialize");
+	CHECK(pace_save_encode(&saved, buf, n - 1) == -ENOSPC, "short buffer");
+	CHECK(pace_save_encode(&saved, buf, sizeof(buf)) == n, "serialize");
+	CHECK(!pace_save_decode(buf, n, &back), "deserialize");
 	CHECK(same_qdisc(&saved, &back), "round trip differs");
-	CHECK(nl_qdisc_deserialize(buf, n - 1, &def) == -EINVAL, "truncated accepted");
-	CHECK(nl_qdisc_deserialize(buf, n + 1, &def) == -EINVAL, "trailing byte accepted");
+	CHECK(pace_save_decode(buf, n - 1, &def) == -EINVAL, "truncated accepted");
+	CHECK(pace_save_decode(buf, n + 1, &def) == -EINVAL, "trailing byte accepted");
 	buf[0] ^= 0xff;
-	CHECK(nl_qdisc_deserialize(buf, n, &def) == -EINVAL, "bad magic accepted");
-	nl_qdisc_clear(&saved);
+	CHECK(pace_save_decode(buf, n, &def) == -EINVAL, "bad magic accepted");
+	qdisc_clear(&saved);
 
 	/* The detach side: restore from the bytes alone. */
 	CHECK(!sh("tc qdisc replace dev se0 root handle 1: htb"), "tc replace");
-	ret = nl_qdisc_restore(ifx, &back, err, sizeof(err));
-	nl_qdisc_clear(&back);
-	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	ret = qdisc_restore(ifx, &back, err, sizeof(err));
+	qdisc_clear(&back);
+	CHECK(!ret, "qdisc_restore: %s", err);
 	show(after, sizeof(after), "se0");
 	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
 
 	/* A default root: no options, and NULL stays NULL. */
 	CHECK(!sh("ip link add name se2 type veth peer name se3") &&
 	      !sh("ip link set dev se2 up"), "veth");
-	CHECK(!nl_root_qdisc(if_nametoindex("se2"), &def), "nl_root_qdisc");
-	n = nl_qdisc_serialize(&def, buf, sizeof(buf));
-	CHECK(n > 0 && !nl_qdisc_deserialize(buf, n, &back), "default round trip");
+	CHECK(!qdisc_root(if_nametoindex("se2"), &def), "qdisc_root");
+	n = pace_save_encode(&def, buf, sizeof(buf));
+	CHECK(n > 0 && !pace_save_decode(buf, n, &back), "default round trip");
 	CHECK(same_qdisc(&def, &back) && !back.opts, "default differs");
-	nl_qdisc_clear(&def);
-	nl_qdisc_clear(&back);
+	qdisc_clear(&def);
+	qdisc_clear(&back);
 	return PASS;
 }
 
@@ -358,12 +361,12 @@ static int t_has_clsact(char *why, size_t whylen)
 
 	ifx = veth("hc0", "hc1", 1);
 	CHECK(ifx > 0, "cannot create veth");
-	CHECK((r = nl_has_clsact(ifx)) == 0, "none: %d", r);
+	CHECK((r = qdisc_has_clsact(ifx)) == 0, "none: %d", r);
 	CHECK(!sh("tc qdisc add dev hc0 clsact"), "tc add clsact");
-	CHECK((r = nl_has_clsact(ifx)) == 1, "clsact: %d", r);
+	CHECK((r = qdisc_has_clsact(ifx)) == 1, "clsact: %d", r);
 	CHECK(!sh("tc qdisc del dev hc0 clsact") &&
 	      !sh("tc qdisc add dev hc0 ingress"), "tc add ingress");
-	CHECK((r = nl_has_clsact(ifx)) == 2, "ingress: %d", r);
+	CHECK((r = qdisc_has_clsact(ifx)) == 2, "ingress: %d", r);
 	return PASS;
 }
 
@@ -373,37 +376,37 @@ static int t_filter_count(char *why, size_t whylen)
 
 	ifx = veth("fc0", "fc1", 1);
 	CHECK(ifx > 0, "cannot create veth");
-	CHECK((i = nl_filter_count(ifx, INGRESS)) == 0, "no qdisc: %d", i);
+	CHECK((i = qdisc_filter_count(ifx, INGRESS)) == 0, "no qdisc: %d", i);
 	CHECK(!sh("tc qdisc add dev fc0 clsact"), "tc add clsact");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 0 && e == 0, "empty: %d %d", i, e);
 
 	CHECK(!sh("tc filter add dev fc0 ingress protocol all prio 10 u32 match u32 0 0"),
 	      "tc filter add u32");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 1 && e == 0, "one u32: %d %d", i, e);
 
 	CHECK(!sh("tc filter add dev fc0 ingress protocol all prio 11 u32 match u32 0 0"),
 	      "tc filter add u32");
 	CHECK(!sh("tc filter add dev fc0 egress prio 20 bpf bytecode '1,6 0 0 0,'"),
 	      "tc filter add bpf");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 2 && e == 1, "two u32 + one bpf: %d %d", i, e);
 
 	/* two handles under one bpf classifier instance */
 	CHECK(!sh("tc filter add dev fc0 egress prio 20 handle 7 bpf bytecode '1,6 0 0 0,'"),
 	      "tc filter add bpf");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 2 && e == 2, "two u32 + two bpf: %d %d", i, e);
 
 	CHECK(!sh("tc filter del dev fc0 ingress prio 10") &&
 	      !sh("tc filter del dev fc0 egress prio 20"), "tc filter del");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 1 && e == 0, "after delete: %d %d", i, e);
 	return PASS;
 }
@@ -417,8 +420,8 @@ static int t_filter_count_ingress_qdisc(char *why, size_t whylen)
 	CHECK(!sh("tc qdisc add dev fi0 ingress") &&
 	      !sh("tc filter add dev fi0 parent ffff: protocol all prio 1 u32 match u32 0 0"),
 	      "tc add ingress + filter");
-	i = nl_filter_count(ifx, INGRESS);
-	e = nl_filter_count(ifx, EGRESS);
+	i = qdisc_filter_count(ifx, INGRESS);
+	e = qdisc_filter_count(ifx, EGRESS);
 	CHECK(i == 1 && e == 0, "ingress qdisc: %d %d", i, e);
 	return PASS;
 }
@@ -430,8 +433,8 @@ static int t_num_tx_queues(char *why, size_t whylen)
 	a = veth("nt0", "nt1", 4);
 	b = veth("nt2", "nt3", 1);
 	CHECK(a > 0 && b > 0, "cannot create veth");
-	CHECK((n = nl_link_num_tx_queues(a)) == 4, "multi-queue: %d", n);
-	CHECK((n = nl_link_num_tx_queues(b)) == 1, "single-queue: %d", n);
+	CHECK((n = qdisc_num_tx_queues(a)) == 4, "multi-queue: %d", n);
+	CHECK((n = qdisc_num_tx_queues(b)) == 1, "single-queue: %d", n);
 	return PASS;
 }
 
@@ -447,9 +450,9 @@ static int fq_fails(char *why, size_t whylen, const char *dev, const char *peer,
 	if (tbf)
 		CHECK(!sh("tc qdisc add dev %s root %s", dev, tbf), "tc qdisc add");
 	show(before, sizeof(before), dev);
-	fq_params_for(100000000ULL, 400000000ULL, 50000000ULL, 1500, &p);
+	pace_fq_params(100000000ULL, 400000000ULL, 50000000ULL, 1500, &p);
 	err[0] = '\0';
-	ret = nl_fq_install(ifx, &p, err, sizeof(err));
+	ret = qdisc_fq_install(ifx, &p, err, sizeof(err));
 	if (ret == 0)
 		return SKIP;	/* this kernel has sch_fq after all */
 	CHECK(ret == -ENOENT, "returned %d (%s)", ret, err);
@@ -492,20 +495,20 @@ static int t_fq_params(char *why, size_t whylen)
 	char err[256];
 	int ifx, ret;
 
-	fq_params_for(100000000ULL, 400000000ULL, 0, 1500, &p);
-	/* the worked example in nl.c: 3,303 frames of 1514 bytes */
+	pace_fq_params(100000000ULL, 400000000ULL, 0, 1500, &p);
+	/* the worked example in pace.c: 3,303 frames of 1514 bytes */
 	CHECK(p.flow_limit == 4228, "flow_limit %u", p.flow_limit);
 	CHECK(p.limit == 10000, "limit %u", p.limit);
 	CHECK(p.horizon_ns == 451000000ULL && !p.horizon_cap,
 	      "horizon %llu", (unsigned long long)p.horizon_ns);
 
-	fq_params_for(10000000000ULL, 400000000ULL, 100000000ULL, 9000, &p);
+	pace_fq_params(10000000000ULL, 400000000ULL, 100000000ULL, 9000, &p);
 	CHECK(p.flow_limit >= 10000000000ULL / 8 / 2 / 9014 &&
 	      p.limit >= p.flow_limit && p.horizon_ns >= 500000000ULL,
 	      "10G: %u %u %llu", p.flow_limit, p.limit,
 	      (unsigned long long)p.horizon_ns);
 
-	fq_params_for(~0ULL, ~0ULL, ~0ULL, 0, &p);
+	pace_fq_params(~0ULL, ~0ULL, ~0ULL, 0, &p);
 	CHECK(p.flow_limit == UINT32_MAX && p.limit == UINT32_MAX &&
 	      p.horizon_ns == (uint64_t)UINT32_MAX * 1000,
 	      "saturation: %u %u %llu", p.flow_limit, p.limit,
@@ -516,15 +519,15 @@ static int t_fq_params(char *why, size_t whylen)
 	CHECK(ifx > 0, "cannot create veth");
 	bad = p;
 	bad.quantum = 2 << 20;
-	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	ret = qdisc_fq_install(ifx, &bad, err, sizeof(err));
 	CHECK(ret == -ERANGE && strstr(err, "quantum"), "quantum: %d %s", ret, err);
 	bad = p;
 	bad.maxrate_bytes = UINT32_MAX;
-	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	ret = qdisc_fq_install(ifx, &bad, err, sizeof(err));
 	CHECK(ret == -ERANGE && strstr(err, "maxrate"), "maxrate: %d %s", ret, err);
 	bad = p;
 	bad.horizon_ns = (uint64_t)UINT32_MAX * 1000 + 1;
-	ret = nl_fq_install(ifx, &bad, err, sizeof(err));
+	ret = qdisc_fq_install(ifx, &bad, err, sizeof(err));
 	CHECK(ret == -ERANGE && strstr(err, "horizon"), "horizon: %d %s", ret, err);
 	return PASS;
 }
@@ -564,21 +567,21 @@ static int t_fq_encoding(char *why, size_t whylen)
 		snprintf(why, whylen, "golden bytes are little-endian");
 		return SKIP;
 	}
-	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	n = qdisc_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
 	CHECK(n == (int)sizeof(tc_bytes) && !memcmp(buf, tc_bytes, n),
 	      "differs from tc's (%d bytes)", n);
 	/* horizon in ns is rounded up to whole microseconds */
 	p.horizon_ns = 450999001ULL;
-	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	n = qdisc_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
 	CHECK(n == (int)sizeof(tc_bytes) && !memcmp(buf, tc_bytes, n),
 	      "horizon rounding");
-	CHECK(nl_fq_opts(&p, buf, 8, err, sizeof(err)) == -ENOSPC, "short buffer");
+	CHECK(qdisc_fq_opts(&p, buf, 8, err, sizeof(err)) == -ENOSPC, "short buffer");
 	memset(&p, 0, sizeof(p));
-	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	n = qdisc_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
 	CHECK(n == (int)sizeof(drop_only) && !memcmp(buf, drop_only, n),
 	      "defaults: %d bytes", n);
 	p.horizon_cap = 1;
-	n = nl_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
+	n = qdisc_fq_opts(&p, buf, sizeof(buf), err, sizeof(err));
 	CHECK(n == 8 && buf[4] == 0, "horizon_cap: %d bytes, %u", n, buf[4]);
 	return PASS;
 }
@@ -587,62 +590,62 @@ static int t_fq_encoding(char *why, size_t whylen)
 static int mq_children(int ifx, uint32_t limit, int *roots)
 {
 	struct tc_fifo_qopt o;
-	struct nl_qdisc *q;
+	struct qdisc *q;
 	int i, n, kids = 0;
 
 	*roots = 0;
-	if (nl_qdisc_list(ifx, &q, &n))
+	if (qdisc_list(ifx, &q, &n))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (q[i].parent == TC_H_ROOT) {
-			if (!strcmp(q[i].kind, "mq") && q[i].handle == NL_QDISC_HANDLE)
+			if (!strcmp(q[i].kind, "mq") && q[i].handle == QDISC_HANDLE)
 				(*roots)++;
 			continue;
 		}
-		if (TC_H_MAJ(q[i].parent) != NL_QDISC_HANDLE ||
+		if (TC_H_MAJ(q[i].parent) != QDISC_HANDLE ||
 		    strcmp(q[i].kind, "pfifo") || q[i].opts_len != sizeof(o))
 			continue;
 		memcpy(&o, q[i].opts, sizeof(o));
 		if (o.limit == limit)
 			kids++;
 	}
-	nl_qdisc_free(q, n);
+	qdisc_free(q, n);
 	return kids;
 }
 
 static int t_mq_install(char *why, size_t whylen)
 {
 	struct tc_fifo_qopt fifo = { .limit = 77 };
-	struct nl_qdisc saved, q;
+	struct qdisc saved, q;
 	char err[256];
 	int ifx, ret, kids, roots;
 
 	ifx = veth("mq0", "mq1", 4);
 	CHECK(ifx > 0, "cannot create veth");
 	CHECK(!sh("tc qdisc add dev mq0 clsact"), "tc qdisc add clsact");
-	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
-	CHECK(!ret, "nl_qdisc_install: %s", err);
+	CHECK(!qdisc_root(ifx, &saved), "qdisc_root");
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "qdisc_install: %s", err);
 	kids = mq_children(ifx, 77, &roots);
 	CHECK(roots == 1 && kids == 4, "mq roots %d, pfifo 77 children %d", roots, kids);
 
 	/* again, new limit: changed in place under the same mq */
 	fifo.limit = 88;
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
-	CHECK(!ret, "second nl_qdisc_install: %s", err);
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "second qdisc_install: %s", err);
 	kids = mq_children(ifx, 88, &roots);
 	CHECK(roots == 1 && kids == 4, "mq roots %d, pfifo 88 children %d", roots, kids);
 
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	nl_qdisc_clear(&saved);
-	CHECK(!ret, "nl_qdisc_restore: %s", err);
-	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
-	CHECK(nl_qdisc_is_default(&q) && !strcmp(q.kind, "noqueue"),
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	qdisc_clear(&saved);
+	CHECK(!ret, "qdisc_restore: %s", err);
+	CHECK(!qdisc_root(ifx, &q), "qdisc_root");
+	CHECK(qdisc_is_default(&q) && !strcmp(q.kind, "noqueue"),
 	      "restored %s %x", q.kind, q.handle);
-	nl_qdisc_clear(&q);
+	qdisc_clear(&q);
 	kids = mq_children(ifx, 88, &roots);
 	CHECK(!roots && !kids, "left over: %d %d", roots, kids);
-	CHECK(nl_has_clsact(ifx) == 1, "clsact lost");
+	CHECK(qdisc_has_clsact(ifx) == 1, "clsact lost");
 	return PASS;
 }
 
@@ -650,7 +653,7 @@ static int t_mq_restore_user_root(char *why, size_t whylen)
 {
 	struct tc_fifo_qopt fifo = { .limit = 5 };
 	char before[512], after[512], err[256];
-	struct nl_qdisc saved;
+	struct qdisc saved;
 	int ifx, ret;
 
 	ifx = veth("mu0", "mu1", 4);
@@ -658,12 +661,12 @@ static int t_mq_restore_user_root(char *why, size_t whylen)
 	CHECK(!sh("tc qdisc add dev mu0 root handle 1: htb default 10 r2q 7"),
 	      "tc qdisc add htb");
 	show(before, sizeof(before), "mu0");
-	CHECK(!nl_root_qdisc(ifx, &saved), "nl_root_qdisc");
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
-	CHECK(!ret, "nl_qdisc_install: %s", err);
-	ret = nl_qdisc_restore(ifx, &saved, err, sizeof(err));
-	nl_qdisc_clear(&saved);
-	CHECK(!ret, "nl_qdisc_restore: %s", err);
+	CHECK(!qdisc_root(ifx, &saved), "qdisc_root");
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "qdisc_install: %s", err);
+	ret = qdisc_restore(ifx, &saved, err, sizeof(err));
+	qdisc_clear(&saved);
+	CHECK(!ret, "qdisc_restore: %s", err);
 	show(after, sizeof(after), "mu0");
 	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
 	return PASS;
@@ -672,21 +675,21 @@ static int t_mq_restore_user_root(char *why, size_t whylen)
 static int t_kind_change(char *why, size_t whylen)
 {
 	struct tc_fifo_qopt fifo = { .limit = 9 };
-	struct nl_qdisc q;
+	struct qdisc q;
 	char err[256];
 	int ifx, ret;
 
 	/* tcbpf's root of one kind, then another: same handle, new kind */
 	ifx = veth("kc0", "kc1", 1);
 	CHECK(ifx > 0, "cannot create veth");
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
 	CHECK(!ret, "pfifo: %s", err);
-	ret = nl_qdisc_install(ifx, "bfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	ret = qdisc_install(ifx, "bfifo", &fifo, sizeof(fifo), err, sizeof(err));
 	CHECK(!ret, "bfifo: %s", err);
-	CHECK(!nl_root_qdisc(ifx, &q), "nl_root_qdisc");
-	CHECK(!strcmp(q.kind, "bfifo") && q.handle == NL_QDISC_HANDLE,
+	CHECK(!qdisc_root(ifx, &q), "qdisc_root");
+	CHECK(!strcmp(q.kind, "bfifo") && q.handle == QDISC_HANDLE,
 	      "root %s %x", q.kind, q.handle);
-	nl_qdisc_clear(&q);
+	qdisc_clear(&q);
 	return PASS;
 }
 
@@ -699,7 +702,7 @@ static int t_error_without_extack(char *why, size_t whylen)
 	ifx = veth("ee0", "ee1", 1);
 	CHECK(ifx > 0, "cannot create veth");
 	show(before, sizeof(before), "ee0");
-	ret = nl_qdisc_install(ifx, "tbf", NULL, 0, err, sizeof(err));
+	ret = qdisc_install(ifx, "tbf", NULL, 0, err, sizeof(err));
 	CHECK(ret == -EINVAL && err[0], "returned %d \"%s\"", ret, err);
 	if (verbose)
 		fprintf(stderr, "  err: %s\n", err);
@@ -711,19 +714,357 @@ static int t_error_without_extack(char *why, size_t whylen)
 static int t_dump_multipart(char *why, size_t whylen)
 {
 	struct tc_fifo_qopt fifo = { .limit = 3 };
-	struct nl_qdisc *q;
+	struct qdisc *q;
 	char err[256];
 	int ifx, ret, n, ntx = 256;
 
 	/* 257 qdiscs with statistics: more than one 32 KiB dump skb */
 	ifx = veth("dm0", "dm1", ntx);
 	CHECK(ifx > 0, "cannot create veth");
-	ret = nl_qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
-	CHECK(!ret, "nl_qdisc_install: %s", err);
-	ret = nl_qdisc_list(ifx, &q, &n);
-	CHECK(!ret, "nl_qdisc_list: %s", strerror(-ret));
-	nl_qdisc_free(q, n);
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "qdisc_install: %s", err);
+	ret = qdisc_list(ifx, &q, &n);
+	CHECK(!ret, "qdisc_list: %s", strerror(-ret));
+	qdisc_free(q, n);
 	CHECK(n == ntx + 1, "%d qdiscs, want %d", n, ntx + 1);
+	return PASS;
+}
+
+/* ---- bit-exact restore ---- */
+
+/*
+ * The kernel's codel arithmetic (sch_codel.c, sch_fq_codel.c): change()
+ * keeps microseconds as t = (us * 1000) >> 10 in 1024 ns units, dump()
+ * reports (t << 10) / 1000 microseconds.
+ */
+static uint32_t codel_store(uint32_t us)
+{
+	return (uint32_t)(((uint64_t)us * 1000) >> 10);
+}
+
+static uint32_t codel_dump(uint32_t t)
+{
+	return (uint32_t)(((uint64_t)t << 10) / 1000);
+}
+
+/* Append a u32 attribute to a TCA_OPTIONS payload being built. */
+static size_t put_u32(unsigned char *buf, size_t off, uint16_t type, uint32_t v)
+{
+	struct nlattr a = { .nla_len = MNL_ATTR_HDRLEN + 4, .nla_type = type };
+
+	memcpy(buf + off, &a, sizeof(a));
+	memcpy(buf + off + MNL_ATTR_HDRLEN, &v, sizeof(v));
+	return off + MNL_ATTR_HDRLEN + 4;
+}
+
+/* @v at attribute @type of @opts, or ~0U if it is not there. */
+static uint32_t get_u32(const void *opts, size_t len, uint16_t type)
+{
+	const struct nlattr *tb[32];
+
+	nl_parse_payload(opts, len, tb, 31);
+	return tb[type] ? mnl_attr_get_u32(tb[type]) : ~0U;
+}
+
+/*
+ * One dump -> restore -> dump round of a codel-family qdisc whose target
+ * and ce_threshold the user set as @us, modelled with the kernel's
+ * arithmetic: what qdisc_restore() would send must give back the same
+ * internal value, so the next dump is the same. Returns the new dump of
+ * the target (0 on a mismatch elsewhere).
+ */
+static uint32_t codel_round(const char *kind, uint16_t target, uint16_t ce,
+			    uint16_t limit, uint32_t dumped)
+{
+	unsigned char buf[64];
+	struct qdisc q = { .parent = TC_H_ROOT, .handle = 0x10000 };
+	size_t len = 0, olen;
+	uint32_t back;
+	void *o;
+
+	snprintf(q.kind, sizeof(q.kind), "%s", kind);
+	len = put_u32(buf, len, target, dumped);
+	len = put_u32(buf, len, limit, 10240);
+	len = put_u32(buf, len, ce, dumped);
+	q.opts = buf;
+	q.opts_len = len;
+	if (qdisc_restore_opts(&q, &o, &olen) || olen != len)
+		return 0;
+	back = codel_dump(codel_store(get_u32(o, olen, target)));
+	if (get_u32(o, olen, limit) != 10240 ||
+	    codel_dump(codel_store(get_u32(o, olen, ce))) != back)
+		back = 0;
+	free(o);
+	return back;
+}
+
+static int t_restore_opts_codel(char *why, size_t whylen)
+{
+	uint32_t us, d, t, i;
+	uint64_t big;
+
+	/* every value up to 200 ms, then samples up to 2^32 - 1 us */
+	for (us = 1; us <= 200000; us++) {
+		t = codel_store(us);
+		d = codel_dump(t);
+		CHECK(codel_round("fq_codel", TCA_FQ_CODEL_TARGET,
+				  TCA_FQ_CODEL_CE_THRESHOLD, TCA_FQ_CODEL_LIMIT,
+				  d) == d, "fq_codel %u us: dumped %u, then %u",
+		      us, d, codel_round("fq_codel", TCA_FQ_CODEL_TARGET,
+					 TCA_FQ_CODEL_CE_THRESHOLD,
+					 TCA_FQ_CODEL_LIMIT, d));
+		CHECK(codel_round("codel", TCA_CODEL_TARGET,
+				  TCA_CODEL_CE_THRESHOLD, TCA_CODEL_LIMIT,
+				  d) == d, "codel %u us", us);
+	}
+	for (big = 200000; big <= UINT32_MAX; big += 7919 * 7919) {
+		d = codel_dump(codel_store((uint32_t)big));
+		CHECK(codel_round("fq_codel", TCA_FQ_CODEL_TARGET,
+				  TCA_FQ_CODEL_CE_THRESHOLD, TCA_FQ_CODEL_LIMIT,
+				  d) == d, "fq_codel %llu us",
+		      (unsigned long long)big);
+	}
+	d = codel_dump(codel_store(UINT32_MAX));
+	CHECK(codel_round("codel", TCA_CODEL_TARGET, TCA_CODEL_CE_THRESHOLD,
+			  TCA_CODEL_LIMIT, d) == d, "codel 2^32 - 1 us");
+
+	/* issue 10's report: target 5ms, dumped 4999 us, ten rounds */
+	d = codel_dump(codel_store(5000));
+	CHECK(d == 4999, "model: 5ms dumps as %u us", d);
+	for (i = 0; i < 10; i++)
+		d = codel_round("fq_codel", TCA_FQ_CODEL_TARGET,
+				TCA_FQ_CODEL_CE_THRESHOLD, TCA_FQ_CODEL_LIMIT, d);
+	CHECK(d == 4999, "after ten rounds: %u us", d);
+	return PASS;
+}
+
+/* A kind without such values: the options are the dump's bytes. */
+static int t_restore_opts_verbatim(char *why, size_t whylen)
+{
+	struct qdisc q;
+	size_t len;
+	void *o;
+	int ifx, ret;
+
+	ifx = veth("rv0", "rv1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!sh("tc qdisc add dev rv0 root handle 1: tbf rate 3mbit burst 7k latency 30ms"),
+	      "tc qdisc add tbf");
+	CHECK(!qdisc_root(ifx, &q) && q.opts, "qdisc_root");
+	ret = qdisc_restore_opts(&q, &o, &len);
+	if (ret || len != q.opts_len || memcmp(o, q.opts, len)) {
+		qdisc_clear(&q);
+		CHECK(0, "tbf options changed (%d, %zu bytes)", ret, len);
+	}
+	free(o);
+	qdisc_clear(&q);
+	return PASS;
+}
+
+/*
+ * Issue 10: ten attach/detach rounds through the save file -
+ * pace_save_root(), tcbpf's root over it (pfifo where tcbpf puts fq,
+ * which this kernel may lack), pace_restore() - and the root dumps
+ * byte for byte as the user made it. fq_codel target 5ms where the
+ * kernel has fq_codel (the reported case), else tbf with a size table.
+ */
+static int t_restore_cycles(char *why, size_t whylen)
+{
+	const unsigned long long netns = 0x7cbf00000000ULL | (unsigned)getpid();
+	struct tc_fifo_qopt fifo = { .limit = 50 };
+	char err[256], before[512], after[512];
+	struct qdisc orig, now;
+	int ifx, i, ret;
+
+	ifx = veth("rc0", "rc1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	if (sh("tc qdisc add dev rc0 root handle 1: fq_codel target 5ms")) {
+		if (verbose)
+			fprintf(stderr, "  no fq_codel here: tbf\n");
+		CHECK(!sh("tc qdisc add dev rc0 root handle 1: stab overhead 24 "
+			  "tbf rate 1mbit burst 10k latency 50ms"), "tc qdisc add");
+	}
+	show(before, sizeof(before), "rc0");
+	CHECK(!qdisc_root(ifx, &orig), "qdisc_root");
+	for (i = 1; i <= 10; i++) {
+		ret = pace_save_root(ifx, netns, err, sizeof(err));
+		if (!ret)
+			ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo),
+					    err, sizeof(err));
+		if (!ret)
+			ret = pace_restore(ifx, netns, err, sizeof(err));
+		if (!ret)
+			ret = qdisc_root(ifx, &now);
+		if (ret) {
+			qdisc_clear(&orig);
+			CHECK(0, "round %d: %d %s", i, ret, err);
+		}
+		ret = same_qdisc(&orig, &now);
+		qdisc_clear(&now);
+		if (!ret) {
+			show(after, sizeof(after), "rc0");
+			qdisc_clear(&orig);
+			CHECK(0, "round %d: dump differs: \"%s\", was \"%s\"", i,
+			      after, before);
+		}
+	}
+	qdisc_clear(&orig);
+	show(after, sizeof(after), "rc0");
+	CHECK(!strcmp(before, after), "before \"%s\", after \"%s\"", before, after);
+	return PASS;
+}
+
+/* ---- the transport's error path ---- */
+
+/* RTM_NEWQDISC of @kind at the root of @ifindex on @s. */
+static int new_root(struct nl_sock *s, int ifindex, const char *kind)
+{
+	struct tcmsg tcm = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = TC_H_ROOT,
+		.tcm_handle = 0x10000,
+	};
+	struct nl_req r;
+	int ret;
+
+	ret = nl_req_init(&r, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, &tcm,
+			  sizeof(tcm), 64);
+	if (ret)
+		return ret;
+	nl_req_put_strz(&r, TCA_KIND, kind);
+	ret = nl_talk(s, &r, NULL, NULL);
+	nl_req_free(&r);
+	return ret;
+}
+
+static int link_seen(const struct nlmsghdr *nlh, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A dump of one device (lo) on @s: 0 when its one answer arrived. */
+static int get_lo(struct nl_sock *s)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 1 };
+	struct nl_req r;
+	int ret, n = 0;
+
+	ret = nl_req_init(&r, RTM_GETLINK, 0, &ifi, sizeof(ifi), 0);
+	if (ret)
+		return ret;
+	ret = nl_talk(s, &r, link_seen, &n);
+	nl_req_free(&r);
+	return ret ? ret : n == 1 ? 0 : -EPROTO;
+}
+
+/*
+ * A request the kernel refuses: its negative errno and its extended-ack
+ * text come back, the text does not stick to the next request, and the
+ * socket stays in step.
+ */
+static int t_nl_refused(char *why, size_t whylen)
+{
+	struct nl_sock s;
+	int ifx, ret;
+
+	ifx = veth("nr0", "nr1", 1);
+	CHECK(ifx > 0, "cannot create veth");
+	CHECK(!nl_open(&s), "nl_open");
+	ret = new_root(&s, ifx, "nosuchqdisc");
+	if (ret != -ENOENT ||
+	    strcmp(nl_ext(&s), "Specified qdisc kind is unknown")) {
+		snprintf(why, whylen, "unknown kind: %d \"%s\"", ret, nl_ext(&s));
+		nl_close(&s);
+		return FAIL;
+	}
+	ret = new_root(&s, 999999, "pfifo");	/* no device: no text */
+	if (ret != -ENODEV || nl_ext(&s)[0]) {
+		snprintf(why, whylen, "no device: %d \"%s\"", ret, nl_ext(&s));
+		nl_close(&s);
+		return FAIL;
+	}
+	ret = new_root(&s, ifx, "pfifo");
+	if (!ret)
+		ret = new_root(&s, ifx, "pfifo");	/* NLM_F_EXCL: exists */
+	if (ret != -EEXIST) {
+		snprintf(why, whylen, "second pfifo: %d \"%s\"", ret, nl_ext(&s));
+		nl_close(&s);
+		return FAIL;
+	}
+	ret = get_lo(&s);
+	nl_close(&s);
+	CHECK(!ret, "request after the errors: %s", strerror(-ret));
+	return PASS;
+}
+
+/* A dump the kernel refuses (strict checking, a header it rejects): the
+ * error and text come in NLMSG_DONE. */
+static int t_nl_dump_refused(char *why, size_t whylen)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = 1 };
+	int one = 1, ret, n = 0;
+	struct nl_sock s;
+	struct nl_req r;
+	char ext[NL_EXT_MAX];
+
+	CHECK(!nl_open(&s), "nl_open");
+	if (mnl_socket_setsockopt(s.mnl, NETLINK_GET_STRICT_CHK, &one,
+				  sizeof(one)) < 0) {
+		nl_close(&s);
+		snprintf(why, whylen, "no NETLINK_GET_STRICT_CHK");
+		return SKIP;
+	}
+	ret = nl_req_init(&r, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi), 0);
+	if (!ret)
+		ret = nl_talk(&s, &r, link_seen, &n);
+	nl_req_free(&r);
+	snprintf(ext, sizeof(ext), "%s", nl_ext(&s));
+	if (ret == -EINVAL)
+		ret = get_lo(&s);
+	else
+		ret = ret ? ret : -EPROTO;
+	nl_close(&s);
+	CHECK(!ret && n == 0 && strstr(ext, "Invalid values in header"),
+	      "returned %d, %d links, \"%s\"", ret, n, ext);
+	return PASS;
+}
+
+static int cancel_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	(*(int *)arg)++;
+	return -ECANCELED;
+}
+
+/* A callback's error ends the exchange with it, after the whole dump was
+ * read: the next request on the socket gets its own answer. */
+static int t_nl_callback_error(char *why, size_t whylen)
+{
+	struct tcmsg tcm = { .tcm_family = AF_UNSPEC };
+	struct tc_fifo_qopt fifo = { .limit = 3 };
+	char err[256];
+	struct nl_sock s;
+	struct nl_req r;
+	int ifx, ret, calls = 0;
+
+	/* 65 qdiscs: answers in more than one datagram */
+	ifx = veth("cb0", "cb1", 64);
+	CHECK(ifx > 0, "cannot create veth");
+	ret = qdisc_install(ifx, "pfifo", &fifo, sizeof(fifo), err, sizeof(err));
+	CHECK(!ret, "qdisc_install: %s", err);
+	CHECK(!nl_open(&s), "nl_open");
+	ret = nl_req_init(&r, RTM_GETQDISC, NLM_F_DUMP, &tcm, sizeof(tcm), 0);
+	if (!ret)
+		ret = nl_talk(&s, &r, cancel_cb, &calls);
+	nl_req_free(&r);
+	if (ret != -ECANCELED || calls != 1) {
+		nl_close(&s);
+		CHECK(0, "returned %d after %d calls", ret, calls);
+	}
+	ret = get_lo(&s);
+	nl_close(&s);
+	CHECK(!ret, "request after the callback's error: %s", strerror(-ret));
 	return PASS;
 }
 
@@ -833,6 +1174,12 @@ static const struct {
 	{ "kind_change",		t_kind_change },
 	{ "error_without_extack",	t_error_without_extack },
 	{ "dump_multipart",		t_dump_multipart },
+	{ "restore_opts_codel",		t_restore_opts_codel },
+	{ "restore_opts_verbatim",	t_restore_opts_verbatim },
+	{ "restore_cycles",		t_restore_cycles },
+	{ "nl_refused",			t_nl_refused },
+	{ "nl_dump_refused",		t_nl_dump_refused },
+	{ "nl_callback_error",		t_nl_callback_error },
 	{ "tree_htb",			t_tree_htb },
 	{ "tree_classes_only",		t_tree_classes_only },
 	{ "tree_clsact_not_a_tree",	t_tree_root_filter },

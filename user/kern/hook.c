@@ -12,7 +12,7 @@
 #include "tcbpf.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
-#include "kern/nl.h"
+#include "kern/qdisc.h"
 #include "util/log.h"
 
 /* Debian's uapi headers predate tcx (kernel 6.6). */
@@ -96,7 +96,7 @@ static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
 	struct bpf_tc_hook h;
 	int err;
 
-	err = nl_has_clsact(ifindex);
+	err = qdisc_has_clsact(ifindex);
 	if (err < 0)
 		return err;
 	if (err == 2) {
@@ -125,7 +125,7 @@ static int tc_detach(int ifindex, int dir)
 	int err;
 
 	/* Without clsact there is no filter of ours (and libbpf would warn). */
-	if (nl_has_clsact(ifindex) != 1)
+	if (qdisc_has_clsact(ifindex) != 1)
 		return 0;
 	tc_hook_init(&h, ifindex, dir);
 	libbpf_mute++;
@@ -171,7 +171,7 @@ static bool tc_has(int ifindex, int dir, __u32 prog_id)
 	struct bpf_tc_hook h;
 	int err;
 
-	if (nl_has_clsact(ifindex) != 1)
+	if (qdisc_has_clsact(ifindex) != 1)
 		return false;
 	tc_hook_init(&h, ifindex, dir);
 	libbpf_mute++;		/* "no such filter" is an answer here */
@@ -194,10 +194,10 @@ int hook_clsact_release(int ifindex)
 	struct bpf_tc_hook h;
 	int n_in, n_eg;
 
-	if (nl_has_clsact(ifindex) != 1)
+	if (qdisc_has_clsact(ifindex) != 1)
 		return 0;
-	n_in = nl_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
-	n_eg = nl_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+	n_in = qdisc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+	n_eg = qdisc_filter_count(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
 	if (n_in < 0 || n_eg < 0)
 		return n_in < 0 ? n_in : n_eg;
 	if (n_in || n_eg) {
