@@ -36,6 +36,7 @@
 #include "lib/limiter.h"
 #include "lib/spec.h"
 #include "kern/obj.h"
+#include "kern/netns.h"
 #include "util/log.h"
 #include "tcbpf.h"
 #include "floor.skel.h"

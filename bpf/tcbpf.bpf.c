@@ -59,10 +59,20 @@ static __always_inline void class_ref(struct class_ref *r,
 	}
 }
 
+/*
+ * The cookie of the network namespace this copy of the programs serves,
+ * set by the loader: skb->ifindex means something only within one
+ * namespace, and 6.1's tc programs cannot ask which (no netns cookie
+ * helper for skbs before 6.14), so each namespace gets its own copy.
+ */
+const volatile __u64 tcbpf_netns = 0;
+
 /* parse -> classify -> take (police) or take and pace (EDT) -> count */
 static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
 {
-	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = dir };
+	struct tcbpf_key key = {
+		.netns = tcbpf_netns, .ifindex = skb->ifindex, .dir = dir,
+	};
 	enum fate fate = FATE_PASS;
 	struct tcbpf_stats *stats;
 	struct tcbpf_state *st;

@@ -64,7 +64,13 @@ enum tcbpf_hook {
 #define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
 #define TCBPF_F_TREE_KEPT	(1U << 5)	/* EDT wanted, root qdisc tree kept: policing */
 
+/*
+ * A device is named by its network namespace's cookie (SO_NETNS_COOKIE,
+ * never reused while the machine runs) and its ifindex, which is only
+ * unique within the namespace: two namespaces' ifindex 2 are two keys.
+ */
 struct tcbpf_key {
+	__u64 netns;		/* namespace cookie */
 	__u32 ifindex;
 	__u32 dir;		/* enum tcbpf_dir */
 };
@@ -96,7 +102,8 @@ struct tcbpf_cfg {
 	__u32 mode;		/* enum tcbpf_mode */
 	__u32 hook;		/* enum tcbpf_hook, for show and detach */
 	__u32 flags;		/* TCBPF_F_* */
-	__u64 netns_ino;	/* namespace of ifindex; ifindexes are per netns */
+	__u64 netns_ino;	/* the namespace's inode, for people and for
+				 * finding it again (the key has its cookie) */
 	__u64 delay_ns;		/* extra delay for the default class (EDT) */
 	__u64 horizon_ns;	/* EDT: drop beyond now + horizon */
 	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */

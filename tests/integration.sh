@@ -172,15 +172,19 @@ live_netns_inodes() {
 	} | sort -u
 }
 
-# pinned_ids [IFINDEX...]: the pinned programs and maps, and the pinned
-# links whose names hold one of IFINDEX (links/IFINDEX_DIR today; a shared
-# machine may hold hundreds of other devices' links), as "kind path id"
+# pinned_ids [IFINDEX...]: the pinned maps, the programs of $HOST_NS
+# (ns/COOKIE/), and the pinned links whose names hold one of IFINDEX
+# (links/COOKIE_IFINDEX_DIR; a shared machine may hold hundreds of other
+# devices' links), as "kind path id"
 pinned_ids() {
 	[ -d "$PIN_DIR" ] || return 0
 	py -n -c '
 import json, os, re, subprocess, sys
-root, ifx = sys.argv[1], sys.argv[2:]
+root, cookie, ifx = sys.argv[1], sys.argv[2], sys.argv[3:]
 paths = [os.path.join(root, f) for f in sorted(os.listdir(root))]
+nsdir = os.path.join(root, "ns", cookie)
+if os.path.isdir(nsdir):
+    paths += [os.path.join(nsdir, f) for f in sorted(os.listdir(nsdir))]
 try:
     links = sorted(os.listdir(os.path.join(root, "links")))
 except OSError:
@@ -199,7 +203,7 @@ for p in paths:
             except (ValueError, KeyError):
                 continue
             break
-' "$PIN_DIR" "$@"
+' "$PIN_DIR" "$(ns_cookie "$HOST_NS")" "$@"
 }
 # our_pins: the shared programs and maps, and our devices' links
 our_pins() { pinned_ids "$DEV_IFX" "$DEV2_IFX"; }

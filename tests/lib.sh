@@ -70,6 +70,15 @@ BG_PIDS=()
 # file (tests/monitor.sh reads FLOW_TX too), the rest flow_wait's inputs.
 declare -A FLOW_RX FLOW_TX FLOW_PIDS FLOW_LEN FLOW_OV FLOW_RXNS FLOW_RCVBUF0
 
+# ns_cookie NS: the network namespace cookie of /run/netns/NS in hex, as
+# tcbpf names its pins (ns/COOKIE/, links/COOKIE_IFINDEX_DIR)
+ns_cookie() {
+	nsenter --net="/run/netns/$1" "$PY" -c '
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print("%x" % int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 71, 8), "little"))'
+}
+
 # ---------------------------------------------------------------- reporting
 
 pass() { NPASS=$((NPASS + 1)); echo "PASS: $1"; }

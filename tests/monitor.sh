@@ -794,12 +794,12 @@ print(" ".join(sorted({json.loads(l)["ifname"] for l in sys.argv[1].splitlines()
 	res_begin net_attach_all_or_nothing
 	for d in $NET_DEVS; do tb detach "$d" >/dev/null 2>&1; done
 	tb attach "$PUB" monitor >/dev/null 2>&1
-	# spc-01a2's ifindex already has a limiter in another namespace:
-	# attach fails there, after pub-01a2 was done and before vm-7-01a2
-	ip netns add "$HOST2_NS" && ip -n "$HOST2_NS" link add blk0 index "$SPC_IFX" type veth peer name blk1 &&
-		ip -n "$HOST2_NS" link set blk0 up && "$TCBPF" -n "$HOST2_NS" attach blk0 monitor >/dev/null 2>&1 ||
-		res_bad "cannot set up the foreign limiter on ifindex $SPC_IFX"
-	tb_try -j attach net 1a2 rate 3mbit
+	# spc-01a2 has a classic ingress qdisc, which excludes the clsact
+	# that hook tc needs: attach fails there, after pub-01a2 was done and
+	# before vm-7-01a2
+	tc -n "$HOST_NS" qdisc add dev "$SPC" ingress ||
+		res_bad "cannot add a classic ingress qdisc to $SPC"
+	tb_try -j attach net 1a2 rate 3mbit hook tc
 	[ "$TB_RC" -eq 1 ] || res_bad "attach net with one failing device exited $TB_RC, want 1"
 	out=$(jget '" ".join("%s:%s" % (o["ifname"], o["result"]) for o in d)' <<<"$TB_OUT")
 	note "attach net 1a2 with $SPC failing: $out"
@@ -810,8 +810,7 @@ print(" ".join(sorted({json.loads(l)["ifname"] for l in sys.argv[1].splitlines()
 	for d in "$SPC" "$DEV" "$VX"; do
 		[ -z "$(mode_of "$d" ingress)" ] || res_bad "$d has a limiter after the failed attach"
 	done
-	"$TCBPF" -n "$HOST2_NS" detach blk0 >/dev/null 2>&1
-	ip netns del "$HOST2_NS"
+	tc -n "$HOST_NS" qdisc del dev "$SPC" ingress
 	res_end
 
 	res_begin net_detach_and_errors

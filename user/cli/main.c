@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "kern/obj.h"
+#include "kern/netns.h"
 #include "util/log.h"
 
 #define EXIT_USAGE	2

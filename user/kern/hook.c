@@ -12,6 +12,7 @@
 #include "tcbpf.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
+#include "kern/netns.h"
 #include "kern/qdisc.h"
 #include "util/log.h"
 
@@ -27,10 +28,14 @@ static int tcx_type(int dir)
 	return dir == TCBPF_INGRESS ? TCBPF_BPF_TCX_INGRESS : TCBPF_BPF_TCX_EGRESS;
 }
 
-/* Pin of a tcx link: links/<ifindex>_ingress, links/<ifindex>_egress. */
+/*
+ * Pin of a tcx link: links/<netns cookie>_<ifindex>_{ingress,egress}, in
+ * hex and decimal; ifindexes repeat across namespaces.
+ */
 static void link_pin_path(char *buf, size_t len, int ifindex, int dir)
 {
-	snprintf(buf, len, "%s/%d_%s", TCBPF_LINK_DIR, ifindex,
+	snprintf(buf, len, "%s/%llx_%d_%s", TCBPF_LINK_DIR,
+		 (unsigned long long)netns_self(), ifindex,
 		 dir == TCBPF_INGRESS ? "ingress" : "egress");
 }
 

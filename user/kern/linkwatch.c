@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 
 #include "kern/linkwatch.h"
+#include "kern/netns.h"
 
 #define LW_BUF_SIZE	32768	/* the kernel's largest dump part */
 #define LW_RCVBUF	(4 << 20)
@@ -40,98 +41,6 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void ns_path(const char *netns, char *path, size_t n)
-{
-	if (strchr(netns, '/'))
-		snprintf(path, n, "%s", netns);
-	else
-		snprintf(path, n, "/run/netns/%s", netns);
-}
-
-/*
- * socket(@domain, @type, @proto) created inside @netns (NULL: here). The
- * thread enters the namespace only for the socket() call: a socket keeps
- * the namespace it was made in, so everything after can happen here.
- */
-static int socket_in(const char *netns, int domain, int type, int proto,
-		     char *err, size_t len)
-{
-	char path[256];
-	int self = -1, target = -1, fd = -1, rc;
-
-	if (!netns) {
-		fd = socket(domain, type, proto);
-		if (fd < 0) {
-			rc = -errno;
-			seterr(err, len, "socket: %s", strerror(-rc));
-			return rc;
-		}
-		return fd;
-	}
-	ns_path(netns, path, sizeof(path));
-	/* thread-self: setns() moves this thread, not the process */
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		rc = -errno;
-		seterr(err, len, "/proc/thread-self/ns/net: %s", strerror(-rc));
-		return rc;
-	}
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		rc = -errno;
-		seterr(err, len, "network namespace %s: %s", path, strerror(-rc));
-		goto out;
-	}
-	if (setns(target, CLONE_NEWNET)) {
-		rc = -errno;
-		seterr(err, len, "cannot enter network namespace %s: %s", path,
-		       strerror(-rc));
-		goto out;
-	}
-	fd = socket(domain, type, proto);
-	rc = fd < 0 ? -errno : 0;
-	if (rc)
-		seterr(err, len, "socket in network namespace %s: %s", path,
-		       strerror(-rc));
-	if (setns(self, CLONE_NEWNET)) {
-		/* should not happen: we came from there */
-		rc = -errno;
-		seterr(err, len, "cannot return from network namespace %s: %s",
-		       path, strerror(-rc));
-	}
-out:
-	if (rc && fd >= 0)
-		close(fd);
-	if (target >= 0)
-		close(target);
-	close(self);
-	return rc ?: fd;
-}
-
-int netns_cookie(int sock_fd, __u64 *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-
-	if (getsockopt(sock_fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
-		return -errno;
-	return len == sizeof(*cookie) ? 0 : -EPROTO;
-}
-
-int netns_cookie_of(const char *netns, __u64 *cookie, char *err, size_t len)
-{
-	int fd, rc;
-
-	fd = socket_in(netns, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, err, len);
-	if (fd < 0)
-		return fd;
-	rc = netns_cookie(fd, cookie);
-	if (rc)
-		seterr(err, len, "SO_NETNS_COOKIE of network namespace %s: %s",
-		       netns ?: "(own)", strerror(-rc));
-	close(fd);
-	return rc;
-}
-
 int linkwatch_open(const char *netns, struct linkwatch **out,
 		   char *err, size_t len)
 {
@@ -144,7 +53,7 @@ int linkwatch_open(const char *netns, struct linkwatch **out,
 		seterr(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	fd = socket_in(netns, AF_NETLINK,
+	fd = netns_socket_in(netns, AF_NETLINK,
 		       SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE,
 		       err, len);
 	if (fd < 0) {

@@ -25,9 +25,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE	71	/* Linux 5.14; Debian 12's libc lacks it */
-#endif
+#include "kern/netns.h"
 
 /* One device as an event or a dump reports it. */
 struct link_event {
@@ -84,15 +82,5 @@ int linkwatch_dump(struct linkwatch *lw, linkwatch_cb cb, void *ctx,
 		   int timeout_ms);
 
 void linkwatch_close(struct linkwatch *lw);
-
-/*
- * The network namespace cookie of a socket's namespace: never reused
- * while the machine runs, unlike the inode. -ENOPROTOOPT before Linux
- * 5.14. For a watcher: netns_cookie(linkwatch_fd(lw), &c).
- */
-int netns_cookie(int sock_fd, __u64 *cookie);
-
-/* The cookie of namespace @netns (NULL: the calling thread's). */
-int netns_cookie_of(const char *netns, __u64 *cookie, char *err, size_t len);
 
 #endif

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* obj.c - find, load, pin and unpin the shared limiter; locking; netns. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "kern/obj.h"
+#include "kern/netns.h"
 #include "util/log.h"
 #include "tcbpf.skel.h"
 
@@ -22,10 +26,22 @@
 #define BPF_FS_MAGIC	0xcafe4a11
 #endif
 
-static const char *const prog_pin[TCBPF_NDIR] = {
-	[TCBPF_INGRESS] = TCBPF_PIN_DIR "/prog_ingress",
-	[TCBPF_EGRESS] = TCBPF_PIN_DIR "/prog_egress",
-};
+/*
+ * The programs carry their namespace's cookie in .rodata, so each network
+ * namespace with a limited device has its own pair, pinned under
+ * TCBPF_NS_DIR/<cookie in hex>/; the maps are one copy for all.
+ */
+static void prog_pin(char *buf, size_t len, __u64 netns, int dir)
+{
+	snprintf(buf, len, "%s/%llx/prog_%s", TCBPF_NS_DIR,
+		 (unsigned long long)netns,
+		 dir == TCBPF_INGRESS ? "ingress" : "egress");
+}
+
+static void ns_pin_dir(char *buf, size_t len, __u64 netns)
+{
+	snprintf(buf, len, "%s/%llx", TCBPF_NS_DIR, (unsigned long long)netns);
+}
 
 static const char *const map_pin[] = {
 	TCBPF_PIN_DIR "/tcbpf_cfg",
@@ -89,12 +105,36 @@ static __u32 prog_id_of(int fd)
 
 static void fds_reset(struct tcbpf *t)
 {
+	__u64 netns = t->netns;
+
 	memset(t, 0, sizeof(*t));
+	t->netns = netns;
 	t->cfg_fd = t->state_fd = t->stats_fd = -1;
 	t->prog_fd[0] = t->prog_fd[1] = -1;
 }
 
-/* Open what is pinned; -ENOENT when any piece is missing. */
+static void unpin_ns(__u64 netns);
+
+/* A pinned map with this build's key and value sizes? */
+static bool layout_ok(int fd, unsigned int i)
+{
+	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4 };
+	static const __u32 value[] = {
+		sizeof(struct tcbpf_cfg), sizeof(struct tcbpf_state),
+		sizeof(struct tcbpf_stats),
+	};
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.key_size == key[i] && info.value_size == value[i];
+}
+
+/*
+ * Open what is pinned; -ENOENT when any piece is missing, -ESTALE when the
+ * maps have another layout (pinned by another version of tcbpf).
+ */
 static int open_pinned(struct tcbpf *t)
 {
 	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd };
@@ -105,9 +145,14 @@ static int open_pinned(struct tcbpf *t)
 		*map_fd[i] = bpf_obj_get(map_pin[i]);
 		if (*map_fd[i] < 0)
 			return -errno;
+		if (!layout_ok(*map_fd[i], i))
+			return -ESTALE;
 	}
 	for (d = 0; d < TCBPF_NDIR; d++) {
-		t->prog_fd[d] = bpf_obj_get(prog_pin[d]);
+		char path[128];
+
+		prog_pin(path, sizeof(path), t->netns, d);
+		t->prog_fd[d] = bpf_obj_get(path);
 		if (t->prog_fd[d] < 0)
 			return -errno;
 		t->prog_id[d] = prog_id_of(t->prog_fd[d]);
@@ -123,15 +168,19 @@ static int load_and_pin(struct tcbpf *t)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = TCBPF_PIN_DIR);
 	struct bpf_program *progs[TCBPF_NDIR];
+	char dir[128], path[128];
 	struct tcbpf_bpf *skel;
 	int err, d;
 
 	err = bpffs_mount();
 	if (err)
 		return err;
-	if (mkdir(TCBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) {
+	ns_pin_dir(dir, sizeof(dir), t->netns);
+	if ((mkdir(TCBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(TCBPF_NS_DIR, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		err = -errno;
-		pr_warn("cannot create %s: %s\n", TCBPF_PIN_DIR, strerror(-err));
+		pr_warn("cannot create %s: %s\n", dir, strerror(-err));
 		return err;
 	}
 
@@ -141,6 +190,7 @@ static int load_and_pin(struct tcbpf *t)
 		pr_warn("failed to open BPF object: %s\n", strerror(-err));
 		return err;
 	}
+	skel->rodata->tcbpf_netns = t->netns;
 	err = tcbpf_bpf__load(skel);
 	if (err) {
 		pr_warn("failed to load BPF object: %s\n", strerror(-err));
@@ -149,11 +199,11 @@ static int load_and_pin(struct tcbpf *t)
 	progs[TCBPF_INGRESS] = skel->progs.tcbpf_ingress;
 	progs[TCBPF_EGRESS] = skel->progs.tcbpf_egress;
 	for (d = 0; d < TCBPF_NDIR; d++) {
-		unlink(prog_pin[d]);	/* a stale pin of an older load */
-		err = bpf_program__pin(progs[d], prog_pin[d]);
+		prog_pin(path, sizeof(path), t->netns, d);
+		unlink(path);	/* a stale pin of an older load */
+		err = bpf_program__pin(progs[d], path);
 		if (err) {
-			pr_warn("cannot pin %s: %s\n", prog_pin[d],
-				strerror(-err));
+			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
 			goto out;
 		}
 	}
@@ -163,11 +213,28 @@ out:
 	return err;
 }
 
+/* Leave nothing of a load that failed half way. */
+static void load_failed(struct tcbpf *t)
+{
+	struct tcbpf_key key;
+	int fd = bpf_obj_get(map_pin[0]);
+
+	unpin_ns(t->netns);
+	if (fd < 0 || (layout_ok(fd, 0) &&
+		       bpf_map_get_next_key(fd, NULL, &key) != 0))
+		tcbpf_unpin(t);	/* nobody else's: maps of this load, or none */
+	if (fd >= 0)
+		close(fd);
+}
+
 int tcbpf_open(struct tcbpf *t, bool create)
 {
 	int err;
 
+	t->netns = netns_self();
 	fds_reset(t);
+	if (!t->netns)
+		return -ENOPROTOOPT;	/* no SO_NETNS_COOKIE: kernel < 5.14 */
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus < 0)
 		return t->ncpus;
@@ -175,10 +242,14 @@ int tcbpf_open(struct tcbpf *t, bool create)
 	err = open_pinned(t);
 	if (!err || !create)
 		goto out;
+	if (err == -ESTALE)
+		goto out;
 	tcbpf_close(t);
 	err = load_and_pin(t);
-	if (err)
+	if (err) {
+		load_failed(t);
 		return err;
+	}
 	err = open_pinned(t);
 out:
 	if (err)
@@ -199,13 +270,39 @@ void tcbpf_close(struct tcbpf *t)
 	}
 }
 
+/* Unpin the program pair of namespace @netns. */
+static void unpin_ns(__u64 netns)
+{
+	char path[128];
+	int d;
+
+	for (d = 0; d < TCBPF_NDIR; d++) {
+		prog_pin(path, sizeof(path), netns, d);
+		unlink(path);
+	}
+	ns_pin_dir(path, sizeof(path), netns);
+	rmdir(path);
+}
+
+int tcbpf_unpin_ns(struct tcbpf *t, __u64 netns)
+{
+	unpin_ns(netns);
+	return 0;
+}
+
 int tcbpf_unpin(struct tcbpf *t)
 {
 	unsigned int i;
-	int d;
+	struct dirent *e;
+	DIR *d;
 
-	for (d = 0; d < TCBPF_NDIR; d++)
-		unlink(prog_pin[d]);
+	d = opendir(TCBPF_NS_DIR);
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unpin_ns(strtoull(e->d_name, NULL, 16));
+	if (d)
+		closedir(d);
+	rmdir(TCBPF_NS_DIR);
 	for (i = 0; i < sizeof(map_pin) / sizeof(map_pin[0]); i++)
 		unlink(map_pin[i]);
 	rmdir(TCBPF_LINK_DIR);
@@ -215,40 +312,4 @@ int tcbpf_unpin(struct tcbpf *t)
 	}
 	pr_debug("last device gone: removed %s\n", TCBPF_PIN_DIR);
 	return 0;
-}
-
-int netns_enter(const char *name)
-{
-	char path[256];
-	int fd, err;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("cannot open network namespace \"%s\": %s\n", name,
-			strerror(-err));
-		return err;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		err = -errno;
-		pr_warn("cannot enter network namespace \"%s\": %s\n", name,
-			strerror(-err));
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return 0;
-}
-
-__u64 netns_ino(void)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st) < 0)
-		return 0;
-	return st.st_ino;
 }

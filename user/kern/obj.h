@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * obj.h - the one loaded copy of the limiter: pinned programs and maps
- * under TCBPF_PIN_DIR, shared by every device and every tcbpf process.
+ * obj.h - the loaded limiter: pinned maps under TCBPF_PIN_DIR, shared by
+ * every device and every tcbpf process, and one pinned program pair per
+ * network namespace (its cookie in the programs' .rodata) under
+ * TCBPF_NS_DIR/<cookie>/. tcbpf_open() opens the pair of the calling
+ * thread's namespace.
  */
 #ifndef TCBPF_OBJ_H
 #define TCBPF_OBJ_H
@@ -12,8 +15,10 @@
 
 #define TCBPF_LOCK_FILE		"/run/tcbpf.lock"
 #define TCBPF_LINK_DIR		TCBPF_PIN_DIR "/links"
+#define TCBPF_NS_DIR		TCBPF_PIN_DIR "/ns"
 
 struct tcbpf {
+	__u64 netns;		/* cookie of the namespace the programs serve */
 	int cfg_fd;
 	int state_fd;
 	int stats_fd;
@@ -34,11 +39,11 @@ void tcbpf_unlock(int fd);
 int tcbpf_open(struct tcbpf *t, bool create);
 void tcbpf_close(struct tcbpf *t);
 
+/* Remove the program pair of namespace @netns (no device there uses it). */
+int tcbpf_unpin_ns(struct tcbpf *t, __u64 netns);
+
 /* Remove every pin (the caller knows no device uses the limiter). */
 int tcbpf_unpin(struct tcbpf *t);
 
-/* Network namespace: enter /run/netns/NAME (net only), inode of current. */
-int netns_enter(const char *name);
-__u64 netns_ino(void);
 
 #endif

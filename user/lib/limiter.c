@@ -20,6 +20,7 @@
 #include "lib/pace.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
+#include "kern/netns.h"
 #include "util/log.h"
 
 struct lim {
@@ -112,7 +113,7 @@ static void unlock(struct lim *l)
 static int dev_resolve(struct lim *l, struct dev *d, const char *name)
 {
 	d->name = name;
-	d->netns = netns_ino();
+	d->netns = netns_self();
 	if (!*name || strlen(name) >= IF_NAMESIZE)
 		return fail(l, -EUSAGE, "device name \"%s\" is %s", name,
 			    *name ? "too long (at most 15 bytes)" : "empty");
@@ -120,18 +121,6 @@ static int dev_resolve(struct lim *l, struct dev *d, const char *name)
 	if (!d->ifindex)
 		return fail(l, -ENODEV, "cannot find device \"%s\"", name);
 	return 0;
-}
-
-/* ifindexes are per namespace: one ifindex, one namespace. */
-static int netns_check(struct lim *l, const struct dev *d,
-		       const struct tcbpf_cfg *cfg)
-{
-	if (cfg->netns_ino == d->netns)
-		return 0;
-	return fail(l, -EBUSY, "%s: ifindex %d already has a limiter for "
-		    "device \"%s\" in another network namespace (inode %llu)",
-		    d->name, d->ifindex, cfg->ifname,
-		    (unsigned long long)cfg->netns_ino);
 }
 
 static int validate(struct lim *l, struct spec_dir dirs[TCBPF_NDIR],
@@ -159,6 +148,11 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 {
 	int err = tcbpf_open(t, create);
 
+	if (err == -ESTALE)
+		return fail(l, err, "the maps pinned in %s have another layout: "
+			    "another version of tcbpf has limiters on this host; "
+			    "detach them with that version (or move its clamps "
+			    "with it), then run this one", TCBPF_PIN_DIR);
 	if (err && err != -ENOENT)
 		return fail(l, err, "cannot %s the limiter in %s: %s",
 			    create ? "set up" : "open", TCBPF_PIN_DIR,
@@ -166,11 +160,19 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 	return err;
 }
 
-/* The last device gone: unpin everything. */
+static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
+		 const struct tcbpf_cfg *cfg, void *ctx)
+{
+	return key->netns == t->netns;
+}
+
+/* The namespace's last device gone: its programs; the last of all: all. */
 static void gc(struct tcbpf *t)
 {
 	if (maps_empty(t))
 		tcbpf_unpin(t);
+	else if (!maps_foreach(t, in_ns, NULL))
+		tcbpf_unpin_ns(t, t->netns);
 }
 
 /* What attach did, so that a failure can be undone. */
@@ -331,9 +333,6 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		u.had_cfg[dir] = !maps_get(t, d->ifindex, dir, &u.old[dir]);
 		if (!u.had_cfg[dir])
 			continue;
-		err = netns_check(l, d, &u.old[dir]);
-		if (err)
-			return err;
 		cur = u.old[dir].hook;
 		own_clsact |= u.old[dir].flags & TCBPF_F_OWN_CLSACT;
 	}
@@ -357,7 +356,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		}
 		cfg_from_spec(&cfg[dir], &dirs[dir]);
 		cfg[dir].hook = hook;
-		cfg[dir].netns_ino = d->netns;
+		cfg[dir].netns_ino = netns_ino();
 		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
 	}
 
@@ -434,8 +433,7 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 	int dir, err;
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
-		if (maps_get(t, d->ifindex, dir, &old[dir]) ||
-		    old[dir].netns_ino != d->netns)
+		if (maps_get(t, d->ifindex, dir, &old[dir]))
 			return fail(l, -ENOENT, "%s has no limiter: attach it "
 				    "first", d->name);
 		cfg_to_spec(&dirs[dir], &old[dir]);
@@ -505,10 +503,10 @@ static int drop_gone(struct tcbpf *t, const struct tcbpf_key *key,
 {
 	const char *name = ctx;
 
-	if (cfg->netns_ino != netns_ino() || strcmp(cfg->ifname, name))
+	if (key->netns != t->netns || strcmp(cfg->ifname, name))
 		return 0;
 	hook_detach(key->ifindex, key->dir);	/* stale link pins */
-	maps_del(t, key->ifindex, key->dir);
+	maps_del_key(t, key);
 	return 0;
 }
 
@@ -523,10 +521,6 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		if (maps_get(t, d->ifindex, dir, &cfg))
 			continue;
-		/* The entry is another namespace's device with the same
-		 * ifindex: this one has nothing of ours. */
-		if (cfg.netns_ino != d->netns)
-			return 0;
 		*had = true;
 		own |= cfg.flags & TCBPF_F_OWN_CLSACT;
 		own_fq |= cfg.flags & TCBPF_F_OWN_FQ;
@@ -624,7 +618,6 @@ int lim_sample(struct lim *l, struct sample_set *out)
 int lim_snapshot(struct lim *l, const char *name, struct lim_snap *s)
 {
 	struct tcbpf t;
-	__u64 ns = netns_ino();
 	int dir, err;
 
 	memset(s, 0, sizeof(*s));
@@ -638,8 +631,7 @@ int lim_snapshot(struct lim *l, const char *name, struct lim_snap *s)
 	if (err)
 		return err;
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		s->have[dir] = !maps_get(&t, s->ifindex, dir, &s->cfg[dir]) &&
-			       s->cfg[dir].netns_ino == ns;
+		s->have[dir] = !maps_get(&t, s->ifindex, dir, &s->cfg[dir]);
 	tcbpf_close(&t);
 	return 0;
 }

@@ -11,7 +11,7 @@
 
 int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
 {
-	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
 
 	if (bpf_map_lookup_elem(t->cfg_fd, &key, cfg))
 		return -errno;
@@ -20,7 +20,7 @@ int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
 
 int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg)
 {
-	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
 
 	if (bpf_map_update_elem(t->cfg_fd, &key, cfg, BPF_ANY))
 		return -errno;
@@ -29,7 +29,7 @@ int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg)
 
 int maps_del(struct tcbpf *t, int ifindex, int dir)
 {
-	struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
 
 	if (bpf_map_delete_elem(t->cfg_fd, &key))
 		return -errno;
@@ -69,6 +69,13 @@ bool maps_empty(struct tcbpf *t)
 	struct tcbpf_key key;
 
 	return bpf_map_get_next_key(t->cfg_fd, NULL, &key) != 0;
+}
+
+int maps_del_key(struct tcbpf *t, const struct tcbpf_key *key)
+{
+	if (bpf_map_delete_elem(t->cfg_fd, key))
+		return -errno;
+	return 0;
 }
 
 static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,

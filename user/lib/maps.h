@@ -12,10 +12,15 @@
 #include "tcbpf.h"
 #include "kern/obj.h"
 
-/* Settings of @dir of @ifindex: 0, or -ENOENT when there are none. */
+/*
+ * Settings of @dir of @ifindex in the namespace @t was opened in (t->netns):
+ * 0, or -ENOENT when there are none.
+ */
 int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg);
 int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg);
 int maps_del(struct tcbpf *t, int ifindex, int dir);
+/* Any namespace's entry, e.g. one found by maps_foreach(). */
+int maps_del_key(struct tcbpf *t, const struct tcbpf_key *key);
 
 /*
  * Call @cb for every settings entry. The keys are read first, so @cb may

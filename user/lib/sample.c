@@ -15,7 +15,6 @@ const char *const rate_name[RATE_N] = { "seen", "passed", "dropped" };
 struct walk {
 	struct sample_set *s;
 	unsigned int flags;
-	__u64 netns;
 };
 
 static struct dev_sample *sample_slot(struct sample_set *s, int ifindex,
@@ -48,7 +47,7 @@ static int sample_one(struct tcbpf *t, const struct tcbpf_key *key,
 	bool here;
 
 	/* ifindexes mean something only in their own namespace */
-	if (cfg->netns_ino != w->netns)
+	if (key->netns != t->netns)
 		return 0;
 	here = if_indextoname(key->ifindex, name) &&
 	       !strncmp(name, cfg->ifname, sizeof(cfg->ifname));
@@ -78,7 +77,7 @@ static int sample_cmp(const void *a, const void *b)
 
 int sample_read(struct tcbpf *t, unsigned int flags, struct sample_set *s)
 {
-	struct walk w = { .s = s, .flags = flags, .netns = netns_ino() };
+	struct walk w = { .s = s, .flags = flags };
 	int i, d, err = 0;
 
 	memset(s, 0, sizeof(*s));
