@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# run.sh - the "fuzz" suite of tests/run.sh: a short differential run of
+# the data plane's parsing and classification against tests/fuzz/ref.py,
+# then the self-test: with each of the reference's rules flipped in turn,
+# the fuzzer must report mismatches (a fuzzer that cannot fail proves
+# nothing).
+#
+#   tests/fuzz/run.sh            200 000 frames, fixed seed, + self-test
+#   FUZZ_FRAMES=N FUZZ_SEED=S    another length or seed
+#   tests/fuzz/run.sh full       make fuzz: 10 million frames, a new seed
+#                                each run (printed), coverage summary
+set -u
+cd "$(dirname "$0")/../.."
+
+BIN=${OUTPUT:-.output}/tests/fuzz/fuzz
+PLANTS=(nd-any-hoplimit ingress-dport ignore-totlen ext-limit-9 count-fcs
+	sctp-bare)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: fuzz: needs root for BPF_PROG_TEST_RUN"
+	exit 0
+fi
+if [ ! -x "$BIN" ]; then
+	echo "FAIL: fuzz: $BIN is not built (make test builds it)"
+	exit 1
+fi
+
+if [ "${1:-}" = full ]; then
+	seed=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	exec "$BIN" -c -n "${FUZZ_FRAMES:-10000000}" -s "$seed"
+fi
+
+rc=0
+"$BIN" -n "${FUZZ_FRAMES:-200000}" -s "${FUZZ_SEED:-0x7cbf}" || rc=1
+for p in "${PLANTS[@]}"; do
+	"$BIN" -n 50000 -m 1 -p "$p" || rc=1
+done
+exit $rc
