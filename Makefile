@@ -97,7 +97,7 @@ $(FUZZ_OUT)/harness.skel.h: $(FUZZ_OUT)/harness.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name harness_bpf > $@
 
-$(FUZZ_BIN): tests/fuzz/fuzz.c tests/fuzz/gen.c tests/fuzz/fuzz.h tests/fuzz/gen.h \
+$(FUZZ_BIN): tests/fuzz/fuzz.c tests/fuzz/gen.c tests/fuzz/fuzz.h tests/fuzz/gen.h tests/fuzz/private.h \
 	     $(FUZZ_OUT)/harness.skel.h $(LIB_OBJS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(FUZZ_OUT) -Itests/fuzz -o $@ tests/fuzz/fuzz.c tests/fuzz/gen.c \

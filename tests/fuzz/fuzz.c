@@ -42,10 +42,10 @@
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf.skel.h"
 #include "harness.skel.h"
 #include "fuzz.h"
 #include "gen.h"
+#include "private.h"
 #include "lib/cfg.h"
 #include "lib/spec.h"
 
@@ -80,34 +80,17 @@ static int print_fn(enum libbpf_print_level level, const char *fmt,
 	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
 }
 
-/* Load private copies of both objects: nothing pinned, no pin reused. */
+/* Private copies of both objects: nothing pinned, no pin reused. */
 static int load(void)
 {
-	struct bpf_map *map;
-	int err;
-
-	real = tcbpf_bpf__open();
+	real = private_load(&t);
 	hs = harness_bpf__open_and_load();
 	if (!real || !hs) {
-		fprintf(stderr, "fuzz: opening the BPF objects: %s\n",
-			strerror(errno));
+		fprintf(stderr, "fuzz: loading the BPF objects failed\n");
 		return -1;
 	}
-	bpf_object__for_each_map(map, real->obj)
-		bpf_map__set_pin_path(map, NULL);
-	err = tcbpf_bpf__load(real);
-	if (err) {
-		fprintf(stderr, "fuzz: loading tcbpf.bpf.o: %s\n", strerror(-err));
-		return -1;
-	}
-	t.cfg_fd = bpf_map__fd(real->maps.tcbpf_cfg);
-	t.state_fd = bpf_map__fd(real->maps.tcbpf_state);
-	t.stats_fd = bpf_map__fd(real->maps.tcbpf_stats);
-	t.prog_fd[TCBPF_INGRESS] = bpf_program__fd(real->progs.tcbpf_ingress);
-	t.prog_fd[TCBPF_EGRESS] = bpf_program__fd(real->progs.tcbpf_egress);
-	t.ncpus = libbpf_num_possible_cpus();
 	harness_fd = bpf_program__fd(hs->progs.fuzz_harness);
-	return t.ncpus > 0 ? 0 : -1;
+	return 0;
 }
 
 /*
