@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers unit nl bpf fuzz integration monitor)
+	suites=(layers unit nl bpf parse fuzz integration monitor)
 fi
 
 pass=0 fail=0 skip=0
@@ -22,6 +22,7 @@ for s in "${suites[@]}"; do
 	unit)		cmd=("$OUT/tests/unit_test") ;;
 	nl)		cmd=("$OUT/tests/nl_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
+	parse)		cmd=("$OUT/tests/parse_test") ;;
 	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;

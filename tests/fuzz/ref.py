@@ -39,8 +39,11 @@ The contract, with its sources:
     extension header it is read (a later fragment is still one, a cut one
     still short) but what it leads to is malformed, with that protocol.
     A fragment header with an offset is a later fragment. Payload Length 0
-    is a jumbogram (RFC 2675) / BIG TCP: unknown. The 4 port bytes must lie
-    within Payload Length; nothing else is held to it.
+    is a jumbogram (RFC 2675) / BIG TCP: unknown. What the classifier reads
+    of the upper layer must lie within Payload Length: the 4 port bytes, or
+    the ICMPv6 header (an ND message cut short by its own IP length is not
+    one, RFC 4861 7.1.1); the extension headers before it are not checked
+    on their own.
   * ICMPv6 (RFC 4443) needs its 8-byte header in the frame. Types 133-137
     (router solicitation/advertisement, neighbour solicitation/
     advertisement, redirect; RFC 4861 section 4) with Hop Limit 255 (RFC
@@ -188,9 +191,10 @@ def decode_ipv6(b, o):
     else:
         return dict(facts, proto=kind, bad='header limit')
     facts.update(proto=kind, l4=cur, hlim=hlim)
-    if kind == ICMPV6:
-        return facts
-    if plen and cur + 4 - (o + V6_LEN) > plen:
+    # what the classifier reads of the upper layer: the ICMPv6 header, or
+    # the ports (any other protocol is held to the ports' 4 bytes too)
+    read = 8 if kind == ICMPV6 else 4
+    if plen and cur + read - (o + V6_LEN) > plen:
         return dict(facts, bad='payload length')
     return facts
 
