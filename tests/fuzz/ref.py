@@ -106,6 +106,8 @@ PLANTS = {
     'ext-limit-9': 'nine headers after IPv6 are read, not eight',
     'count-fcs': 'the counted length includes a 4-byte FCS',
     'sctp-bare': 'a bare allowlist port also means sctp',
+    'nd-past-plen': 'the ICMPv6 header is not held to Payload Length',
+    'tcp-hdr-20': 'a TCP header is 20 bytes whatever its Data Offset',
 }
 PLANT = os.environ.get('FUZZ_PLANT', '')
 if PLANT and PLANT not in PLANTS:
@@ -194,6 +196,8 @@ def decode_ipv6(b, o):
     # what the classifier reads of the upper layer: the ICMPv6 header, or
     # the ports (any other protocol is held to the ports' 4 bytes too)
     read = 8 if kind == ICMPV6 else 4
+    if kind == ICMPV6 and PLANT == 'nd-past-plen':
+        read = 0
     if plen and cur + read - (o + V6_LEN) > plen:
         return dict(facts, bad='payload length')
     return facts
@@ -233,7 +237,7 @@ def decode(b):
 def transport_len(b, l4, proto):
     """Bytes from the frame's start through the TCP or UDP header."""
     if proto == TCP and l4 + 20 <= len(b):
-        return l4 + (b[l4 + 12] >> 4) * 4
+        return l4 + (20 if PLANT == 'tcp-hdr-20' else (b[l4 + 12] >> 4) * 4)
     if proto == UDP and l4 + 8 <= len(b):
         return l4 + 8
     return 0

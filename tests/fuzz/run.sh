@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 BIN=${OUTPUT:-.output}/tests/fuzz/fuzz
 PLANTS=(nd-any-hoplimit ingress-dport ignore-totlen ext-limit-9 count-fcs
-	sctp-bare)
+	sctp-bare nd-past-plen tcp-hdr-20)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: fuzz: needs root for BPF_PROG_TEST_RUN"
