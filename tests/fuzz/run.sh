@@ -31,8 +31,16 @@ if [ "${1:-}" = full ]; then
 	exec "$BIN" -c -n "${FUZZ_FRAMES:-10000000}" -s "$seed"
 fi
 
+# The allowlist's extremes: empty, and all 16 entries (single ports,
+# ranges, each protocol, ranges touching 1 and 65535).
+FULL="1-21,tcp/22,udp/23,sctp/24,80,443,tcp/1000-1999,udp/1500-2500"
+FULL+=",sctp/2000-3000,3389,tcp/8080-8090,udp/53,sctp/36412,udp/4789"
+FULL+=",tcp/50000-65535,sctp/65535"
+
 rc=0
 "$BIN" -n "${FUZZ_FRAMES:-200000}" -s "${FUZZ_SEED:-0x7cbf}" || rc=1
+"$BIN" -n 50000 -s 1 -a none || rc=1
+"$BIN" -n 50000 -s 2 -a "$FULL" || rc=1
 for p in "${PLANTS[@]}"; do
 	"$BIN" -n 50000 -m 1 -p "$p" || rc=1
 done
