@@ -96,7 +96,7 @@ PORTED = {TCP: 'tcp', UDP: 'udp', SCTP: 'sctp'}
 ND_TYPES = range(133, 138)
 EXT_HEADERS = (HOPOPT, ROUTING, DSTOPTS, FRAGMENT, AH)
 HEADERS_READ = 8        # after the IPv6 header, the upper layer's included
-ETH_LEN, TAG_LEN, ARP_LEN, V4_LEN, V6_LEN = 14, 4, 28, 20, 40
+ETH_LEN, ARP_LEN, V4_LEN, V6_LEN = 14, 28, 20, 40
 
 # The self-test's planted disagreements: each breaks one rule above.
 PLANTS = {
@@ -151,7 +151,7 @@ def decode_l2(b):
 
 
 def decode_ipv4(b, o):
-    """IPv4 facts: header length, protocol, fragment, datagram end."""
+    """IPv4 facts: protocol, later fragment, where the transport starts."""
     need(b, o, V4_LEN)
     version, ihl = b[o] >> 4, b[o] & 15
     facts = {'net': 'ipv4', 'proto': b[o + 9]}
