@@ -49,7 +49,7 @@ MAIN_OBJ	:= $(OUTPUT)/user/cli/main.o
 TEST_SRCS	:= $(wildcard tests/*_test.c)
 TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke
+.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -79,6 +79,35 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBBPF_LIBS)
 
+# Differential fuzzer (tests/fuzz/): a test-only BPF harness around the
+# real parse.h/classify.h, and the driver that runs it and the limiter.
+FUZZ_OUT	:= $(OUTPUT)/tests/fuzz
+FUZZ_BIN	:= $(FUZZ_OUT)/fuzz
+
+$(FUZZ_OUT):
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/harness.bpf.o: tests/fuzz/harness.bpf.c tests/fuzz/fuzz.h $(wildcard bpf/*.h) \
+			   vmlinux.h include/tcbpf.h | $(FUZZ_OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/fuzz -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(FUZZ_OUT)/harness.skel.h: $(FUZZ_OUT)/harness.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name harness_bpf > $@
+
+$(FUZZ_BIN): tests/fuzz/fuzz.c tests/fuzz/gen.c tests/fuzz/fuzz.h tests/fuzz/gen.h tests/fuzz/private.h \
+	     $(FUZZ_OUT)/harness.skel.h $(LIB_OBJS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(FUZZ_OUT) -Itests/fuzz -o $@ tests/fuzz/fuzz.c tests/fuzz/gen.c \
+		$(LIB_OBJS) $(LIBBPF_LIBS)
+
+# The full run: 10 million frames, a new seed each time unless FUZZ_SEED
+# is given (tests/run.sh fuzz runs 200 000 with a fixed one).
+fuzz: $(FUZZ_BIN)
+	$(Q)tests/fuzz/run.sh full
+
 # Regenerate vmlinux.h from the running kernel's BTF (committed, so the
 # build does not depend on the build machine's kernel).
 vmlinux:
@@ -87,7 +116,7 @@ vmlinux:
 deps:
 	$(Q)scripts/install-deps.sh
 
-test: tcbpf $(TEST_BINS)
+test: tcbpf $(TEST_BINS) $(FUZZ_BIN)
 	$(Q)tests/run.sh
 
 demo: deps
@@ -107,4 +136,4 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) tcbpf
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d $(FUZZ_OUT)/*.d)

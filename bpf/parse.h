@@ -182,6 +182,15 @@ static __always_inline int parse_ipv6(struct pkt *p, void *nh, void *end,
 			p->l4proto = next;
 			if ((void *)(icmp + 1) > end)
 				return PARSE_SHORT;
+			/* As for ports: a header past payload_len is padding,
+			 * not a message (RFC 4861 7.1.1: the ICMP length is
+			 * derived from the IP length). 0: jumbo / BIG TCP. */
+			if (ip6h->payload_len &&
+			    (void *)(icmp + 1) - (void *)(ip6h + 1) >
+			    bpf_ntohs(ip6h->payload_len)) {
+				p->flags |= PKT_MALFORMED;
+				return 0;
+			}
 			/* Router/neighbour solicitation, advertisement, redirect;
 			 * valid only with hop limit 255 (RFC 4861), so a flood
 			 * of anything else cannot ride in the allow class. */

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers unit state nl linkwatch bpf integration monitor)
+	suites=(layers unit state nl linkwatch bpf parse fuzz integration monitor)
 fi
 
 pass=0 fail=0 skip=0
@@ -24,6 +24,8 @@ for s in "${suites[@]}"; do
 	nl)		cmd=("$OUT/tests/nl_test") ;;
 	linkwatch)	cmd=("$OUT/tests/linkwatch_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
+	parse)		cmd=("$OUT/tests/parse_test") ;;
+	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;
 	*)		cmd=("$s") ;;
