@@ -19,6 +19,7 @@
 
 #include "fuzz/private.h"
 #include "lib/cfg.h"
+#include "lib/maps.h"
 #include "lib/spec.h"
 
 #define LO_IFINDEX	1
@@ -77,9 +78,9 @@ static int class_of(const __u8 *frame, size_t len)
 	);
 	__u64 d0, d1;
 
-	if (cfg_read_stats(&t, TCBPF_EGRESS, &a) ||
+	if (maps_read_stats(&t, TCBPF_EGRESS, &a) ||
 	    bpf_prog_test_run_opts(t.prog_fd[TCBPF_EGRESS], &opts) ||
-	    cfg_read_stats(&t, TCBPF_EGRESS, &b))
+	    maps_read_stats(&t, TCBPF_EGRESS, &b))
 		return -1;
 	d0 = b.cls[0].pass_pkts - a.cls[0].pass_pkts;
 	d1 = b.cls[1].pass_pkts - a.cls[1].pass_pkts;
@@ -120,7 +121,7 @@ static int setup(void)
 	cfg_from_spec(&cfg, &d);
 	cfg.slot = TCBPF_EGRESS;
 	return bpf_map_update_elem(t.cfg_fd, &key, &cfg, BPF_ANY) ||
-	       cfg_slot_reset(&t, TCBPF_EGRESS);
+	       maps_slot_reset(&t, TCBPF_EGRESS);
 }
 
 int main(void)

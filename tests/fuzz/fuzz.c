@@ -47,6 +47,8 @@
 #include "gen.h"
 #include "private.h"
 #include "lib/cfg.h"
+#include "lib/maps.h"
+#include "lib/names.h"
 #include "lib/spec.h"
 
 #define LO_IFINDEX	1	/* test_run wants a real device for tc */
@@ -125,7 +127,7 @@ static int configure(const char *allow, __u16 *ports, int *nports)
 		cfg.hook = TCBPF_HOOK_TC;
 		strcpy(cfg.ifname, "lo");
 		if (bpf_map_update_elem(t.cfg_fd, &key, &cfg, BPF_ANY) ||
-		    cfg_slot_reset(&t, dir)) {
+		    maps_slot_reset(&t, dir)) {
 			fprintf(stderr, "fuzz: writing settings: %s\n",
 				strerror(errno));
 			return -1;
@@ -198,7 +200,7 @@ static int prime(void)
 
 static int read_stats(__u32 dir, struct tcbpf_stats *s)
 {
-	int err = cfg_read_stats(&t, dir, s);
+	int err = maps_read_stats(&t, dir, s);
 
 	if (err)
 		fprintf(stderr, "fuzz: reading counters: %s\n", strerror(-err));
