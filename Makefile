@@ -200,10 +200,11 @@ deb:
 	$(Q)rm -f $(OUTPUT)/deb/*.deb && cp $(DEB_BUILD)/tcbpf_*.deb $(OUTPUT)/deb/
 	$(Q)ls $(OUTPUT)/deb/*.deb
 
-# Installs the package into a throwaway root and removes it again (slow:
-# builds the package first). tests/pkg.sh deb.
-pkgtest: deb
-	$(Q)tests/run.sh pkg
+# The packaging suites alone (make test runs them too): man pages,
+# completion, and the package built, installed into a throwaway root,
+# run and purged (tests/pkg.sh; the pkg suite builds it, ~10 s).
+pkgtest: tcbpf
+	$(Q)tests/run.sh man completion pkg
 
 clean:
 	$(call msg,CLEAN)
