@@ -6,7 +6,8 @@
 #   tests/pkg.sh man         the pages build and lint clean, and tcbpf(8)
 #                            has an entry for every command of `tcbpf help`,
 #                            every SPEC key and direction word, and names
-#                            every JSON key of README's JSON section
+#                            every JSON key of README's JSON section; the
+#                            example configuration loads (conf_example_test)
 #   tests/pkg.sh completion  _tcbpf's answers at several positions, with
 #                            devices and network ids from a namespace of
 #                            its own (-n)
@@ -137,6 +138,17 @@ test_man() {
 	done
 	check man-json-keys "tcbpf.8 does not name JSON keys:$missing" [ -z "$missing" ]
 
+	# the example configuration the package ships loads and means what
+	# it says (policy.c, SPECs checked)
+	if make -s "$OUT/tests/conf_example_test" >/dev/null; then
+		mkdir -p "$WORK/conf"
+		cp scripts/tcbpf.conf.example "$WORK/conf/example.conf"
+		"$OUT/tests/conf_example_test" "$WORK/conf" || :
+	else
+		fail conf-example-build "make $OUT/tests/conf_example_test failed"
+	fi
+
+	missing=
 	for w in "EXIT STATUS" FILES EXAMPLES UNITS; do
 		grep -q "^$w" "$text" || missing="$missing $w"
 	done
