@@ -130,6 +130,14 @@ test_man() {
 	[ "$(help_keys | wc -l)" -ge 13 ] ||
 		fail man-spec-keys-parsed "only $(help_keys | wc -l) keys read from tcbpf help"
 
+	# every unit suffix of lib/units.c's tables
+	missing=
+	for w in $(sed -n 's/^\t{ "\([a-z]\{1,\}\)",.*/\1/p' user/lib/units.c | sort -u); do
+		section <"$text" UNITS | grep -q -w -- "$w" || missing="$missing $w"
+	done
+	check man-units "UNITS of tcbpf.8 lacks:$missing" [ -z "$missing" ]
+	note "units: $(sed -n 's/^\t{ "\([a-z]\{1,\}\)",.*/\1/p' user/lib/units.c | wc -l) suffixes"
+
 	# README's JSON section is the contract for -j: every key it names
 	missing=
 	for w in $(sed -n '/^### JSON/,/^## /p' README.md | grep -o '`[a-z_.]*`' |
