@@ -11,7 +11,8 @@
 #   tests/pkg.sh completion  _tcbpf's answers at several positions, with
 #                            devices and network ids from a namespace of
 #                            its own (-n)
-#   tests/pkg.sh deb         make deb, lintian, then the package installed
+#   tests/pkg.sh deb         make install/uninstall into a DESTDIR; make
+#                            deb, lintian, then the package installed
 #                            into a throwaway root with dpkg --root, its
 #                            units verified, its binary run (attach/detach
 #                            in a namespace of its own), removed and purged
@@ -313,6 +314,29 @@ test_deb() {
 	local deb out f missing t0 log rc
 
 	[ -x "$TCBPF" ] || { fail deb "$TCBPF not built"; return; }
+	# make install / uninstall into a DESTDIR with another PREFIX
+	local d=$WORK/destdir
+	if make -s install DESTDIR="$d" PREFIX=/usr/local >"$WORK/install.log" 2>&1; then
+		missing=
+		for f in /usr/local/sbin/tcbpf /usr/local/share/man/man8/tcbpf.8 \
+			 /usr/local/share/man/man8/tcbpf-daemon.8 \
+			 /usr/local/share/man/man5/tcbpf.conf.5 \
+			 /usr/local/share/bash-completion/completions/tcbpf \
+			 /usr/local/share/doc/tcbpf/examples/tcbpf.conf \
+			 /usr/local/share/doc/tcbpf/examples/alert-action.py \
+			 /etc/tcbpf /var/lib/tcbpf; do
+			[ -e "$d$f" ] || missing="$missing $f"
+		done
+		out=$(find "$d" -name '*.service' -exec grep -h '^ExecStart=' {} +)
+		check install-destdir "missing:$missing; $out" \
+			eval '[ -z "$missing" ] && [ "$(grep -c "=/usr/local/sbin/tcbpf " <<<"$out")" -eq 2 ]'
+		make -s uninstall DESTDIR="$d" PREFIX=/usr/local >>"$WORK/install.log" 2>&1
+		out=$(find "$d" ! -type d)
+		check uninstall-destdir "left: $(echo $out)" [ -z "$out" ]
+	else
+		fail install-destdir "make install: $(tail -3 "$WORK/install.log")"
+	fi
+
 	t0=$SECONDS
 	if ! make -s deb >"$WORK/make-deb.log" 2>&1; then
 		fail deb-build "make deb: $(tail -5 "$WORK/make-deb.log")"
