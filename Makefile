@@ -134,7 +134,6 @@ systemdunitdir	?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
 			systemd 2>/dev/null),/lib/systemd/system)
 INSTALL		?= install
 UNITS		:= scripts/tcbpf.service scripts/tcbpf-watch.service
-EXAMPLES	:= scripts/alert-action.py scripts/tcbpf.conf.example
 
 # The units name the binary and the docs where a hand install would put
 # them (/usr/sbin, /usr/local/sbin, /usr/local/share/doc): point them at
