@@ -49,7 +49,8 @@ MAIN_OBJ	:= $(OUTPUT)/user/cli/main.o
 TEST_SRCS	:= $(wildcard tests/*_test.c)
 TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke fuzz
+.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke fuzz \
+	man install uninstall deb pkgtest
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -57,7 +58,7 @@ all: tcbpf
 
 tcbpf: $(LIB_OBJS) $(MAIN_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBBPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS)
 
 $(OUTPUT) $(OUTPUT)/tests $(addprefix $(OUTPUT)/user/,$(LAYERS)):
 	$(Q)mkdir -p $@
@@ -73,7 +74,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(addprefix $(OUTPUT)/user/,$(LAYERS))
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -131,6 +132,107 @@ bench: tcbpf
 
 bench-smoke: tcbpf
 	$(Q)BENCH_SMOKE=1 bench/run.sh
+
+# ------------------------------------------------------------ packaging
+# Man pages: scdoc sources in docs/man/NAME.SECTION.scd -> $(OUTPUT)/man/.
+SCDOC		?= scdoc
+MAN_SRCS	:= $(wildcard docs/man/*.scd)
+MANS		:= $(patsubst docs/man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+man: $(MANS)
+
+$(OUTPUT)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/man/%: docs/man/%.scd | $(OUTPUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) < $< > $@
+
+# make install [DESTDIR=...] [PREFIX=/usr] [sbindir=...] ...
+PREFIX		?= /usr
+sbindir		?= $(PREFIX)/sbin
+datadir		?= $(PREFIX)/share
+mandir		?= $(datadir)/man
+docdir		?= $(datadir)/doc/tcbpf
+sysconfdir	?= /etc
+localstatedir	?= /var
+bashcompdir	?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(datadir) \
+			--variable=completionsdir \
+			bash-completion 2>/dev/null),$(datadir)/bash-completion/completions)
+systemdunitdir	?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+			systemd 2>/dev/null),/lib/systemd/system)
+INSTALL		?= install
+UNITS		:= scripts/tcbpf.service scripts/tcbpf-watch.service
+
+# The units name the binary and the docs where a hand install would put
+# them (/usr/sbin, /usr/local/sbin, /usr/local/share/doc): point them at
+# where this install puts them.
+UNIT_SED	:= -e 's|/usr/\(local/\)\{0,1\}sbin/tcbpf|$(sbindir)/tcbpf|g' \
+		   -e 's|/usr/\(local/\)\{0,1\}share/doc/tcbpf|$(docdir)|g'
+
+install: tcbpf man
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man5 \
+		$(DESTDIR)$(mandir)/man8 $(DESTDIR)$(bashcompdir) \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(docdir)/examples \
+		$(DESTDIR)$(sysconfdir)/tcbpf $(DESTDIR)$(localstatedir)/lib/tcbpf
+	$(Q)$(INSTALL) -m 0755 tcbpf $(DESTDIR)$(sbindir)/tcbpf
+	$(Q)$(INSTALL) -m 0644 $(filter %.5,$(MANS)) $(DESTDIR)$(mandir)/man5/
+	$(Q)$(INSTALL) -m 0644 $(filter %.8,$(MANS)) $(DESTDIR)$(mandir)/man8/
+	$(Q)$(INSTALL) -m 0644 scripts/tcbpf.bash-completion \
+		$(DESTDIR)$(bashcompdir)/tcbpf
+	$(Q)for u in $(UNITS); do \
+		sed $(UNIT_SED) $$u > $(DESTDIR)$(systemdunitdir)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/$${u##*/} || exit 1; \
+	done
+	$(Q)$(INSTALL) -m 0644 README.md docs/MONITORING.md $(DESTDIR)$(docdir)/
+	$(Q)$(INSTALL) -m 0755 scripts/alert-action.py $(DESTDIR)$(docdir)/examples/
+	$(Q)$(INSTALL) -m 0644 scripts/tcbpf.conf.example \
+		$(DESTDIR)$(docdir)/examples/tcbpf.conf
+
+# Leaves /etc/tcbpf and /var/lib/tcbpf unless empty: they hold the
+# operator's policies and the recorded clamps.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(sbindir)/tcbpf $(DESTDIR)$(bashcompdir)/tcbpf \
+		$(addprefix $(DESTDIR)$(mandir)/man5/,$(notdir $(filter %.5,$(MANS)))) \
+		$(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(filter %.8,$(MANS)))) \
+		$(addprefix $(DESTDIR)$(systemdunitdir)/,$(notdir $(UNITS))) \
+		$(DESTDIR)$(docdir)/README.md $(DESTDIR)$(docdir)/MONITORING.md \
+		$(DESTDIR)$(docdir)/examples/alert-action.py \
+		$(DESTDIR)$(docdir)/examples/tcbpf.conf
+	$(Q)rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null || :
+	$(Q)rmdir $(DESTDIR)$(sysconfdir)/tcbpf $(DESTDIR)$(localstatedir)/lib/tcbpf \
+		2>/dev/null || :
+
+# make deb: a Debian package built by dpkg-buildpackage from a copy of the
+# tree in $(OUTPUT)/deb/build (it writes its results to the parent of the
+# tree it builds, which must not be the repository's shared parent);
+# the .deb lands in $(OUTPUT)/deb/. MAKEFLAGS is not passed down: the
+# package build is a make of its own (debian/rules).
+DEB_BUILD	:= $(OUTPUT)/deb/build
+
+deb:
+	$(call msg,DEB,$(OUTPUT)/deb)
+	$(Q)rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/tcbpf
+	$(Q)if [ -d .git ] || [ -f .git ]; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+			xargs -0 cp --parents -t $(DEB_BUILD)/tcbpf; \
+	else \
+		tar -c --exclude=./$(OUTPUT) --exclude=./tcbpf . | tar -x -C $(DEB_BUILD)/tcbpf; \
+	fi
+	$(Q)cd $(DEB_BUILD)/tcbpf && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b -jauto $(if $(V:0=),,>../build.log 2>&1) || \
+		{ tail -40 ../build.log; echo "make deb: failed, log in $(DEB_BUILD)/build.log" >&2; exit 1; }
+	$(Q)rm -f $(OUTPUT)/deb/*.deb && cp $(DEB_BUILD)/tcbpf_*.deb $(OUTPUT)/deb/
+	$(Q)ls $(OUTPUT)/deb/*.deb
+
+# The packaging suites alone (make test runs them too): man pages,
+# completion, and the package built, installed into a throwaway root,
+# run and purged (tests/pkg.sh; the pkg suite builds it, ~10 s).
+pkgtest: tcbpf
+	$(Q)tests/run.sh man completion pkg
 
 clean:
 	$(call msg,CLEAN)

@@ -25,6 +25,12 @@ PKGS=(
 	prometheus			# monitor tests: a real Prometheus
 	curl				# monitor tests: query the servers
 	libmnl-dev			# rtnetlink: link events (kern/linkwatch)
+	# packaging: make man, make deb, the pkg and man test suites
+	scdoc				# man pages: docs/man/*.scd -> roff
+	mandoc				# man page lint (mandoc -T lint)
+	bash-completion			# completion dir (pkg-config), _tcbpf tests
+	debhelper dpkg-dev fakeroot	# dpkg-buildpackage with dh 13
+	lintian				# package checks
 )
 
 installed() {
