@@ -65,6 +65,7 @@ if [ ! -x "$TCBPF" ]; then
 fi
 
 WORK=$(mktemp -d /tmp/tcbpf-bench.XXXXXX) || exit 1
+export TCBPF_STATE_DIR="$WORK/state"	# not the machine's records
 REC=$WORK/records.jsonl
 : >"$REC"
 # One binary for the whole run, even if ./tcbpf is rebuilt meanwhile; in

@@ -263,6 +263,9 @@ lib_lock() {
 lib_init() {
 	exec 8>&2
 	WORK=$(mktemp -d /tmp/tcbpf-test.XXXXXX) || return 1
+	# tcbpf records clamps in /var/lib/tcbpf: a test keeps its own record,
+	# never the machine's (a daemon there would act on ours)
+	export TCBPF_STATE_DIR="$WORK/state"
 	py_start
 }
 

@@ -419,6 +419,7 @@ test_deb() {
 		unshare -m --propagation private bash -c '
 			bin=$1 ns=$2 dev=$3 w=$4
 			mount -t bpf bpf /sys/fs/bpf || exit 1
+			export TCBPF_STATE_DIR=$w/state	# not the machine'"'"'s records
 			"$bin" -n "$ns" attach "$dev" rate 5mbit >"$w/attach.out" 2>&1 || exit 2
 			"$bin" -j -n "$ns" show "$dev" >"$w/show.json" 2>&1 || exit 3
 			"$bin" -n "$ns" detach "$dev" >"$w/detach.out" 2>&1 || exit 4

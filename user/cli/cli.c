@@ -16,9 +16,13 @@ static void note_stderr(void *ctx, const char *dev, const char *msg)
 	pr_info("%s\n", msg);
 }
 
-struct lim *cli_lim(void)
+struct lim *cli_lim(const struct opts *o)
 {
-	struct lim_opts lo = { .note = note_stderr };
+	struct lim_opts lo = {
+		.note = note_stderr,
+		.state_dir = o ? o->state_dir : NULL,
+		.netns_name = o && o->netns ? o->netns : "",
+	};
 	struct lim *l;
 
 	if (lim_open(&l, &lo)) {

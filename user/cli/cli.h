@@ -14,13 +14,18 @@
 struct opts {
 	bool json;
 	const char *netns;
+	const char *state_dir;	/* --state-dir, $TCBPF_STATE_DIR, LIM_STATE_DIR */
+	const char *config_dir;	/* --config-dir, $TCBPF_CONFIG_DIR, POLICY_DIR */
 };
 
 /* Library messages to stderr (by -q/-v), libbpf's too. */
 void cli_log_init(void);
 
-/* The limiter library, its notes on stderr unless -q. NULL: out of memory. */
-struct lim *cli_lim(void);
+/*
+ * The limiter library, its notes on stderr unless -q, recording in @o's
+ * state directory (@o NULL: reading only). NULL: out of memory.
+ */
+struct lim *cli_lim(const struct opts *o);
 
 /* After a failed library call: its message on stderr; returns @err. */
 int cli_fail(struct lim *l, int err);
@@ -39,5 +44,7 @@ int cmd_list(const struct opts *o, int argc, char **argv);
 int cmd_stats(const struct opts *o, int argc, char **argv);
 int cmd_export(const struct opts *o, int argc, char **argv);
 int cmd_watch(const struct opts *o, int argc, char **argv);
+int cmd_apply(const struct opts *o, int argc, char **argv);
+int cmd_daemon(const struct opts *o, int argc, char **argv);
 
 #endif

@@ -287,7 +287,7 @@ static int net_op(const struct opts *o, const char *op, enum lim_op lop,
 	err = net_items(op, argv[0], &items, &n);
 	if (err)
 		return err;
-	l = cli_lim();
+	l = cli_lim(o);
 	if (!l) {
 		free(items);
 		return -ENOMEM;
@@ -326,7 +326,7 @@ static int net_show(const struct opts *o, int argc, char **argv)
 	err = net_items("show", argv[0], &items, &n);
 	if (err)
 		return err;
-	l = cli_lim();
+	l = cli_lim(o);
 	err = l ? lim_show(l, NULL, &set) : -ENOMEM;
 	if (err) {
 		err = cli_fail(l, err);
@@ -365,13 +365,39 @@ static int parse_spec(struct spec *s, int argc, char **argv)
 	return 0;
 }
 
-/* attach DEV [SPEC] / change DEV SPEC */
+/*
+ * "reason TEXT" among the SPEC words is for the record, not the SPEC:
+ * take it out (argv is compacted in place). -EUSAGE when it has no text
+ * or comes twice.
+ */
+static int take_reason(int *argc, char **argv, const char **reason)
+{
+	int i, j;
+
+	*reason = NULL;
+	for (i = j = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "reason")) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (i + 1 >= *argc)
+			return usage_error("\"reason\" needs a text");
+		if (*reason)
+			return usage_error("\"reason\" given twice");
+		*reason = argv[++i];
+	}
+	*argc = j;
+	return 0;
+}
+
+/* attach DEV [SPEC] [reason TEXT] / change DEV SPEC [reason TEXT] */
 static int set_dev(const struct opts *o, enum lim_op op, int argc, char **argv)
 {
 	static const char *const done[] = {
 		[LIM_ATTACH] = "attached", [LIM_CHANGE] = "changed",
 	};
 	const char *cmd = op == LIM_ATTACH ? "attach" : "change";
+	const char *reason;
 	struct spec s;
 	struct lim *l;
 	int err;
@@ -380,15 +406,22 @@ static int set_dev(const struct opts *o, enum lim_op op, int argc, char **argv)
 		return net_op(o, cmd, op, argc - 1, argv + 1);
 	if (argc < 1)
 		return usage_error("%s needs a device", cmd);
-	if (op == LIM_CHANGE && argc < 2)
-		return usage_error("change %s needs a SPEC of what to change",
-				   argv[0]);
-	err = parse_spec(&s, argc - 1, argv + 1);
+	argc--;
+	argv++;
+	err = take_reason(&argc, argv, &reason);
 	if (err)
 		return err;
-	l = cli_lim();
+	if (op == LIM_CHANGE && argc < 1)
+		return usage_error("change %s needs a SPEC of what to change",
+				   argv[-1]);
+	err = parse_spec(&s, argc, argv);
+	if (err)
+		return err;
+	argv--;
+	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;
+	lim_set_reason(l, reason);
 	err = op == LIM_ATTACH ? lim_attach(l, argv[0], &s) :
 				 lim_change(l, argv[0], &s);
 	if (err)
@@ -420,7 +453,7 @@ int cmd_detach(const struct opts *o, int argc, char **argv)
 	if (argc != 1)
 		return usage_error("%s", argc ? "detach takes one device"
 					      : "detach needs a device");
-	l = cli_lim();
+	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;
 	err = lim_detach(l, argv[0], &had);
@@ -444,7 +477,7 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 	if (argc > 1)
 		return usage_error("show takes at most one device, not \"%s\"",
 				   argv[1]);
-	l = cli_lim();
+	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;
 	err = lim_show(l, dev, &set);
@@ -473,7 +506,7 @@ int cmd_list(const struct opts *o, int argc, char **argv)
 
 	if (argc)
 		return usage_error("list takes no arguments, not \"%s\"", argv[0]);
-	l = cli_lim();
+	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;
 	err = lim_show(l, NULL, &set);

@@ -113,7 +113,7 @@ static int load_mhd(void)
 /* The counters now, through the limiter library. */
 static int export_sample(struct sample_set *s)
 {
-	struct lim *l = cli_lim();
+	struct lim *l = cli_lim(NULL);
 	int err;
 
 	if (!l)

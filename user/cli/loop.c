@@ -7,26 +7,50 @@
 #include "cli/loop.h"
 #include "util/clock.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, hup;
 
 static void on_signal(int sig)
 {
 	stop = 1;
 }
 
-void loop_signals(void)
+static void on_hup(int sig)
+{
+	hup = 1;
+}
+
+static void signals(bool hup_reloads)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sh = { .sa_handler = on_hup };
 
 	/* no SA_RESTART: a signal cuts the sleep short */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGHUP, hup_reloads ? &sh : &sa, NULL);
+}
+
+void loop_signals(void)
+{
+	signals(false);
+}
+
+void loop_signals_reload(void)
+{
+	signals(true);
 }
 
 bool loop_stopped(void)
 {
 	return stop;
+}
+
+bool loop_hup(void)
+{
+	bool h = hup;
+
+	hup = 0;
+	return h;
 }
 
 int sleep_until(__u64 mono_ns)

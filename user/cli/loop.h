@@ -10,6 +10,10 @@
 void loop_signals(void);
 bool loop_stopped(void);
 
+/* SIGINT/SIGTERM end the loop, SIGHUP asks for a reload (loop_hup()). */
+void loop_signals_reload(void);
+bool loop_hup(void);	/* a SIGHUP came since the last call */
+
 /* Sleep until CLOCK_MONOTONIC @mono_ns; -EINTR once a signal said stop. */
 int sleep_until(__u64 mono_ns);
 

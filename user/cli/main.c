@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/policy.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
 #include "util/log.h"
@@ -31,9 +32,9 @@ struct command {
 static int run_help(const struct opts *o, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "attach", cmd_attach, "DEV [SPEC]",
+	{ "attach", cmd_attach, "DEV [SPEC] [reason TEXT]",
 	  "install the limiter on DEV (defaults below); if there, replace its settings" },
-	{ "change", cmd_change, "DEV SPEC",
+	{ "change", cmd_change, "DEV SPEC [reason TEXT]",
 	  "change only the settings given, live" },
 	{ "detach", cmd_detach, "DEV",
 	  "remove everything tcbpf put on DEV" },
@@ -50,6 +51,10 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "[PATTERN...] bps RATE | pps N [for SECS] [then SPEC]\n"
 	  "                   [release-after SECS] [exec PROGRAM] [interval SECS] [auto-monitor]",
 	  "clamp a monitored device that crosses a threshold" },
+	{ "apply", cmd_apply, "[--check]",
+	  "make the machine what the recorded clamps and /etc/tcbpf ask" },
+	{ "daemon", cmd_daemon, "",
+	  "keep it so: re-clamp devices as they come back, forget gone ones" },
 	{ "help", run_help, "", "this text" },
 	{ NULL }
 };
@@ -61,7 +66,8 @@ static void usage(FILE *f)
 	const struct command *c;
 
 	fprintf(f,
-"Usage: tcbpf [-j|--json] [-n|--netns NETNS] [-v|--verbose] COMMAND ...\n\n");
+"Usage: tcbpf [-j|--json] [-n|--netns NETNS] [-v|--verbose] [-q|--quiet]\n"
+"             [--state-dir DIR] [--config-dir DIR] COMMAND ...\n\n");
 	for (c = commands; c->name; c++)
 		if (strlen(c->args) > 11)
 			fprintf(f, "  tcbpf %-6s %s\n  %-25s %s\n", c->name,
@@ -100,6 +106,8 @@ int main(int argc, char **argv)
 		{ "netns",	required_argument,	NULL, 'n' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "state-dir",	required_argument,	NULL, 'S' },
+		{ "config-dir",	required_argument,	NULL, 'C' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL }
 	};
@@ -121,6 +129,12 @@ int main(int argc, char **argv)
 		case 'q':
 			log_level = 0;
 			break;
+		case 'S':
+			o.state_dir = optarg;
+			break;
+		case 'C':
+			o.config_dir = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -131,6 +145,10 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (!o.state_dir)
+		o.state_dir = getenv("TCBPF_STATE_DIR") ?: LIM_STATE_DIR;
+	if (!o.config_dir)
+		o.config_dir = getenv("TCBPF_CONFIG_DIR") ?: POLICY_DIR;
 	if (argc < 1) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -209,7 +209,7 @@ int cmd_stats(const struct opts *o, int argc, char **argv)
 	err = stats_parse(&a, o, argc, argv);
 	if (err)
 		return err;
-	l = cli_lim();
+	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;
 	err = lim_sample(l, &old);

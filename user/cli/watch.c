@@ -702,7 +702,7 @@ int cmd_watch(const struct opts *o, int argc, char **argv)
 	err = watch_parse(&wt.a, argc, argv);
 	if (err)
 		return err;
-	wt.l = cli_lim();
+	wt.l = cli_lim(o);
 	if (!wt.l)
 		return -ENOMEM;
 	openlog("tcbpf-watch", LOG_PID, LOG_DAEMON);

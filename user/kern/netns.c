@@ -167,6 +167,40 @@ __u64 netns_self(void)
 	return cookie;
 }
 
+int netns_push(const char *name)
+{
+	char path[256];
+	int self, fd, err;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		close(self);
+		return err;
+	}
+	close(fd);
+	return self;
+}
+
+void netns_pop(int self)
+{
+	if (self < 0)
+		return;
+	if (setns(self, CLONE_NEWNET) < 0)
+		pr_warn("cannot return to the original network namespace: %s\n",
+			strerror(errno));
+	close(self);
+}
+
 /* Cookie of the namespace behind @path, if its inode is @ino. */
 static bool is_it(const char *path, __u64 ino, __u64 cookie)
 {
@@ -178,18 +212,42 @@ static bool is_it(const char *path, __u64 ino, __u64 cookie)
 	return !netns_cookie_of(path, &c, NULL, 0) && c == cookie;
 }
 
-bool netns_alive(__u64 ino, __u64 cookie)
+/* A namespace file bind-mounted anywhere (docker's, other tools'). */
+static bool mounted(__u64 ino, __u64 cookie, char *path, size_t len)
+{
+	char line[1024], mnt[256];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE ... */
+		if (!strstr(line, " - nsfs ") ||
+		    sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
+			continue;
+		snprintf(path, len, "%s", mnt);
+		found = is_it(path, ino, cookie);
+	}
+	fclose(f);
+	return found;
+}
+
+bool netns_alive(__u64 ino, __u64 cookie, char *where, size_t len)
 {
 	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
-	char path[320];
+	char path[512];
 	struct dirent *e;
 	unsigned int i;
 	bool found = false;
 	DIR *d;
 
-	if (netns_ino() == ino)
-		return netns_self() == cookie;
-	/* named namespaces, then every process's */
+	if (where && len)
+		where[0] = '\0';
+	if (netns_ino() == ino && netns_self() == cookie)
+		return true;
+	/* named namespaces, any namespace file mounted, every process's */
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !found; i++) {
 		d = opendir(dirs[i]);
 		while (d && !found && (e = readdir(d))) {
@@ -201,6 +259,8 @@ bool netns_alive(__u64 ino, __u64 cookie)
 		if (d)
 			closedir(d);
 	}
+	if (!found)
+		found = mounted(ino, cookie, path, sizeof(path));
 	d = opendir("/proc");
 	while (d && !found && (e = readdir(d))) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
@@ -210,5 +270,7 @@ bool netns_alive(__u64 ino, __u64 cookie)
 	}
 	if (d)
 		closedir(d);
+	if (found && where)
+		snprintf(where, len, "%s", path);
 	return found;
 }

@@ -45,7 +45,15 @@ int netns_cookie_of(const char *netns, __u64 *cookie, char *err, size_t len);
  * The namespace with inode @ino and cookie @cookie still exists: found
  * among the named namespaces (/run/netns) or those of running processes.
  * (One kept alive only by an open file descriptor elsewhere is missed.)
+ * The path it was found at goes to @where ("" for the caller's own).
  */
-bool netns_alive(__u64 ino, __u64 cookie);
+bool netns_alive(__u64 ino, __u64 cookie, char *where, size_t len);
+
+/*
+ * Enter namespace @name (a /run/netns name or a path) for a while: returns
+ * an fd of the one the thread was in, for netns_pop(), or a negative errno.
+ */
+int netns_push(const char *name);
+void netns_pop(int self);
 
 #endif

@@ -135,7 +135,7 @@ static bool layout_ok(int fd, unsigned int i)
  * Open what is pinned; -ENOENT when any piece is missing, -ESTALE when the
  * maps have another layout (pinned by another version of tcbpf).
  */
-static int open_pinned(struct tcbpf *t)
+static int open_pinned(struct tcbpf *t, bool progs)
 {
 	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd };
 	unsigned int i;
@@ -148,7 +148,7 @@ static int open_pinned(struct tcbpf *t)
 		if (!layout_ok(*map_fd[i], i))
 			return -ESTALE;
 	}
-	for (d = 0; d < TCBPF_NDIR; d++) {
+	for (d = 0; progs && d < TCBPF_NDIR; d++) {
 		char path[128];
 
 		prog_pin(path, sizeof(path), t->netns, d);
@@ -213,6 +213,21 @@ out:
 	return err;
 }
 
+int tcbpf_open_maps(struct tcbpf *t)
+{
+	int err;
+
+	t->netns = netns_self();
+	fds_reset(t);
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus < 0)
+		return t->ncpus;
+	err = open_pinned(t, false);
+	if (err)
+		tcbpf_close(t);
+	return err;
+}
+
 /* Leave nothing of a load that failed half way. */
 static void load_failed(struct tcbpf *t)
 {
@@ -239,7 +254,7 @@ int tcbpf_open(struct tcbpf *t, bool create)
 	if (t->ncpus < 0)
 		return t->ncpus;
 
-	err = open_pinned(t);
+	err = open_pinned(t, true);
 	if (!err || !create)
 		goto out;
 	if (err == -ESTALE)
@@ -250,7 +265,7 @@ int tcbpf_open(struct tcbpf *t, bool create)
 		load_failed(t);
 		return err;
 	}
-	err = open_pinned(t);
+	err = open_pinned(t, true);
 out:
 	if (err)
 		tcbpf_close(t);
@@ -287,6 +302,20 @@ static void unpin_ns(__u64 netns)
 int tcbpf_unpin_ns(struct tcbpf *t, __u64 netns)
 {
 	unpin_ns(netns);
+	return 0;
+}
+
+int tcbpf_forget_dev(struct tcbpf *t, __u64 netns, int ifindex)
+{
+	char path[160];
+	int d;
+
+	for (d = 0; d < TCBPF_NDIR; d++) {
+		snprintf(path, sizeof(path), "%s/%llx_%d_%s", TCBPF_LINK_DIR,
+			 (unsigned long long)netns, ifindex,
+			 d == TCBPF_INGRESS ? "ingress" : "egress");
+		unlink(path);
+	}
 	return 0;
 }
 

@@ -39,8 +39,14 @@ void tcbpf_unlock(int fd);
 int tcbpf_open(struct tcbpf *t, bool create);
 void tcbpf_close(struct tcbpf *t);
 
+/* The maps only (no programs: prog_fd -1), e.g. to clean up after others. */
+int tcbpf_open_maps(struct tcbpf *t);
+
 /* Remove the program pair of namespace @netns (no device there uses it). */
 int tcbpf_unpin_ns(struct tcbpf *t, __u64 netns);
+
+/* Remove the link pins of a device of namespace @netns that is gone. */
+int tcbpf_forget_dev(struct tcbpf *t, __u64 netns, int ifindex);
 
 /* Remove every pin (the caller knows no device uses the limiter). */
 int tcbpf_unpin(struct tcbpf *t);

@@ -106,3 +106,43 @@ void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 			d->set &= ~(SPEC_MODE | SPEC_DELAY);
 	}
 }
+
+void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR])
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		spec_defaults(&dirs[dir], dir);
+		if (dir == TCBPF_EGRESS)	/* to the VM, pace by default */
+			dirs[dir].mode = TCBPF_MODE_EDT;
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	}
+	/* "delay" before any direction word means the one that can wait */
+	if ((dirs[TCBPF_INGRESS].set & SPEC_DELAY) &&
+	    (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
+	    dirs[TCBPF_INGRESS].delay == dirs[TCBPF_EGRESS].delay) {
+		dirs[TCBPF_INGRESS].set &= ~SPEC_DELAY;
+		dirs[TCBPF_INGRESS].delay = 0;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		memset(&cfg[dir], 0, sizeof(cfg[dir]));
+		cfg_from_spec(&cfg[dir], &dirs[dir]);
+	}
+}
+
+bool cfg_same(const struct tcbpf_cfg *cur, const struct tcbpf_cfg *want)
+{
+	bool fell_back = cur->mode == TCBPF_MODE_POLICE &&
+			 (cur->flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT));
+
+	if (cur->mode != want->mode &&
+	    !(want->mode == TCBPF_MODE_EDT && fell_back))
+		return false;
+	if (want->mode == TCBPF_MODE_EDT && !fell_back &&
+	    (cur->horizon_ns != want->horizon_ns || cur->ecn_ns != want->ecn_ns))
+		return false;
+	return cur->delay_ns == want->delay_ns && cur->nports == want->nports &&
+	       !memcmp(cur->ports, want->ports, sizeof(cur->ports)) &&
+	       !memcmp(cur->cls, want->cls, sizeof(cur->cls));
+}

@@ -3,6 +3,7 @@
 #ifndef TCBPF_CFG_H
 #define TCBPF_CFG_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "tcbpf.h"
 #include "lib/spec.h"
@@ -13,6 +14,13 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg);
 
 /* A SPEC that, given to attach, reproduces @cfg (every key set). */
 void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR]);
+
+/* The settings attach would write for @s (before pacing's fallbacks). */
+void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR]);
+
+/* @cur holds what @want asks (a fallback to policing for want of fq
+ * counts as what pacing asked). */
+bool cfg_same(const struct tcbpf_cfg *cur, const struct tcbpf_cfg *want);
 
 /* Check a direction's settings; message naming the culprit to stderr. */
 int cfg_validate(struct spec_dir *d, int dir, const char *dev);

@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/limiter.h"
 #include "lib/cfg.h"
 #include "lib/maps.h"
 #include "lib/names.h"
 #include "lib/pace.h"
+#include "lib/spec_words.h"
+#include "lib/state.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
@@ -27,6 +30,9 @@ struct lim {
 	struct lim_opts o;
 	int lock_fd;
 	int lock_depth;
+	bool in_group;		/* lim_apply records for the whole group */
+	bool no_record;		/* lim_set_recording(false) */
+	const char *reason;	/* for the next record (lim_set_reason) */
 	char msg[512];
 };
 
@@ -110,6 +116,171 @@ static void unlock(struct lim *l)
 	l->lock_fd = -1;
 }
 
+/* ------------------------------------------------------ recorded state */
+
+void lim_set_reason(struct lim *l, const char *reason)
+{
+	l->reason = reason;
+}
+
+static bool recording(const struct lim *l)
+{
+	return l->o.state_dir && !l->in_group && !l->no_record;
+}
+
+void lim_keep_loaded(struct lim *l, bool on)
+{
+	l->o.keep_loaded = on;
+}
+
+void lim_set_recording(struct lim *l, bool on)
+{
+	l->no_record = !on;
+}
+
+static const char *ns_name(const struct lim *l)
+{
+	return l->o.netns_name ? l->o.netns_name : "";
+}
+
+static int state_read(struct lim *l, struct clamp_set *set)
+{
+	char err[256];
+	int rc;
+
+	memset(set, 0, sizeof(*set));
+	rc = state_load(l->o.state_dir, set, err, sizeof(err));
+	if (rc)
+		return fail(l, rc, "cannot read the recorded state: %s", err);
+	return 0;
+}
+
+static int state_write(struct lim *l, const struct clamp_set *set)
+{
+	char err[256];
+	int rc = state_save(l->o.state_dir, set, err, sizeof(err));
+
+	if (rc)
+		return fail(l, rc, "cannot record the state: %s", err);
+	return 0;
+}
+
+/*
+ * In @set: record @s for device @name (NULL @s: remove its record). The
+ * reason is the one given for this command, else the record's old one.
+ */
+static int record_in(struct lim *l, struct clamp_set *set, const char *name,
+		     const struct spec *s)
+{
+	struct clamp c = {}, *old = state_find(set, ns_name(l), name);
+	char err[256];
+	int rc;
+
+	if (!s) {
+		state_del(set, ns_name(l), name);
+		return 0;
+	}
+	snprintf(c.ifname, sizeof(c.ifname), "%s", name);
+	snprintf(c.netns, sizeof(c.netns), "%s", ns_name(l));
+	c.at = time(NULL);
+	c.reason = (char *)(l->reason ? l->reason : old ? old->reason : NULL);
+	rc = spec_words(s, &c.argc, &c.argv);
+	if (rc)
+		return fail(l, rc, "%s: cannot record its SPEC: %s", name,
+			    strerror(-rc));
+	rc = state_set(set, &c, err, sizeof(err));
+	free(c.argv);
+	if (rc)
+		return fail(l, rc, "%s: cannot record: %s", name, err);
+	return 0;
+}
+
+/*
+ * The SPEC recorded for @name, parsed into @s: 0, -ENOENT without a
+ * record, or another error (named) for one that does not parse.
+ */
+static int recorded_spec(struct lim *l, const struct clamp_set *set,
+			 const char *name, struct spec *s)
+{
+	const struct clamp *c = state_find(set, ns_name(l), name);
+	char err[256];
+
+	if (!c)
+		return -ENOENT;
+	if (spec_parse(s, c->argc, c->argv, err, sizeof(err)))
+		return fail(l, -EINVAL, "%s: the recorded SPEC does not parse: %s",
+			    name, err);
+	return 0;
+}
+
+/*
+ * The state is written first, in the lock: what the operator asked for is
+ * on disk before the kernel is touched, so that a command killed half way
+ * is finished by the next reconciliation (tcbpf apply, the daemon); when
+ * the kernel refuses, the old record is put back.
+ */
+struct txn {
+	bool on;
+	struct clamp_set old;
+};
+
+static int txn_begin(struct lim *l, struct txn *x, const char *name,
+		     const struct spec *s)
+{
+	struct clamp_set set;
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	if (!recording(l))
+		return 0;
+	err = state_read(l, &x->old);
+	if (err)
+		return err;
+	err = state_read(l, &set);
+	if (!err)
+		err = record_in(l, &set, name, s);
+	if (!err)
+		err = state_write(l, &set);
+	state_free(&set);
+	if (err) {
+		state_free(&x->old);
+		return err;
+	}
+	x->on = true;
+	return 0;
+}
+
+/* After the kernel's part: on failure the old state back (best effort). */
+static void txn_end(struct lim *l, struct txn *x, int err)
+{
+	char msg[sizeof(l->msg)];
+
+	if (!x->on)
+		return;
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s", l->msg);
+		if (state_write(l, &x->old))
+			pr_warn("%s\n", l->msg);
+		snprintf(l->msg, sizeof(l->msg), "%s", msg);
+	}
+	state_free(&x->old);
+}
+
+int lim_lock(struct lim *l)
+{
+	return lock(l);
+}
+
+void lim_unlock(struct lim *l)
+{
+	unlock(l);
+}
+
+void lim_set_netns_name(struct lim *l, const char *name)
+{
+	l->o.netns_name = name;
+}
+
 static int dev_resolve(struct lim *l, struct dev *d, const char *name)
 {
 	d->name = name;
@@ -166,13 +337,45 @@ static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
 	return key->netns == t->netns;
 }
 
-/* The namespace's last device gone: its programs; the last of all: all. */
-static void gc(struct tcbpf *t)
+/*
+ * Programs stay loaded while something will want them soon: a daemon that
+ * re-clamps devices as they come back, or recorded clamps.
+ */
+static bool keep_loaded(struct lim *l)
 {
+	struct clamp_set set = {};
+	char err[256];
+	bool keep;
+
+	if (l->o.keep_loaded)
+		return true;
+	if (!l->o.state_dir ||
+	    state_load(l->o.state_dir, &set, err, sizeof(err)))
+		return false;
+	keep = set.n > 0;
+	state_free(&set);
+	return keep;
+}
+
+/* The namespace's last device gone: its programs; the last of all: all. */
+static void gc(struct lim *l, struct tcbpf *t)
+{
+	if (keep_loaded(l))
+		return;
 	if (maps_empty(t))
 		tcbpf_unpin(t);
 	else if (!maps_foreach(t, in_ns, NULL))
 		tcbpf_unpin_ns(t, t->netns);
+}
+
+void lim_gc(struct lim *l)
+{
+	struct tcbpf t;
+
+	if (!tcbpf_open_maps(&t)) {
+		gc(l, &t);
+		tcbpf_close(&t);
+	}
 }
 
 /* What attach did, so that a failure can be undone. */
@@ -185,7 +388,8 @@ struct undo {
 	bool made_fq;		/* installed fq over a saved root */
 };
 
-static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
+static void attach_undo(struct lim *l, struct tcbpf *t, const struct dev *d,
+			struct undo *u)
 {
 	char msg[256];
 	int dir;
@@ -204,7 +408,7 @@ static void attach_undo(struct tcbpf *t, const struct dev *d, struct undo *u)
 		hook_clsact_release(d->ifindex);
 	if (u->made_fq)
 		pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
-	gc(t);
+	gc(l, t);
 }
 
 /*
@@ -398,13 +602,14 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	return 0;
 undo:
-	attach_undo(t, d, &u);
+	attach_undo(l, t, d, &u);
 	return err;
 }
 
 int lim_attach(struct lim *l, const char *name, const struct spec *s)
 {
 	struct tcbpf t;
+	struct txn x;
 	struct dev d;
 	int err;
 
@@ -414,11 +619,16 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 	err = lock(l);
 	if (err)
 		return err;
+	err = txn_begin(l, &x, name, s);
+	if (err)
+		goto out;
 	err = open_obj(l, &t, true);
 	if (!err) {
 		err = do_attach(l, &t, &d, s);
 		tcbpf_close(&t);
 	}
+	txn_end(l, &x, err);
+out:
 	unlock(l);
 	return err;
 }
@@ -471,9 +681,44 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 	return 0;
 }
 
+/*
+ * What a change records: the keys of the recorded SPEC (or, for a limiter
+ * from before the record, every key of its settings) with @s's on top.
+ */
+static int change_record(struct lim *l, struct tcbpf *t, const struct dev *d,
+			 const struct spec *s, struct txn *x)
+{
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct clamp_set set;
+	struct spec r;
+	int dir, err;
+
+	memset(x, 0, sizeof(*x));
+	if (!recording(l))
+		return 0;
+	err = state_read(l, &set);
+	if (err)
+		return err;
+	err = recorded_spec(l, &set, d->name, &r);
+	state_free(&set);
+	if (err == -ENOENT) {
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			if (maps_get(t, d->ifindex, dir, &cfg[dir]))
+				return fail(l, -ENOENT, "%s has no limiter: "
+					    "attach it first", d->name);
+		spec_from_cfg(&r, cfg);
+		err = 0;
+	}
+	if (err)
+		return err;
+	spec_merge(&r, s);
+	return txn_begin(l, x, d->name, &r);
+}
+
 int lim_change(struct lim *l, const char *name, const struct spec *s)
 {
 	struct tcbpf t;
+	struct txn x;
 	struct dev d;
 	int err;
 
@@ -489,10 +734,15 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 	err = open_obj(l, &t, false);
 	if (err == -ENOENT)
 		fail(l, err, "%s has no limiter: attach it first", d.name);
+	if (err)
+		goto out;
+	err = change_record(l, &t, &d, s, &x);
 	if (!err) {
 		err = do_change(l, &t, &d, s);
-		tcbpf_close(&t);
+		txn_end(l, &x, err);
 	}
+	tcbpf_close(&t);
+out:
 	unlock(l);
 	return err;
 }
@@ -549,6 +799,7 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 int lim_detach(struct lim *l, const char *name, bool *hadp)
 {
 	struct tcbpf t;
+	struct txn x;
 	struct dev d;
 	bool had = false;
 	int err;
@@ -559,6 +810,9 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 	err = lock(l);
 	if (err)
 		return err;
+	err = txn_begin(l, &x, name, NULL);
+	if (err)
+		goto unlock;
 	err = open_obj(l, &t, false);
 	if (err) {
 		err = err == -ENOENT ? 0 : err;	/* nothing anywhere: done */
@@ -571,9 +825,11 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 	} else {
 		err = do_detach(l, &t, &d, &had);
 	}
-	gc(&t);
+	gc(l, &t);
 	tcbpf_close(&t);
 out:
+	txn_end(l, &x, err);
+unlock:
 	unlock(l);
 	if (hadp)
 		*hadp = had;
@@ -672,10 +928,6 @@ const char *lim_result_name(enum lim_result r)
 
 static int apply_one(struct lim *l, struct lim_item *it)
 {
-	int err = lim_snapshot(l, it->name, &it->snap);
-
-	if (err)
-		return err;
 	switch (it->op) {
 	case LIM_ATTACH:
 		return lim_attach(l, it->name, it->spec);
@@ -709,14 +961,96 @@ static void rollback(struct lim *l, struct lim_item *items, int upto)
 	}
 }
 
+/* What the group's items ask to record, onto @set. */
+static int group_records(struct lim *l, struct clamp_set *set,
+			 struct lim_item *items, int n, bool done_only)
+{
+	struct spec r;
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		struct lim_item *it = &items[i];
+
+		if (done_only && it->res != LIM_DONE)
+			continue;
+		switch (it->op) {
+		case LIM_ATTACH:
+			err = record_in(l, set, it->name, it->spec);
+			break;
+		case LIM_CHANGE:
+			if (!lim_snap_has(&it->snap))
+				continue;
+			err = recorded_spec(l, set, it->name, &r);
+			if (err == -ENOENT) {
+				spec_from_cfg(&r, it->snap.cfg);
+				err = 0;
+			}
+			if (!err) {
+				spec_merge(&r, it->spec);
+				err = record_in(l, set, it->name, &r);
+			}
+			break;
+		default:
+			err = record_in(l, set, it->name, NULL);
+			break;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The group's records: all of them before the kernel is touched; after,
+ * the old state with only what was done.
+ */
+static int group_record(struct lim *l, const struct clamp_set *old,
+			struct lim_item *items, int n, bool done_only)
+{
+	struct clamp_set set;
+	int err;
+
+	err = state_read(l, &set);
+	if (err)
+		return err;
+	if (done_only) {
+		/* from the state before the group, plus what was done */
+		state_free(&set);
+		err = state_save(l->o.state_dir, old, l->msg, sizeof(l->msg));
+		if (!err)
+			err = state_read(l, &set);
+	}
+	if (!err)
+		err = group_records(l, &set, items, n, done_only);
+	if (!err)
+		err = state_write(l, &set);
+	state_free(&set);
+	return err;
+}
+
 int lim_apply(struct lim *l, struct lim_item *items, int n)
 {
 	char first[sizeof(l->msg)] = "";
+	struct clamp_set old = {};
+	bool rec = recording(l);
 	int i, j, err, ret = 0;
 
 	err = lock(l);
 	if (err)
 		return err;
+	for (i = 0; i < n; i++) {
+		err = lim_snapshot(l, items[i].name, &items[i].snap);
+		if (err)
+			goto out;
+	}
+	if (rec) {
+		err = state_read(l, &old);
+		if (!err)
+			err = group_record(l, &old, items, n, false);
+		if (err)
+			goto out;
+	}
+	l->in_group = true;
 	for (i = 0; i < n; i++) {
 		struct lim_item *it = &items[i];
 
@@ -740,8 +1074,15 @@ int lim_apply(struct lim *l, struct lim_item *items, int n)
 			items[j].res = LIM_NOT_ATTEMPTED;
 		break;
 	}
+	l->in_group = false;
+	if (rec && ret && group_record(l, &old, items, n, true))
+		pr_warn("%s\n", l->msg);
+	err = ret;
+out:
+	l->in_group = false;
+	state_free(&old);
 	unlock(l);
 	if (ret)
 		snprintf(l->msg, sizeof(l->msg), "%s", first);
-	return ret;
+	return err;
 }

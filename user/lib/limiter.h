@@ -30,13 +30,45 @@ struct lim_opts {
 	/* "DEV egress: no fq qdisc (...): policing instead of pacing" */
 	void (*note)(void *ctx, const char *dev, const char *msg);
 	void *ctx;
+	/*
+	 * Where attach, change and detach record what was asked (state.h),
+	 * in the same locked transaction as the maps; NULL: not recorded.
+	 */
+	const char *state_dir;
+	/* The /run/netns name the caller entered, for the records ("": its own). */
+	const char *netns_name;
+	/* Keep the programs loaded when the last device goes (a daemon). */
+	bool keep_loaded;
 };
+
+/* The default of state_dir for front ends. */
+#define LIM_STATE_DIR	"/var/lib/tcbpf"
 
 int lim_open(struct lim **l, const struct lim_opts *o);
 void lim_close(struct lim *l);
 
 /* The message of the last failure. */
 const char *lim_msg(const struct lim *l);
+
+/* Hold the lock across several calls (they nest). */
+int lim_lock(struct lim *l);
+void lim_unlock(struct lim *l);
+
+/* Keep the programs loaded when the last device goes (a daemon). */
+void lim_keep_loaded(struct lim *l, bool on);
+
+/* Record attach/change/detach (default) or not (reconciling records). */
+void lim_set_recording(struct lim *l, bool on);
+
+/* Unpin what no device needs (unless kept loaded: daemon, records). */
+void lim_gc(struct lim *l);
+
+/* The namespace name records get from now on (after netns_push()). */
+void lim_set_netns_name(struct lim *l, const char *name);
+
+/* Why the next attach or change is done, for its record (NULL: a change
+ * keeps the record's reason). The string must outlive the call. */
+void lim_set_reason(struct lim *l, const char *reason);
 
 /* Install the limiter on @dev with @s over the defaults; if there,
  * replace its settings (slots, bucket state and counters kept). */

@@ -374,3 +374,11 @@ int pace_restore(int ifindex, __u64 netns, char *err, size_t errlen)
 		unlink(path);
 	return ret;
 }
+
+void pace_forget(int ifindex, __u64 netns)
+{
+	char path[128];
+
+	saved_path(path, sizeof(path), ifindex, netns);
+	unlink(path);
+}

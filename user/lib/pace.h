@@ -65,4 +65,7 @@ int pace_save_encode(const struct qdisc *q, void *buf, size_t len);
  * qdisc_clear(). */
 int pace_save_decode(const void *buf, size_t len, struct qdisc *out);
 
+/* Forget what was saved for a device that is gone (its qdiscs went too). */
+void pace_forget(int ifindex, __u64 netns);
+
 #endif
