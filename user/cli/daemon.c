@@ -386,6 +386,8 @@ int cmd_daemon(const struct opts *o, int argc, char **argv)
 		goto out;
 	}
 	lim_keep_loaded(dm.l, true);
+	if (lim_preload(dm.l))
+		pr_warn("daemon: %s\n", lim_msg(dm.l));
 	loop_signals_reload();
 	state_changed(&dm);	/* its mtime: what was read */
 	event("start", o->state_dir);

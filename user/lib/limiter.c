@@ -16,6 +16,7 @@
 
 #include "lib/limiter.h"
 #include "lib/cfg.h"
+#include "lib/gone.h"
 #include "lib/maps.h"
 #include "lib/names.h"
 #include "lib/pace.h"
@@ -32,6 +33,8 @@ struct lim {
 	int lock_depth;
 	bool in_group;		/* lim_apply records for the whole group */
 	bool no_record;		/* lim_set_recording(false) */
+	bool gone_done;		/* this hold of the lock forgot what is gone */
+	unsigned char *slots;	/* this hold of the lock: slots in use */
 	const char *reason;	/* for the next record (lim_set_reason) */
 	char msg[512];
 };
@@ -112,6 +115,9 @@ static void unlock(struct lim *l)
 {
 	if (--l->lock_depth)
 		return;
+	free(l->slots);
+	l->slots = NULL;
+	l->gone_done = false;
 	tcbpf_unlock(l->lock_fd);
 	l->lock_fd = -1;
 }
@@ -357,6 +363,20 @@ static bool keep_loaded(struct lim *l)
 	return keep;
 }
 
+int lim_preload(struct lim *l)
+{
+	struct tcbpf t;
+	int err = lock(l);
+
+	if (err)
+		return err;
+	err = open_obj(l, &t, true);
+	if (!err)
+		tcbpf_close(&t);
+	unlock(l);
+	return err;
+}
+
 /* The namespace's last device gone: its programs; the last of all: all. */
 static void gc(struct lim *l, struct tcbpf *t)
 {
@@ -376,6 +396,58 @@ void lim_gc(struct lim *l)
 		gc(l, &t);
 		tcbpf_close(&t);
 	}
+}
+
+/* Settings were deleted: what is known of the slots is out of date. */
+static void slots_changed(struct lim *l)
+{
+	free(l->slots);
+	l->slots = NULL;
+}
+
+/*
+ * Forget what vanished, once per hold of the lock: a group of a thousand
+ * attaches walks the maps once, not a thousand times.
+ */
+static void forget_gone(struct lim *l, struct tcbpf *t)
+{
+	if (l->gone_done)
+		return;
+	gone_forget(t, false, NULL, NULL);
+	slots_changed(l);	/* entries went */
+	l->gone_done = true;
+}
+
+static int mark_slot(struct tcbpf *t, const struct tcbpf_key *key,
+		     const struct tcbpf_cfg *cfg, void *used)
+{
+	if (cfg->slot < TCBPF_MAX_SLOTS)
+		((unsigned char *)used)[cfg->slot] = 1;
+	return 0;
+}
+
+/* A free slot, from what this hold of the lock knows of them. */
+static int slot_take(struct lim *l, struct tcbpf *t)
+{
+	int i, err;
+
+	if (!l->slots) {
+		l->slots = calloc(TCBPF_MAX_SLOTS, 1);
+		if (!l->slots)
+			return -ENOMEM;
+		err = maps_foreach(t, mark_slot, l->slots);
+		if (err) {
+			free(l->slots);
+			l->slots = NULL;
+			return err;
+		}
+	}
+	for (i = 0; i < TCBPF_MAX_SLOTS; i++)
+		if (!l->slots[i]) {
+			l->slots[i] = 1;
+			return i;
+		}
+	return -ENOSPC;
 }
 
 /* What attach did, so that a failure can be undone. */
@@ -403,6 +475,7 @@ static void attach_undo(struct lim *l, struct tcbpf *t, const struct dev *d,
 			maps_put(t, d->ifindex, dir, &u->old[dir]);
 		else
 			maps_del(t, d->ifindex, dir);
+		slots_changed(l);
 	}
 	if (u->made_clsact)
 		hook_clsact_release(d->ifindex);
@@ -547,7 +620,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		if (u.had_cfg[dir]) {
 			cfg[dir].slot = u.old[dir].slot;
 		} else {
-			slot = maps_free_slot(t, slot);
+			slot = slot_take(l, t);
 			if (slot < 0)
 				return fail(l, slot, "%s: no free slot: %d "
 					    "device-directions already limited",
@@ -624,6 +697,7 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 		goto out;
 	err = open_obj(l, &t, true);
 	if (!err) {
+		forget_gone(l, &t);
 		err = do_attach(l, &t, &d, s);
 		tcbpf_close(&t);
 	}
@@ -747,19 +821,6 @@ out:
 	return err;
 }
 
-/* Settings entries of this namespace's device @name, which is gone. */
-static int drop_gone(struct tcbpf *t, const struct tcbpf_key *key,
-		     const struct tcbpf_cfg *cfg, void *ctx)
-{
-	const char *name = ctx;
-
-	if (key->netns != t->netns || strcmp(cfg->ifname, name))
-		return 0;
-	hook_detach(key->ifindex, key->dir);	/* stale link pins */
-	maps_del_key(t, key);
-	return 0;
-}
-
 static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		     bool *had)
 {
@@ -785,6 +846,7 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		return ret;
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		maps_del(t, d->ifindex, dir);
+	slots_changed(l);
 	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	if (own) {
@@ -818,13 +880,10 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 		err = err == -ENOENT ? 0 : err;	/* nothing anywhere: done */
 		goto out;
 	}
-	if (!if_nametoindex(name)) {
-		/* Gone with its device: its tcx links went with it. */
-		maps_foreach(&t, drop_gone, (void *)name);
-		had = false;
-	} else {
+	/* also the device's own entries if it is gone (its links went) */
+	forget_gone(l, &t);
+	if (if_nametoindex(name))
 		err = do_detach(l, &t, &d, &had);
-	}
 	gc(l, &t);
 	tcbpf_close(&t);
 out:
@@ -855,13 +914,50 @@ static int sample(struct lim *l, unsigned int flags, struct sample_set *out)
 
 int lim_show(struct lim *l, const char *dev, struct sample_set *out)
 {
-	int err = sample(l, SAMPLE_STATS | SAMPLE_HOOKS | SAMPLE_GONE, out);
+	struct tcbpf t;
+	int err;
+
+	/* what vanished with its device or namespace is forgotten first */
+	if (!lock(l)) {
+		if (!tcbpf_open_maps(&t)) {
+			gone_forget(&t, false, NULL, NULL);
+			gc(l, &t);
+			tcbpf_close(&t);
+		}
+		unlock(l);
+	}
+	err = sample(l, SAMPLE_STATS | SAMPLE_HOOKS | SAMPLE_GONE, out);
 
 	if (!err && dev && !sample_by_name(out, dev)) {
 		sample_free(out);
 		return fail(l, -ENOENT, "%s has no limiter", dev);
 	}
 	return err;
+}
+
+int lim_inspect(struct lim *l, const char *name, struct dev_sample *d)
+{
+	struct tcbpf t;
+	int dir, err;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->ifname, sizeof(d->ifname), "%s", name);
+	d->ifindex = if_nametoindex(name);
+	if (!d->ifindex)
+		return fail(l, -ENODEV, "cannot find device \"%s\"", name);
+	d->here = true;
+	err = open_obj(l, &t, false);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		d->have[dir] = !maps_get(&t, d->ifindex, dir, &d->cfg[dir]);
+		d->prog_id[dir] = t.prog_id[dir];
+		d->hook_seen[dir] = d->have[dir] ?
+			hook_query(d->ifindex, dir, t.prog_id[dir]) :
+			TCBPF_HOOK_NONE;
+	}
+	tcbpf_close(&t);
+	return 0;
 }
 
 int lim_sample(struct lim *l, struct sample_set *out)

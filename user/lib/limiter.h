@@ -57,6 +57,10 @@ void lim_unlock(struct lim *l);
 /* Keep the programs loaded when the last device goes (a daemon). */
 void lim_keep_loaded(struct lim *l, bool on);
 
+/* Load (and pin) the programs of the caller's namespace now, so that the
+ * first attach there does not wait for the verifier. */
+int lim_preload(struct lim *l);
+
 /* Record attach/change/detach (default) or not (reconciling records). */
 void lim_set_recording(struct lim *l, bool on);
 
@@ -87,6 +91,12 @@ int lim_detach(struct lim *l, const char *dev, bool *had);
  * when given (-ENOENT, named, when it has none).
  */
 int lim_show(struct lim *l, const char *dev, struct sample_set *out);
+
+/*
+ * One device of this namespace: settings and the hooks seen (no counters),
+ * without walking the others. -ENODEV: no such device.
+ */
+int lim_inspect(struct lim *l, const char *name, struct dev_sample *d);
 
 /*
  * Counters of the devices of this namespace that have settings and still

@@ -9,6 +9,7 @@
 
 #include "lib/reconcile.h"
 #include "lib/cfg.h"
+#include "lib/gone.h"
 #include "lib/maps.h"
 #include "lib/names.h"
 #include "lib/pace.h"
@@ -61,113 +62,20 @@ static struct rec_action *add(struct rec_plan *plan, enum rec_kind kind,
 
 /* ------------------------------------------------------------- forget */
 
-/* What is known of one namespace cookie during a walk. */
-struct ns_seen {
-	__u64 cookie;
-	bool alive;
-	char where[256];	/* its path; "" = ours */
-	int self;		/* entered: fd to return with, else -1 */
-};
-
-struct gone_walk {
-	struct ns_seen *ns;
-	int nns;
-	bool dry_run;
-	struct rec_plan *plan;
-	int err;
-};
-
-static struct ns_seen *ns_lookup(struct gone_walk *w, __u64 cookie,
-				 __u64 ino, __u64 self)
+static void planned(void *ctx, const char *where, const char *ifname,
+		    int ifindex, __u64 cookie, const char *why)
 {
-	struct ns_seen *n;
-	int i;
+	struct rec_action *a = add(ctx, REC_FORGET, where, ifname, ifindex,
+				   "%s", why);
 
-	for (i = 0; i < w->nns; i++)
-		if (w->ns[i].cookie == cookie)
-			return &w->ns[i];
-	n = realloc(w->ns, (w->nns + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	w->ns = n;
-	n = &w->ns[w->nns++];
-	memset(n, 0, sizeof(*n));
-	n->cookie = cookie;
-	n->self = -1;
-	if (cookie == self)
-		n->alive = true;
-	else
-		n->alive = netns_alive(ino, cookie, n->where, sizeof(n->where));
-	return n;
-}
-
-/* Is device @ifindex named @name in namespace @n? */
-static bool dev_there(const struct ns_seen *n, int ifindex, const char *name)
-{
-	char got[IF_NAMESIZE];
-	bool there;
-	int self = -1;
-
-	if (n->where[0]) {
-		self = netns_push(n->where);
-		if (self < 0)
-			return true;	/* cannot look: leave it */
-	}
-	there = if_indextoname(ifindex, got) && !strcmp(got, name);
-	netns_pop(self);
-	return there;
-}
-
-static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_cfg *cfg, void *ctx)
-{
-	struct gone_walk *w = ctx;
-	struct ns_seen *n = ns_lookup(w, key->netns, cfg->netns_ino, t->netns);
-	struct rec_action *a;
-	const char *why;
-
-	if (!n)
-		return -ENOMEM;
-	if (!n->alive)
-		why = "its network namespace is gone";
-	else if (!dev_there(n, key->ifindex, cfg->ifname))
-		why = "the device is gone";
-	else
-		return 0;
-	/* one action per device, not per direction */
-	a = NULL;
-	for (int i = 0; i < w->plan->n; i++)
-		if (w->plan->v[i].kind == REC_FORGET &&
-		    w->plan->v[i].ifindex == (int)key->ifindex &&
-		    w->plan->v[i].cookie == key->netns)
-			a = &w->plan->v[i];
-	if (!a) {
-		a = add(w->plan, REC_FORGET, n->where, cfg->ifname,
-			key->ifindex, "%s", why);
-		if (!a)
-			return -ENOMEM;
-		a->cookie = key->netns;
-	}
-	if (w->dry_run)
-		return 0;
-	maps_del_key(t, key);
-	tcbpf_forget_dev(t, key->netns, key->ifindex);
-	pace_forget(key->ifindex, key->netns);
-	return 0;
-}
-
-/* Cookies that no entry uses any more. */
-static int still_used(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_cfg *cfg, void *ctx)
-{
-	return key->netns == *(__u64 *)ctx;
+	if (a)
+		a->cookie = cookie;
 }
 
 int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
 {
-	struct gone_walk w = { .dry_run = dry_run, .plan = plan };
 	struct tcbpf t;
-	int i, err;
+	int err;
 
 	err = lim_lock(l);
 	if (err)
@@ -177,14 +85,10 @@ int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
 		lim_unlock(l);
 		return err == -ENOENT ? 0 : err;
 	}
-	err = maps_foreach(&t, forget_one, &w);
-	for (i = 0; !dry_run && !err && i < w.nns; i++)
-		if (!w.ns[i].alive && !maps_foreach(&t, still_used, &w.ns[i].cookie))
-			tcbpf_unpin_ns(&t, w.ns[i].cookie);
+	err = gone_forget(&t, dry_run, planned, plan);
 	tcbpf_close(&t);
 	if (!dry_run && !err)
 		lim_gc(l);
-	free(w.ns);
 	lim_unlock(l);
 	return err;
 }
@@ -199,38 +103,31 @@ static int judge(struct lim *l, const char *name, const struct spec *s,
 		 int *ifindex, char *why, size_t len)
 {
 	struct tcbpf_cfg want[TCBPF_NDIR];
-	const struct dev_sample *d;
-	struct sample_set set;
-	int dir, kind = -1;
+	struct dev_sample d;
+	int dir;
 
-	*ifindex = if_nametoindex(name);
-	if (!*ifindex) {
+	if (lim_inspect(l, name, &d)) {
+		*ifindex = 0;
 		snprintf(why, len, "the device is not there");
 		return REC_WAIT;
 	}
-	if (lim_show(l, name, &set)) {
-		snprintf(why, len, "no limiter");
-		return REC_ATTACH;
-	}
-	d = sample_find(&set, *ifindex, name);
-	if (!d) {
-		sample_free(&set);
+	*ifindex = d.ifindex;
+	if (!sample_has_limiter(&d)) {
 		snprintf(why, len, "no limiter");
 		return REC_ATTACH;
 	}
 	cfg_wanted(s, want);
-	for (dir = 0; dir < TCBPF_NDIR && kind < 0; dir++) {
-		if (!d->here || !d->have[dir] ||
-		    d->hook_seen[dir] == TCBPF_HOOK_NONE) {
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (!d.have[dir] || d.hook_seen[dir] == TCBPF_HOOK_NONE) {
 			snprintf(why, len, "%s program not attached", dir_name(dir));
-			kind = REC_ATTACH;
-		} else if (!cfg_same(&d->cfg[dir], &want[dir])) {
+			return REC_ATTACH;
+		}
+		if (!cfg_same(&d.cfg[dir], &want[dir])) {
 			snprintf(why, len, "%s settings differ", dir_name(dir));
-			kind = REC_REAPPLY;
+			return REC_REAPPLY;
 		}
 	}
-	sample_free(&set);
-	return kind;
+	return -1;
 }
 
 /* Bring device @name of namespace @ns (entered) to @words. */

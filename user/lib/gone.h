@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * gone.h - settings whose device or namespace no longer exists: a device
+ * deleted, a namespace deleted (its cookie is never reused, so its
+ * entries can never come back to life). Forgetting them removes the
+ * entries, their link pins and saved qdisc, and the programs of a
+ * namespace nothing is left of. Every command that takes the lock runs
+ * it, and the daemon at once on a link event and once a second.
+ */
+#ifndef TCBPF_GONE_H
+#define TCBPF_GONE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "kern/obj.h"
+
+/* @where: the namespace's path ("" ours or gone); @why: for people. */
+typedef void (*gone_cb)(void *ctx, const char *where, const char *ifname,
+			int ifindex, __u64 cookie, const char *why);
+
+/* Walk the settings of @t's maps (all namespaces); @cb may be NULL. */
+int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx);
+
+#endif
