@@ -265,7 +265,17 @@ static const struct fmt_case fmt_cases[] = {
 	FRATE(0, "0bit"),
 	FRATE(1000000000000ULL, "1Tbit"),
 	FRATE(8000000000000ULL, "8Tbit"),
-	FRATE(UINT64_MAX, "18446744073709551.615Kbit"),
+	/* a million or more of a unit: the largest unit, every decimal */
+	FRATE(100000000000ULL, "100Gbit"),
+	FRATE(400000000000ULL, "400Gbit"),
+	FRATE(2500000000ULL, "2.5Gbit"),
+	FRATE(1000001, "1000.001Kbit"),
+	FRATE(999999999, "999999.999Kbit"),
+	FRATE(1000000001, "1.000000001Gbit"),
+	FRATE(123456789012ULL, "123.456789012Gbit"),
+	FRATE(999999999999ULL, "999.999999999Gbit"),
+	FRATE(1000000000001ULL, "1.000000000001Tbit"),
+	FRATE(UINT64_MAX, "18446744.073709551615Tbit"),
 	FSIZE(1500, "1500b"),
 	FSIZE(153600, "150Kb"),
 	FSIZE(1536, "1.5Kb"),
@@ -1095,6 +1105,78 @@ static void test_defaults_apply(void)
 	report("spec_apply ORs set bits", check_apply_or_set());
 }
 
+/* ---- seconds and measured rates (stats, export, watch) ---- */
+
+struct secs_case {
+	const char *in;
+	int rc;
+	double want;
+};
+
+static const struct secs_case secs_cases[] = {
+	{ "0.5", 0, 0.5 },
+	{ "2", 0, 2 },
+	{ ".25", 0, 0.25 },
+	{ "500ms", 0, 0.5 },
+	{ "1.5s", 0, 1.5 },
+	{ "100us", 0, 0.0001 },
+	{ "31536000", 0, 31536000 },
+	{ "0", -ERANGE },
+	{ "0ms", -ERANGE },
+	{ "31536001", -ERANGE },
+	{ "", -EINVAL },
+	{ "-1", -EINVAL },
+	{ " 1", -EINVAL },
+	{ "inf", -EINVAL },
+	{ "nan", -EINVAL },
+	{ "1x", -EINVAL },
+	{ "5min", -EINVAL },
+};
+
+static const char *check_secs(const struct secs_case *c)
+{
+	double v = -7;
+	int rc = parse_secs(c->in, &v);
+
+	EXPECT(rc == c->rc, "returned %s, want %s", errname(rc), errname(c->rc));
+	if (rc)
+		EXPECT(v == -7, "wrote %g on error", v);
+	else
+		EXPECT(v > c->want * 0.999999 && v < c->want * 1.000001,
+		       "got %g, want %g", v, c->want);
+	return NULL;
+}
+
+static const char *check_fmt_bits(void)
+{
+	static const struct { double v; const char *want; } t[] = {
+		{ 0, "0" }, { 999, "999" }, { 999.4, "999" }, { 1000, "1.00k" },
+		{ 12340000, "12.34M" }, { 2.5e9, "2.50G" }, { 1.5e12, "1.50T" },
+		{ 1e16, "10000.00T" },
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		EXPECT(fmt_bits(buf, sizeof(buf), t[i].v) == buf, "not buf");
+		EXPECT(!strcmp(buf, t[i].want), "%g: got \"%s\", want \"%s\"",
+		       t[i].v, buf, t[i].want);
+	}
+	return NULL;
+}
+
+static void test_secs_bits(void)
+{
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(secs_cases); i++) {
+		snprintf(name, sizeof(name), "parse_secs \"%s\"", secs_cases[i].in);
+		report(name, check_secs(&secs_cases[i]));
+	}
+	report("fmt_bits", check_fmt_bits());
+}
+
 int main(void)
 {
 	test_numbers();
@@ -1103,6 +1185,7 @@ int main(void)
 	test_spec_ok();
 	test_spec_err();
 	test_defaults_apply();
+	test_secs_bits();
 
 	return nfail ? 1 : 0;
 }

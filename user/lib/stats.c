@@ -253,39 +253,6 @@ void influx_tag(FILE *f, const char *key, const char *val)
 	}
 }
 
-int parse_secs(const char *s, double *secs)
-{
-	char *end;
-	double v;
-	uint64_t ns;
-
-	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
-		return -EINVAL;
-	v = strtod(s, &end);
-	if (*end) {
-		if (parse_time(s, &ns))
-			return -EINVAL;
-		v = ns / 1e9;
-	}
-	if (!(v > 0) || v > 86400 * 365.0)
-		return -ERANGE;
-	*secs = v;
-	return 0;
-}
-
-char *fmt_bits(char *buf, size_t len, double v)
-{
-	static const char *const sfx[] = { "", "k", "M", "G", "T" };
-	int i = 0;
-
-	while (v >= 1000 && i < 4) {
-		v /= 1000;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.2f%s" : "%.0f%s", v, sfx[i]);
-	return buf;
-}
-
 struct stats_args {
 	const char *dev;
 	bool by_net;

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #include "tcbpf.h"
 #include "lib/cmd.h"
+#include "lib/units.h"	/* parse_secs, fmt_bits: stats, export, watch */
 
 #define NETID_LEN	16
 
@@ -79,12 +80,6 @@ void influx_tag(FILE *f, const char *key, const char *val);
 
 /* "police", "edt", "monitor" */
 const char *mode_str(__u32 mode);
-
-/* "0.5", "2", "500ms" -> seconds; refuses 0, negatives and garbage. */
-int parse_secs(const char *s, double *secs);
-
-/* 12.34Mbit / 1.2kpps style, for tables. */
-char *fmt_bits(char *buf, size_t len, double bps);
 
 /* SIGINT/SIGTERM/SIGHUP end the loops of stats, export and watch. */
 void stats_signals(void);
