@@ -40,6 +40,16 @@ static int usage_error(const char *fmt, const char *arg)
 	return -EUSAGE;
 }
 
+/* A name no device can have is a usage error, before anything runs. */
+static int check_dev(const char *name)
+{
+	char err[128];
+
+	if (dev_name_check(name, err, sizeof(err)))
+		return usage_error("%s", err);
+	return 0;
+}
+
 static int parse_spec(struct spec *s, int argc, char **argv)
 {
 	char err[256];
@@ -64,7 +74,9 @@ static int run_attach(const struct opts *o, int argc, char **argv)
 		return cmd_net(o, "attach", argc - 1, argv + 1);
 	if (argc < 1)
 		return usage_error("%s", "attach needs a device");
-	err = parse_spec(&s, argc - 1, argv + 1);
+	err = check_dev(argv[0]);
+	if (!err)
+		err = parse_spec(&s, argc - 1, argv + 1);
 	if (err)
 		return err;
 	return cmd_attach(o, argv[0], &s);
@@ -82,7 +94,9 @@ static int run_change(const struct opts *o, int argc, char **argv)
 	if (argc < 2)
 		return usage_error("change %s needs a SPEC of what to change",
 				   argv[0]);
-	err = parse_spec(&s, argc - 1, argv + 1);
+	err = check_dev(argv[0]);
+	if (!err)
+		err = parse_spec(&s, argc - 1, argv + 1);
 	if (err)
 		return err;
 	return cmd_change(o, argv[0], &s);
@@ -95,6 +109,8 @@ static int run_detach(const struct opts *o, int argc, char **argv)
 	if (argc != 1)
 		return usage_error("%s", argc ? "detach takes one device"
 					      : "detach needs a device");
+	if (check_dev(argv[0]))
+		return -EUSAGE;
 	return cmd_detach(o, argv[0]);
 }
 
@@ -105,6 +121,8 @@ static int run_show(const struct opts *o, int argc, char **argv)
 	if (argc > 1)
 		return usage_error("show takes at most one device, not \"%s\"",
 				   argv[1]);
+	if (argc && check_dev(argv[0]))
+		return -EUSAGE;
 	return cmd_show(o, argc ? argv[0] : NULL);
 }
 

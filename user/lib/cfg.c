@@ -7,9 +7,6 @@
 #include <bpf/bpf.h>
 
 #include "lib/cfg.h"
-#include "lib/units.h"
-#include "lib/cmd.h"
-#include "util/log.h"
 
 #define NSEC_PER_SEC	1000000000ULL
 #define FRAME_MAX	1514	/* a full-size Ethernet frame, as tc counts it */
@@ -122,33 +119,6 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
 	d->pburst = def->pburst_pkts;
 	d->allow_rate = alw->rate_bits_per_sec;
 	d->allow_burst = alw->burst_bytes;
-}
-
-int cfg_validate(struct spec_dir *d, int dir, const char *dev)
-{
-	char b1[32], b2[32];
-
-	if (dir == TCBPF_INGRESS && d->mode == TCBPF_MODE_EDT) {
-		pr_warn("%s ingress: mode edt: traffic from the VM has no queue "
-			"to wait in; it can only be policed\n", dev);
-		return -EUSAGE;
-	}
-	if (dir == TCBPF_INGRESS && (d->set & SPEC_DELAY) && d->delay) {
-		pr_warn("%s ingress: \"delay %s\": only traffic to the VM "
-			"(egress) can be delayed\n", dev,
-			fmt_time(b1, sizeof(b1), d->delay));
-		return -EUSAGE;
-	}
-	if (d->burst && d->burst < FRAME_MAX)
-		pr_warn("warning: %s %s: burst %s is smaller than a full-size "
-			"frame (%db): full-size frames pass only one at a time\n",
-			dev, dir_name(dir), fmt_size(b1, sizeof(b1), d->burst),
-			FRAME_MAX);
-	if (d->allow_burst && d->allow_burst < FRAME_MAX)
-		pr_warn("warning: %s %s: allow-burst %s is smaller than a "
-			"full-size frame (%db)\n", dev, dir_name(dir),
-			fmt_size(b2, sizeof(b2), d->allow_burst), FRAME_MAX);
-	return 0;
 }
 
 int cfg_free_slot(struct tcbpf *t, int also)

@@ -11,9 +11,6 @@
 void cfg_from_spec(struct tcbpf_cfg *cfg, const struct spec_dir *d);
 void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg);
 
-/* Check a direction's settings; message naming the culprit to stderr. */
-int cfg_validate(struct spec_dir *d, int dir, const char *dev);
-
 /* Lowest slot no cfg entry uses, avoiding @also (or -1); -ENOSPC if full. */
 int cfg_free_slot(struct tcbpf *t, int also);
 

@@ -82,23 +82,17 @@ static int netns_check(const struct dev *d, const struct tcbpf_cfg *cfg)
 	return -EBUSY;
 }
 
-static int validate(struct spec_dir dirs[TCBPF_NDIR], const char *dev)
+static int validate(struct spec_dir dirs[TCBPF_NDIR], const struct spec *s,
+		    const char *dev)
 {
-	struct spec_dir *in = &dirs[TCBPF_INGRESS];
-	int dir, err;
+	char msg[512];
 
-	/* "delay" before any direction word means the one that can wait. */
-	if ((in->set & SPEC_DELAY) && (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
-	    in->delay == dirs[TCBPF_EGRESS].delay) {
-		in->set &= ~SPEC_DELAY;
-		in->delay = 0;
+	if (spec_validate(dirs, s, dev, msg, sizeof(msg))) {
+		pr_warn("%s\n", msg);
+		return -EUSAGE;
 	}
-
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
-		err = cfg_validate(&dirs[dir], dir, dev);
-		if (err)
-			return err;
-	}
+	if (spec_warnings(dirs, dev, msg, sizeof(msg)))
+		pr_warn("%s\n", msg);
 	return 0;
 }
 
@@ -221,7 +215,7 @@ static int do_attach(struct tcbpf *t, const struct dev *d, const struct spec *s)
 			dirs[dir].mode = TCBPF_MODE_EDT;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
-	err = validate(dirs, d->name);
+	err = validate(dirs, s, d->name);
 	if (err)
 		return err;
 
@@ -390,7 +384,7 @@ int cmd_change(const struct opts *o, const char *name, const struct spec *s)
 			dirs[dir].pburst = 0;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
-	err = validate(dirs, d.name);
+	err = validate(dirs, s, d.name);
 	if (err)
 		goto close;
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {

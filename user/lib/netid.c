@@ -133,6 +133,11 @@ void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 		 */
 		if (cfg[dir].flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT))
 			d->set &= ~(SPEC_MODE | SPEC_DELAY);
+		/* A delay police or monitor does not enforce cannot be given
+		 * (spec_validate refuses it): attach's default stands in, so
+		 * only a non-default delay, unenforced anyway, is lost. */
+		else if (d->mode != TCBPF_MODE_EDT && d->delay)
+			d->set &= ~SPEC_DELAY;
 	}
 }
 
