@@ -100,7 +100,7 @@ def spec_of(show):
         spec += [d, "mode", c["mode"],
                  "rate", "%dbit" % c["rate_bits_per_sec"],
                  "burst", "%db" % c["burst_bytes"],
-                 "pps", c["pps"],
+                 "pps", c["pps"] or "none",  # pps 0 is refused
                  "allow", allow,
                  "allow-rate", "%dbit" % c["allow_rate_bits_per_sec"],
                  "allow-burst", "%db" % c["allow_burst_bytes"]]

@@ -1174,6 +1174,34 @@ test_bad_input() {
 			skip "bad_input_$c" "kernel $(uname -r) has fq: a delay is valid here (tests/vm/guest-edt.sh tests it)"
 		done
 	fi
+	# A delay only mode edt can enforce, given with police or monitor:
+	# refused before anything runs, whether the kernel has fq or not.
+	bad_case police_delay 2 '"delay 100ms"' attach "$DEV" mode police delay 100ms
+	bad_case police_delay_egress 2 '"delay 100ms"' attach "$DEV" egress mode police delay 100ms
+	bad_case police_delay_change 2 '"delay 100ms"' change "$DEV" egress mode police delay 100ms
+	bad_case monitor_delay_change 2 'mode monitor' change "$DEV" monitor delay 100ms
+	bad_case police_delay_unattached 2 '"delay 100ms"' attach "$DEV2" mode police delay 100ms
+	bad_case ecn_beyond_latency 2 '"ecn 20ms"' attach "$DEV" latency 10ms ecn 20ms
+	bad_case ecn_beyond_latency_change 2 '"ecn 20ms"' change "$DEV" egress latency 10ms ecn 20ms
+	bad_case repeated_allow 2 '"allow" given twice' attach "$DEV" allow 22 allow 23
+	bad_case repeated_rate 2 '"rate" given twice' change "$DEV" rate 1mbit rate 2mbit
+	bad_case repeated_rate_egress 2 '"rate" given twice for egress' \
+		change "$DEV" rate 1mbit egress rate 2mbit egress rate 3mbit
+	bad_case repeated_hook 2 '"hook" given twice' attach "$DEV" hook tcx hook tc
+	bad_case repeated_mode 2 '"mode" given twice' change "$DEV" mode edt monitor
+	bad_case pps_zero 2 '"pps"' change "$DEV" pps 0
+	bad_case pburst_zero 2 '"pburst"' change "$DEV" ingress pburst 0
+	bad_case pburst_without_pps 2 '"pburst 10"' change "$DEV" pburst 10
+	bad_case rate_above_max 2 18446744073709551615bit attach "$DEV" rate 18446744073709551615bit
+	bad_case allow_rate_above_max 2 2tbit change "$DEV" allow-rate 2tbit
+	# A name no device can have (empty, 16 bytes) is a usage error.
+	local cmd spec
+	for cmd in attach change detach show; do
+		spec=()
+		case $cmd in attach|change) spec=(rate 1mbit) ;; esac
+		bad_case "empty_device_$cmd" 2 'device name is empty' "$cmd" "" "${spec[@]}"
+		bad_case "long_device_$cmd" 2 vm-123456-00c9xy "$cmd" vm-123456-00c9xy "${spec[@]}"
+	done
 	bad_case no_device 2 attach attach
 	bad_case unknown_command 2 frobnicate frobnicate
 	bad_case missing_netns 1 no-such-netns RAW -n no-such-netns list

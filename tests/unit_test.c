@@ -265,7 +265,18 @@ static const struct fmt_case fmt_cases[] = {
 	FRATE(0, "0bit"),
 	FRATE(1000000000000ULL, "1Tbit"),
 	FRATE(8000000000000ULL, "8Tbit"),
-	FRATE(UINT64_MAX, "18446744073709551.615Kbit"),
+	/* a million or more of a unit: the largest unit, every decimal */
+	FRATE(100000000000ULL, "100Gbit"),
+	FRATE(400000000000ULL, "400Gbit"),
+	FRATE(2500000000ULL, "2.5Gbit"),
+	FRATE(1000001, "1000.001Kbit"),
+	FRATE(999999999, "999999.999Kbit"),
+	FRATE(1000000001, "1.000000001Gbit"),
+	FRATE(123456789012ULL, "123.456789012Gbit"),
+	FRATE(999999999999ULL, "999.999999999Gbit"),
+	FRATE(1000000000001ULL, "1.000000000001Tbit"),
+	FRATE(SPEC_RATE_MAX, "1Tbit"),
+	FRATE(UINT64_MAX, "18446744.073709551615Tbit"),
 	FSIZE(1500, "1500b"),
 	FSIZE(153600, "150Kb"),
 	FSIZE(1536, "1.5Kb"),
@@ -703,10 +714,60 @@ static const char *ck_allow_dirs(const struct spec *s)
 
 static const char *ck_zero_ok(const struct spec *s)
 {
-	EXPECT(IN(s)->set == (SPEC_PPS | SPEC_PBURST | SPEC_DELAY | SPEC_LATENCY),
+	EXPECT(IN(s)->set == (SPEC_PPS | SPEC_DELAY | SPEC_LATENCY | SPEC_ECN),
 	       "set %#x", IN(s)->set);
-	EXPECT(IN(s)->pps == 0 && IN(s)->pburst == 0 && IN(s)->delay == 0 &&
-	       IN(s)->latency == 0, "values not zero");
+	EXPECT(IN(s)->pps == 0 && IN(s)->delay == 0 && IN(s)->latency == 0 &&
+	       IN(s)->ecn == 0, "values not zero");
+	EXPECT(EG(s)->set == 0, "egress set %#x", EG(s)->set);
+	return NULL;
+}
+
+/* which keys count as given for both directions, which for one */
+static const char *ck_global(const struct spec *s, uint32_t in, uint32_t eg)
+{
+	EXPECT(IN(s)->global == in && EG(s)->global == eg,
+	       "global %#x/%#x, want %#x/%#x", IN(s)->global, EG(s)->global,
+	       in, eg);
+	return NULL;
+}
+
+static const char *ck_global_rate(const struct spec *s)
+{
+	const char *r = ck_dir_overrides_both(s);
+
+	return r ? r : ck_global(s, SPEC_RATE, 0);
+}
+
+static const char *ck_both_word_global(const struct spec *s)
+{
+	EXPECT(IN(s)->rate == 2000000 && EG(s)->rate == 1000000,
+	       "rates %llu/%llu", (unsigned long long)IN(s)->rate,
+	       (unsigned long long)EG(s)->rate);
+	return ck_global(s, SPEC_BURST, SPEC_RATE | SPEC_BURST);
+}
+
+static const char *ck_global_delay(const struct spec *s)
+{
+	EXPECT(IN(s)->delay == 100 * MS && EG(s)->delay == 100 * MS,
+	       "delays %llu/%llu", (unsigned long long)IN(s)->delay,
+	       (unsigned long long)EG(s)->delay);
+	return ck_global(s, SPEC_DELAY, SPEC_DELAY);
+}
+
+static const char *ck_per_dir_same(const struct spec *s)
+{
+	const char *r = ck_override(s);
+
+	return r ? r : ck_global(s, 0, 0);
+}
+
+static const char *ck_max(const struct spec *s)
+{
+	EXPECT(IN(s)->rate == SPEC_RATE_MAX && IN(s)->allow_rate == SPEC_RATE_MAX,
+	       "rate %llu allow-rate %llu", (unsigned long long)IN(s)->rate,
+	       (unsigned long long)IN(s)->allow_rate);
+	EXPECT(IN(s)->pps == SPEC_PPS_MAX, "pps %llu",
+	       (unsigned long long)IN(s)->pps);
 	return NULL;
 }
 
@@ -738,16 +799,22 @@ static const struct spec_ok_case spec_ok_cases[] = {
 	  "ingress rate 1mbit egress rate 2mbit ingress burst 10k", ck_repeated_dirs },
 	{ "spec both resets direction", "ingress rate 1mbit both burst 1m",
 	  ck_both_resets },
-	{ "spec later key overrides", "rate 1mbit rate 3mbit", ck_override },
+	{ "spec same key once per direction",
+	  "ingress rate 3mbit egress rate 3mbit", ck_per_dir_same },
 	{ "spec direction overrides both", "rate 1mbit egress rate 5mbit",
-	  ck_dir_overrides_both },
+	  ck_global_rate },
+	{ "spec \"both\" is for both, a direction overrides it",
+	  "both rate 1mbit burst 2k ingress rate 2mbit", ck_both_word_global },
+	{ "spec delay for both is marked global", "delay 100ms", ck_global_delay },
+	{ "spec rates at their maximum", "rate 1tbit allow-rate 1000gbit "
+	  "pps 1000000000", ck_max },
 	{ "spec every key",
 	  "rate 10mbit burst 1200kbit pps 1000 pburst 50 allow tcp/22 "
 	  "allow-rate 100mbit allow-burst 1m delay 400ms latency 50ms mode edt",
 	  ck_all_keys },
 	{ "spec hook tcx", "hook tcx", ck_hook_tcx },
 	{ "spec hook tc", "hook tc", ck_hook_tc },
-	{ "spec hook auto", "hook tcx hook auto", ck_hook_auto },
+	{ "spec hook auto", "hook auto", ck_hook_auto },
 	{ "spec hook after direction is device-wide", "ingress hook tc", ck_hook_tc },
 	{ "spec hook does not change direction", "rate 1mbit hook tc", ck_hook_last },
 	{ "spec mode police", "mode police", ck_mode_police },
@@ -757,11 +824,11 @@ static const struct spec_ok_case spec_ok_cases[] = {
 	{ "spec egress monitor", "egress monitor", ck_egress_monitor },
 	{ "spec monitor then egress mode edt", "monitor egress mode edt",
 	  ck_monitor_then_edt },
-	{ "spec allow none", "allow 22 allow none", ck_allow_none },
+	{ "spec allow none", "allow none", ck_allow_none },
 	{ "spec allow per direction", "allow 22,3389 egress allow udp/1000-2000",
 	  ck_allow_dirs },
-	{ "spec zero pps pburst delay latency", "ingress pps 0 pburst 0 delay 0 latency 0",
-	  ck_zero_ok },
+	{ "spec pps none, zero delay, latency and ecn",
+	  "ingress pps none delay 0 latency 0 ecn 0", ck_zero_ok },
 	{ "spec bare time is microseconds", "egress latency 100", ck_bare_time },
 	{ "spec trailing direction word", "rate 1mbit egress", ck_trailing_dir },
 };
@@ -825,6 +892,45 @@ static const struct spec_err_case spec_err_cases[] = {
 	{ "mode fast", -EINVAL, { "\"mode\"", "\"fast\"" } },
 	{ "mode Police", -EINVAL, { "\"mode\"", "\"Police\"" } },
 	{ "hook xdp", -EINVAL, { "\"hook\"", "\"xdp\"" } },
+	/* 0 is never a rate, burst or count; "pps none" drops the bucket */
+	{ "pps 0", -ERANGE, { "\"pps\"", "> 0", "\"pps none\"" } },
+	{ "ingress pps 0", -ERANGE, { "\"pps\"", "> 0" } },
+	{ "pburst 0", -ERANGE, { "\"pburst\"", "> 0", "\"0\"" } },
+	{ "pburst none", -EINVAL, { "\"pburst\"", "\"none\"" } },
+	{ "rate none", -EINVAL, { "\"rate\"", "\"none\"" } },
+	{ "burst none", -EINVAL, { "\"burst\"", "\"none\"" } },
+	/* above the maximum the buckets take */
+	{ "rate 18446744073709551615bit", -ERANGE,
+	  { "\"rate\"", "\"18446744073709551615bit\"", "maximum is 1Tbit" } },
+	{ "rate 1000000000001", -ERANGE, { "\"rate\"", "1Tbit" } },
+	{ "egress allow-rate 2tbit", -ERANGE, { "\"allow-rate\"", "\"2tbit\"", "1Tbit" } },
+	{ "pps 1000000001", -ERANGE, { "\"pps\"", "\"1000000001\"", "1000000000" } },
+	{ "pps 99999999999999999999", -ERANGE, { "\"pps\"", "1000000000" } },
+	/* a key twice for one direction */
+	{ "rate 1mbit rate 3mbit", -EINVAL,
+	  { "\"rate\" given twice", "both directions", "\"3mbit\"" } },
+	{ "allow 22 allow 23", -EINVAL, { "\"allow\" given twice", "\"22\"", "\"23\"" } },
+	{ "allow 22 allow none", -EINVAL, { "\"allow\" given twice", "\"none\"" } },
+	{ "hook tcx hook tc", -EINVAL, { "\"hook\" given twice", "\"tcx\"", "\"tc\"" } },
+	{ "hook tcx ingress hook auto", -EINVAL, { "\"hook\" given twice", "\"auto\"" } },
+	{ "mode edt monitor", -EINVAL, { "\"mode\" given twice", "\"edt\"", "\"monitor\"" } },
+	{ "monitor mode police", -EINVAL, { "\"mode\" given twice", "\"police\"" } },
+	{ "egress rate 1mbit egress rate 2mbit", -EINVAL,
+	  { "\"rate\" given twice for egress", "\"1mbit\"", "\"2mbit\"" } },
+	{ "ingress rate 1mbit rate 2mbit", -EINVAL,
+	  { "\"rate\" given twice for ingress" } },
+	{ "rate 1mbit egress rate 2mbit egress rate 3mbit", -EINVAL,
+	  { "\"rate\" given twice for egress", "\"2mbit\"", "\"3mbit\"" } },
+	{ "rate 1mbit egress rate 2mbit rate 3mbit", -EINVAL,
+	  { "\"rate\" given twice for egress", "\"3mbit\"" } },
+	{ "egress rate 1mbit both rate 2mbit", -EINVAL,
+	  { "\"rate\" given twice for egress", "\"2mbit\"" } },
+	{ "rate 1mbit both rate 2mbit", -EINVAL,
+	  { "\"rate\" given twice for both directions" } },
+	{ "delay 1ms egress pps 5 both delay 2ms", -EINVAL,
+	  { "\"delay\" given twice", "\"1ms\"", "\"2ms\"" } },
+	{ "rate 1mbit ingress burst 1k rate 2mbit rate 3mbit", -EINVAL,
+	  { "\"rate\" given twice for ingress", "\"2mbit\"", "\"3mbit\"" } },
 };
 
 static const char *check_spec_err(const struct spec_err_case *c)
@@ -1095,6 +1201,401 @@ static void test_defaults_apply(void)
 	report("spec_apply ORs set bits", check_apply_or_set());
 }
 
+/* ---- validation ---- */
+
+#define OLD_NONE	0xffffffffU	/* no old settings: attach's defaults */
+
+struct valid_case {
+	const char *line;	/* the command line's SPEC */
+	uint32_t old_mode;	/* old egress mode (change), or OLD_NONE */
+	const char *old_line;	/* old settings applied first (change), or NULL */
+	int rc;
+	const char *culprit[4];	/* error: each must appear in err */
+};
+
+static const struct valid_case valid_cases[] = {
+	/* a delay that cannot be enforced, given explicitly */
+	{ "mode police delay 100ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa egress", "\"delay 100ms\"", "mode police" } },
+	{ "egress mode police delay 100ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa egress", "\"delay 100ms\"", "mode police" } },
+	{ "monitor delay 100ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa egress", "\"delay 100ms\"", "mode monitor" } },
+	{ "egress delay 50ms", TCBPF_MODE_POLICE, NULL, -EINVAL,
+	  { "vm-1-00aa egress", "\"delay 50ms\"", "mode police" } },
+	{ "delay 50ms", TCBPF_MODE_MONITOR, NULL, -EINVAL,
+	  { "egress", "\"delay 50ms\"", "mode monitor" } },
+	/* ... but a delay from defaults or old settings, or 0, is kept */
+	{ "mode police", OLD_NONE, NULL, 0 },
+	{ "monitor", OLD_NONE, NULL, 0 },
+	{ "mode police delay 0", OLD_NONE, NULL, 0 },
+	{ "rate 5mbit", TCBPF_MODE_POLICE, NULL, 0 },
+	{ "egress delay 0", TCBPF_MODE_MONITOR, NULL, 0 },
+	{ "egress mode edt delay 100ms", TCBPF_MODE_POLICE, NULL, 0 },
+	{ "delay 100ms", OLD_NONE, NULL, 0 },
+	{ "both delay 100ms", OLD_NONE, NULL, 0 },
+	/* ingress cannot hold traffic back */
+	{ "ingress delay 100ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa ingress", "\"delay 100ms\"", "egress" } },
+	{ "delay 100ms ingress delay 50ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa ingress", "\"delay 50ms\"" } },
+	{ "ingress delay 100ms egress delay 100ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa ingress", "\"delay 100ms\"" } },
+	{ "ingress delay 0", OLD_NONE, NULL, 0 },
+	{ "mode edt", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa ingress", "\"mode edt\"" } },
+	{ "egress mode edt", OLD_NONE, NULL, 0 },
+	/* ecn beyond the horizon never marks */
+	{ "latency 10ms ecn 20ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa", "\"ecn 20ms\"", "\"latency 10ms\"" } },
+	{ "egress latency 10ms ecn 11ms", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa egress", "\"ecn 11ms\"", "\"latency 10ms\"" } },
+	{ "egress ecn 20ms", TCBPF_MODE_EDT, "egress latency 10ms", -EINVAL,
+	  { "egress", "\"ecn 20ms\"", "\"latency 10ms\"" } },
+	{ "egress latency 5ms", TCBPF_MODE_EDT, "egress ecn 6ms", -EINVAL,
+	  { "egress", "\"ecn 6ms\"", "\"latency 5ms\"" } },
+	{ "egress latency 10ms ecn 10ms", OLD_NONE, NULL, 0 },
+	{ "egress latency 10ms ecn 0", OLD_NONE, NULL, 0 },
+	{ "egress latency 0 ecn 20ms", OLD_NONE, NULL, 0 },
+	/* a packet burst needs a packet bucket */
+	{ "pburst 10", OLD_NONE, NULL, -EINVAL,
+	  { "vm-1-00aa ingress", "\"pburst 10\"", "\"pps\"" } },
+	{ "pps none pburst 10", OLD_NONE, NULL, -EINVAL, { "\"pburst 10\"" } },
+	{ "egress pburst 10", TCBPF_MODE_EDT, "egress pps 100", 0 },
+	{ "ingress pps 100 pburst 10", OLD_NONE, NULL, 0 },
+	{ "ingress pps none", OLD_NONE, "ingress pps 100 pburst 10", 0 },
+	{ "", OLD_NONE, NULL, 0 },
+};
+
+/*
+ * dirs as attach (defaults, egress paced) or change (defaults with the
+ * old mode and old_line applied, as if read back from the maps: nothing
+ * of theirs counts as given) builds them, then the line applied.
+ */
+static const char *build_dirs(const struct valid_case *c, struct spec *s,
+			      struct spec_dir dirs[TCBPF_NDIR])
+{
+	char err[256] = "";
+	struct spec old;
+	int dir, rc;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		spec_defaults(&dirs[dir], dir);
+		if (dir == TCBPF_EGRESS)
+			dirs[dir].mode = c->old_mode == OLD_NONE ?
+					 TCBPF_MODE_EDT : c->old_mode;
+	}
+	if (c->old_line) {
+		rc = parse_line(&old, c->old_line, err, sizeof(err));
+		EXPECT(rc == 0, "old \"%s\" returned %s: %s", c->old_line,
+		       errname(rc), err);
+		for (dir = 0; dir < TCBPF_NDIR; dir++) {
+			spec_apply(&dirs[dir], &old.dir[dir]);
+			/* only latency and ecn keep their bit in the maps */
+			dirs[dir].set &= SPEC_LATENCY | SPEC_ECN;
+		}
+	}
+	rc = parse_line(s, c->line, err, sizeof(err));
+	EXPECT(rc == 0, "\"%s\" returned %s: %s", c->line, errname(rc), err);
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		spec_apply(&dirs[dir], &s->dir[dir]);
+	return NULL;
+}
+
+static const char *check_valid(const struct valid_case *c)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	char err[256];
+	struct spec s;
+	const char *r = build_dirs(c, &s, dirs);
+	int rc, i;
+
+	if (r)
+		return r;
+	memset(err, 0, sizeof(err));
+	rc = spec_validate(dirs, &s, "vm-1-00aa", err, sizeof(err));
+	EXPECT(rc == c->rc, "returned %s, want %s (err \"%s\")", errname(rc),
+	       errname(c->rc), err);
+	if (!rc) {
+		EXPECT(!err[0], "err \"%s\" on success", err);
+		return NULL;
+	}
+	EXPECT(err[0], "err empty");
+	EXPECT(!strchr(err, '\n'), "err has a newline: \"%s\"", err);
+	for (i = 0; i < 4 && c->culprit[i]; i++)
+		EXPECT(strstr(err, c->culprit[i]), "err \"%s\" lacks %s",
+		       err, c->culprit[i]);
+	return NULL;
+}
+
+/* A delay for both directions is egress's: ingress keeps none. */
+static const char *check_valid_delay_normalised(void)
+{
+	static const struct valid_case c = { "rate 2mbit delay 100ms", OLD_NONE };
+	struct spec_dir dirs[TCBPF_NDIR];
+	char err[256] = "";
+	struct spec s;
+	const char *r = build_dirs(&c, &s, dirs);
+	int rc;
+
+	if (r)
+		return r;
+	rc = spec_validate(dirs, &s, "vm-1-00aa", err, sizeof(err));
+	EXPECT(rc == 0, "returned %s: %s", errname(rc), err);
+	EXPECT(dirs[TCBPF_INGRESS].delay == 0 &&
+	       !(dirs[TCBPF_INGRESS].set & SPEC_DELAY),
+	       "ingress delay %llu set %#x", (unsigned long long)
+	       dirs[TCBPF_INGRESS].delay, dirs[TCBPF_INGRESS].set);
+	EXPECT(dirs[TCBPF_INGRESS].rate == 2000000, "ingress rate lost");
+	EXPECT(dirs[TCBPF_EGRESS].delay == 100 * MS &&
+	       (dirs[TCBPF_EGRESS].set & SPEC_DELAY), "egress delay %llu set %#x",
+	       (unsigned long long)dirs[TCBPF_EGRESS].delay,
+	       dirs[TCBPF_EGRESS].set);
+	return NULL;
+}
+
+/* A default delay under police stays (shown as not enforced). */
+static const char *check_valid_police_keeps_delay(void)
+{
+	static const struct valid_case c = { "mode police", OLD_NONE };
+	struct spec_dir dirs[TCBPF_NDIR];
+	char err[256] = "";
+	struct spec s;
+	const char *r = build_dirs(&c, &s, dirs);
+	int rc;
+
+	if (r)
+		return r;
+	rc = spec_validate(dirs, &s, "vm-1-00aa", err, sizeof(err));
+	EXPECT(rc == 0, "returned %s: %s", errname(rc), err);
+	EXPECT(dirs[TCBPF_EGRESS].delay == 400 * MS &&
+	       dirs[TCBPF_EGRESS].mode == TCBPF_MODE_POLICE,
+	       "egress delay %llu mode %u", (unsigned long long)
+	       dirs[TCBPF_EGRESS].delay, dirs[TCBPF_EGRESS].mode);
+	return NULL;
+}
+
+/* No SPEC at all (NULL): settings alone, nothing explicit to refuse. */
+static const char *check_valid_null_given(void)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	char err[64] = "";
+	int rc;
+
+	spec_defaults(&dirs[TCBPF_INGRESS], TCBPF_INGRESS);
+	spec_defaults(&dirs[TCBPF_EGRESS], TCBPF_EGRESS);
+	rc = spec_validate(dirs, NULL, NULL, err, sizeof(err));
+	EXPECT(rc == 0, "defaults, police egress with delay: %s: %s",
+	       errname(rc), err);
+	dirs[TCBPF_INGRESS].mode = TCBPF_MODE_EDT;
+	rc = spec_validate(dirs, NULL, "x", err, sizeof(err));
+	EXPECT(rc == -EINVAL && strstr(err, "x ingress"),
+	       "ingress edt: %s: \"%s\"", errname(rc), err);
+	return NULL;
+}
+
+static const char *check_valid_short_err(void)
+{
+	static const struct valid_case c = { "mode police delay 100ms", OLD_NONE };
+	struct spec_dir dirs[TCBPF_NDIR];
+	char err[8];
+	struct spec s;
+	const char *r = build_dirs(&c, &s, dirs);
+	int rc;
+
+	if (r)
+		return r;
+	memset(err, 'X', sizeof(err));
+	rc = spec_validate(dirs, &s, "vm-1-00aa", err, 5);
+	EXPECT(rc == -EINVAL, "returned %s", errname(rc));
+	EXPECT(err[4] == '\0' && err[5] == 'X', "err not cut at 5");
+	rc = spec_validate(dirs, &s, "vm-1-00aa", NULL, 0);
+	EXPECT(rc == -EINVAL, "NULL err: returned %s", errname(rc));
+	return NULL;
+}
+
+static const char *check_warnings(void)
+{
+	struct spec_dir dirs[TCBPF_NDIR];
+	char buf[512], small[16];
+	int n, dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		spec_defaults(&dirs[dir], dir);
+	memset(buf, 'X', sizeof(buf));
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 0 && buf[0] == '\0', "defaults: %d warnings: \"%s\"", n, buf);
+
+	dirs[TCBPF_EGRESS].burst = 1000;
+	dirs[TCBPF_INGRESS].allow_burst = 1024;
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 2, "%d warnings, want 2: \"%s\"", n, buf);
+	EXPECT(strstr(buf, "vm-1-00aa ingress: allow-burst 1Kb") &&
+	       strstr(buf, "\nwarning: vm-1-00aa egress: burst 1000b") &&
+	       strstr(buf, "1514b"), "text \"%s\"", buf);
+	EXPECT(buf[strlen(buf) - 1] != '\n', "trailing newline");
+
+	dirs[TCBPF_EGRESS].burst = SPEC_FRAME_MAX;
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 1, "a burst of one frame warned: %d \"%s\"", n, buf);
+
+	memset(small, 'X', sizeof(small));
+	n = spec_warnings(dirs, "vm-1-00aa", small, 10);
+	EXPECT(n == 1 && small[9] == '\0' && small[10] == 'X',
+	       "short buf: %d, not cut at 10", n);
+	return NULL;
+}
+
+static void test_validate(void)
+{
+	char name[160];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(valid_cases); i++) {
+		const struct valid_case *c = &valid_cases[i];
+
+		snprintf(name, sizeof(name), "spec_validate \"%s\"%s%s%s%s%s",
+			 c->line, c->old_mode == OLD_NONE ? "" : " over old mode ",
+			 c->old_mode == OLD_NONE ? "" :
+			 c->old_mode == TCBPF_MODE_POLICE ? "police" :
+			 c->old_mode == TCBPF_MODE_EDT ? "edt" : "monitor",
+			 c->old_line ? " and \"" : "",
+			 c->old_line ? c->old_line : "", c->old_line ? "\"" : "");
+		report(name, check_valid(c));
+	}
+	report("spec_validate delay for both is egress's",
+	       check_valid_delay_normalised());
+	report("spec_validate default delay kept under police",
+	       check_valid_police_keeps_delay());
+	report("spec_validate without a SPEC", check_valid_null_given());
+	report("spec_validate with NULL or short err", check_valid_short_err());
+	report("spec_warnings", check_warnings());
+}
+
+/* ---- device names ---- */
+
+struct devname_case {
+	const char *name;
+	int rc;
+	const char *culprit;
+};
+
+static const struct devname_case devname_cases[] = {
+	{ "vm-3-00c9", 0 },
+	{ "a", 0 },
+	{ "vm-123456-00c9x", 0 },		/* 15 bytes */
+	{ "eth0.100", 0 },
+	{ "...", 0 },
+	{ "vm-123456-00c9xy", -EINVAL, "\"vm-123456-00c9xy\" is too long" },
+	{ "", -EINVAL, "empty" },
+	{ NULL, -EINVAL, "empty" },
+	{ "a/b", -EINVAL, "\"a/b\"" },
+	{ "eth0:1", -EINVAL, "\"eth0:1\"" },
+	{ "vm 3", -EINVAL, "\"vm 3\"" },
+	{ "vm\t3", -EINVAL, "cannot be a device name" },
+	{ ".", -EINVAL, "\".\" cannot" },
+	{ "..", -EINVAL, "\"..\" cannot" },
+};
+
+static const char *check_devname(const struct devname_case *c)
+{
+	char err[128] = "";
+	int rc = dev_name_check(c->name, err, sizeof(err));
+
+	EXPECT(rc == c->rc, "returned %s, want %s (err \"%s\")", errname(rc),
+	       errname(c->rc), err);
+	if (rc)
+		EXPECT(strstr(err, c->culprit), "err \"%s\" lacks %s", err,
+		       c->culprit);
+	return NULL;
+}
+
+static void test_devname(void)
+{
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(devname_cases); i++) {
+		const struct devname_case *c = &devname_cases[i];
+
+		snprintf(name, sizeof(name), "dev_name_check \"%s\"",
+			 c->name ? c->name : "(null)");
+		report(name, check_devname(c));
+	}
+}
+
+/* ---- seconds and measured rates (stats, export, watch) ---- */
+
+struct secs_case {
+	const char *in;
+	int rc;
+	double want;
+};
+
+static const struct secs_case secs_cases[] = {
+	{ "0.5", 0, 0.5 },
+	{ "2", 0, 2 },
+	{ ".25", 0, 0.25 },
+	{ "500ms", 0, 0.5 },
+	{ "1.5s", 0, 1.5 },
+	{ "100us", 0, 0.0001 },
+	{ "31536000", 0, 31536000 },
+	{ "0", -ERANGE },
+	{ "0ms", -ERANGE },
+	{ "31536001", -ERANGE },
+	{ "", -EINVAL },
+	{ "-1", -EINVAL },
+	{ " 1", -EINVAL },
+	{ "inf", -EINVAL },
+	{ "nan", -EINVAL },
+	{ "1x", -EINVAL },
+	{ "5min", -EINVAL },
+};
+
+static const char *check_secs(const struct secs_case *c)
+{
+	double v = -7;
+	int rc = parse_secs(c->in, &v);
+
+	EXPECT(rc == c->rc, "returned %s, want %s", errname(rc), errname(c->rc));
+	if (rc)
+		EXPECT(v == -7, "wrote %g on error", v);
+	else
+		EXPECT(v > c->want * 0.999999 && v < c->want * 1.000001,
+		       "got %g, want %g", v, c->want);
+	return NULL;
+}
+
+static const char *check_fmt_bits(void)
+{
+	static const struct { double v; const char *want; } t[] = {
+		{ 0, "0" }, { 999, "999" }, { 999.4, "999" }, { 1000, "1.00k" },
+		{ 12340000, "12.34M" }, { 2.5e9, "2.50G" }, { 1.5e12, "1.50T" },
+		{ 1e16, "10000.00T" },
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		EXPECT(fmt_bits(buf, sizeof(buf), t[i].v) == buf, "not buf");
+		EXPECT(!strcmp(buf, t[i].want), "%g: got \"%s\", want \"%s\"",
+		       t[i].v, buf, t[i].want);
+	}
+	return NULL;
+}
+
+static void test_secs_bits(void)
+{
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(secs_cases); i++) {
+		snprintf(name, sizeof(name), "parse_secs \"%s\"", secs_cases[i].in);
+		report(name, check_secs(&secs_cases[i]));
+	}
+	report("fmt_bits", check_fmt_bits());
+}
+
 int main(void)
 {
 	test_numbers();
@@ -1103,6 +1604,9 @@ int main(void)
 	test_spec_ok();
 	test_spec_err();
 	test_defaults_apply();
+	test_validate();
+	test_devname();
+	test_secs_bits();
 
 	return nfail ? 1 : 0;
 }

@@ -78,7 +78,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "\n"
 "SPEC := { [ingress | egress | both] KEY VALUE ... }\n"
-"KEY  := rate RATE | burst SIZE | pps N | pburst N | allow PORTS\n"
+"KEY  := rate RATE | burst SIZE | pps { N | none } | pburst N | allow PORTS\n"
 "      | allow-rate RATE | allow-burst SIZE | delay TIME | latency TIME | ecn TIME\n"
 "      | mode { police | edt | monitor } | monitor | hook { auto | tc | tcx }\n"
 "PORTS := none | [tcp/|udp/|sctp/]PORT[-PORT][,...]   (a bare port: tcp and udp)\n\n"

@@ -57,33 +57,6 @@ void cfg_to_spec(struct spec_dir *d, const struct tcbpf_cfg *cfg)
 	d->allow_burst = alw->burst_bytes;
 }
 
-int cfg_validate(struct spec_dir *d, int dir, const char *dev)
-{
-	char b1[32], b2[32];
-
-	if (dir == TCBPF_INGRESS && d->mode == TCBPF_MODE_EDT) {
-		pr_warn("%s ingress: mode edt: traffic from the VM has no queue "
-			"to wait in; it can only be policed\n", dev);
-		return -EUSAGE;
-	}
-	if (dir == TCBPF_INGRESS && (d->set & SPEC_DELAY) && d->delay) {
-		pr_warn("%s ingress: \"delay %s\": only traffic to the VM "
-			"(egress) can be delayed\n", dev,
-			fmt_time(b1, sizeof(b1), d->delay));
-		return -EUSAGE;
-	}
-	if (d->burst && d->burst < FRAME_MAX)
-		pr_warn("warning: %s %s: burst %s is smaller than a full-size "
-			"frame (%db): full-size frames pass only one at a time\n",
-			dev, dir_name(dir), fmt_size(b1, sizeof(b1), d->burst),
-			FRAME_MAX);
-	if (d->allow_burst && d->allow_burst < FRAME_MAX)
-		pr_warn("warning: %s %s: allow-burst %s is smaller than a "
-			"full-size frame (%db)\n", dev, dir_name(dir),
-			fmt_size(b2, sizeof(b2), d->allow_burst), FRAME_MAX);
-	return 0;
-}
-
 void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 {
 	int dir;
@@ -104,12 +77,18 @@ void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 		 */
 		if (cfg[dir].flags & (TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT))
 			d->set &= ~(SPEC_MODE | SPEC_DELAY);
+		/* A delay police or monitor does not enforce cannot be given
+		 * (spec_validate refuses it): attach's default stands in, so
+		 * only a non-default delay, unenforced anyway, is lost. */
+		else if (d->mode != TCBPF_MODE_EDT && d->delay)
+			d->set &= ~SPEC_DELAY;
 	}
 }
 
 void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR])
 {
 	struct spec_dir dirs[TCBPF_NDIR];
+	char err[256];
 	int dir;
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
@@ -118,13 +97,8 @@ void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR])
 			dirs[dir].mode = TCBPF_MODE_EDT;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
-	/* "delay" before any direction word means the one that can wait */
-	if ((dirs[TCBPF_INGRESS].set & SPEC_DELAY) &&
-	    (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
-	    dirs[TCBPF_INGRESS].delay == dirs[TCBPF_EGRESS].delay) {
-		dirs[TCBPF_INGRESS].set &= ~SPEC_DELAY;
-		dirs[TCBPF_INGRESS].delay = 0;
-	}
+	/* as attach checks it: also "delay" for both means egress */
+	spec_validate(dirs, s, NULL, err, sizeof(err));
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		memset(&cfg[dir], 0, sizeof(cfg[dir]));
 		cfg_from_spec(&cfg[dir], &dirs[dir]);

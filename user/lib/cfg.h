@@ -22,7 +22,4 @@ void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR]);
  * counts as what pacing asked). */
 bool cfg_same(const struct tcbpf_cfg *cur, const struct tcbpf_cfg *want);
 
-/* Check a direction's settings; message naming the culprit to stderr. */
-int cfg_validate(struct spec_dir *d, int dir, const char *dev);
-
 #endif

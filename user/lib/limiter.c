@@ -289,11 +289,12 @@ void lim_set_netns_name(struct lim *l, const char *name)
 
 static int dev_resolve(struct lim *l, struct dev *d, const char *name)
 {
+	char err[256];
+
 	d->name = name;
 	d->netns = netns_self();
-	if (!*name || strlen(name) >= IF_NAMESIZE)
-		return fail(l, -EUSAGE, "device name \"%s\" is %s", name,
-			    *name ? "too long (at most 15 bytes)" : "empty");
+	if (dev_name_check(name, err, sizeof(err)))
+		return fail(l, -EUSAGE, "%s", err);
 	d->ifindex = if_nametoindex(name);
 	if (!d->ifindex)
 		return fail(l, -ENODEV, "cannot find device \"%s\"", name);
@@ -301,23 +302,14 @@ static int dev_resolve(struct lim *l, struct dev *d, const char *name)
 }
 
 static int validate(struct lim *l, struct spec_dir dirs[TCBPF_NDIR],
-		    const char *dev)
+		    const struct spec *s, const char *dev)
 {
-	struct spec_dir *in = &dirs[TCBPF_INGRESS];
-	int dir, err;
+	char msg[512];
 
-	/* "delay" before any direction word means the one that can wait. */
-	if ((in->set & SPEC_DELAY) && (dirs[TCBPF_EGRESS].set & SPEC_DELAY) &&
-	    in->delay == dirs[TCBPF_EGRESS].delay) {
-		in->set &= ~SPEC_DELAY;
-		in->delay = 0;
-	}
-
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
-		err = cfg_validate(&dirs[dir], dir, dev);
-		if (err)
-			return fail(l, err, "%s: invalid settings", dev);
-	}
+	if (spec_validate(dirs, s, dev, msg, sizeof(msg)))
+		return fail(l, -EUSAGE, "%s", msg);
+	if (spec_warnings(dirs, dev, msg, sizeof(msg)))
+		note(l, dev, "%s", msg);
 	return 0;
 }
 
@@ -600,7 +592,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			dirs[dir].mode = TCBPF_MODE_EDT;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
-	err = validate(l, dirs, d->name);
+	err = validate(l, dirs, s, d->name);
 	if (err)
 		return err;
 
@@ -726,7 +718,7 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 			dirs[dir].pburst = 0;
 		spec_apply(&dirs[dir], &s->dir[dir]);
 	}
-	err = validate(l, dirs, d->name);
+	err = validate(l, dirs, s, d->name);
 	if (err)
 		return err;
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {

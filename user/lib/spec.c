@@ -6,11 +6,18 @@
  *
  * A keyword loop in the style of tc: keys before any direction word apply
  * to both directions, a direction word switches the target for the keys
- * that follow, later keys override earlier ones. Every key records its
- * SPEC_* bit, so that "change" can merge a SPEC onto what is running
- * without resetting the keys the operator did not name.
+ * that follow. A key is given once per direction, except that a key for
+ * a single direction overrides the same key given for both. Every key
+ * records its SPEC_* bit, so that "change" can merge a SPEC onto what is
+ * running without resetting the keys the operator did not name.
+ *
+ * All checking of a SPEC is here too (spec_validate): the grammar catches
+ * what one value or the line alone gets wrong, validation what the
+ * settings a command would write get wrong together. Nothing here prints.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,32 +47,46 @@ struct key {
 	enum val_kind kind;
 	uint32_t bit;		/* SPEC_*; 0 for the device-wide hook */
 	size_t off;		/* of the uint64_t field in struct spec_dir */
-	bool nonzero;		/* 0 is refused rather than meaning "off" */
+	uint32_t flags;		/* K_* */
+	uint64_t max;		/* the largest value taken; 0: any */
 };
 
-#define U64_KEY(n, k, b, f, nz) \
-	{ n, k, b, offsetof(struct spec_dir, f), nz }
+enum {
+	K_NONZERO	= 1U << 0,	/* 0 is refused rather than meaning "off" */
+	K_NONE		= 1U << 1,	/* "none" is the value 0: no such bucket */
+};
+
+#define U64_KEY(n, k, b, f, fl, mx) \
+	{ n, k, b, offsetof(struct spec_dir, f), fl, mx }
 
 /*
- * rate/burst 0 would be a bucket that never admits a packet, which is
- * what "mode police" with a tiny rate already says more honestly; pps 0
- * is the documented "no packet bucket", pburst/latency 0 mean "derive".
+ * 0 is never a rate, burst or packet count: "rate 0" could as well mean
+ * "nothing passes" as "no limit", and an operator in a hurry must not
+ * get the one for the other. The packet bucket, which the defaults leave
+ * out, is removed by name: "pps none". delay 0 is no delay, latency 0
+ * derives the horizon, ecn 0 turns marking off.
  */
 static const struct key keys[] = {
-	U64_KEY("rate",		V_RATE,  SPEC_RATE,	   rate,	true),
-	U64_KEY("burst",	V_SIZE,  SPEC_BURST,	   burst,	true),
-	U64_KEY("pps",		V_COUNT, SPEC_PPS,	   pps,		false),
-	U64_KEY("pburst",	V_COUNT, SPEC_PBURST,	   pburst,	false),
-	U64_KEY("allow-rate",	V_RATE,  SPEC_ALLOW_RATE,  allow_rate,	true),
-	U64_KEY("allow-burst",	V_SIZE,  SPEC_ALLOW_BURST, allow_burst,	true),
-	U64_KEY("delay",	V_TIME,  SPEC_DELAY,	   delay,	false),
-	U64_KEY("latency",	V_TIME,  SPEC_LATENCY,	   latency,	false),
-	U64_KEY("ecn",		V_TIME,  SPEC_ECN,	   ecn,		false),
+	U64_KEY("rate",		V_RATE,  SPEC_RATE,	   rate,	K_NONZERO,
+		SPEC_RATE_MAX),
+	U64_KEY("burst",	V_SIZE,  SPEC_BURST,	   burst,	K_NONZERO, 0),
+	U64_KEY("pps",		V_COUNT, SPEC_PPS,	   pps,		K_NONZERO | K_NONE,
+		SPEC_PPS_MAX),
+	U64_KEY("pburst",	V_COUNT, SPEC_PBURST,	   pburst,	K_NONZERO, 0),
+	U64_KEY("allow-rate",	V_RATE,  SPEC_ALLOW_RATE,  allow_rate,	K_NONZERO,
+		SPEC_RATE_MAX),
+	U64_KEY("allow-burst",	V_SIZE,  SPEC_ALLOW_BURST, allow_burst,	K_NONZERO,
+		0),
+	U64_KEY("delay",	V_TIME,  SPEC_DELAY,	   delay,	0, 0),
+	U64_KEY("latency",	V_TIME,  SPEC_LATENCY,	   latency,	0, 0),
+	U64_KEY("ecn",		V_TIME,  SPEC_ECN,	   ecn,		0, 0),
 	{ "allow",	V_PORTS, SPEC_ALLOW },
 	{ "mode",	V_MODE,  SPEC_MODE },
 	{ "hook",	V_HOOK,  0 },
 	{ NULL }
 };
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]) - 1)
 
 struct name_val {
 	const char *name;
@@ -91,6 +112,11 @@ static const struct name_val protos[] = {
 	{ "udp",	TCBPF_P_UDP },
 	{ "sctp",	TCBPF_P_SCTP },
 	{ NULL }
+};
+
+static const char *const dir_words[TCBPF_NDIR] = {
+	[TCBPF_INGRESS] = "ingress",
+	[TCBPF_EGRESS] = "egress",
 };
 
 /* One parsed VALUE, before it is stored into the directions. */
@@ -264,10 +290,11 @@ static const struct key *find_key(const char *word)
 /* "ingress", "egress", "both" -> mask of directions; 0 if not one. */
 static uint32_t dir_word(const char *word)
 {
-	if (strcmp(word, "ingress") == 0)
-		return DIR_BIT(TCBPF_INGRESS);
-	if (strcmp(word, "egress") == 0)
-		return DIR_BIT(TCBPF_EGRESS);
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		if (strcmp(word, dir_words[dir]) == 0)
+			return DIR_BIT(dir);
 	if (strcmp(word, "both") == 0)
 		return DIR_BOTH;
 	return 0;
@@ -320,19 +347,36 @@ static int parse_value(const struct key *k, const char *arg, struct value *v,
 		break;
 	}
 
+	if ((k->flags & K_NONE) && strcmp(arg, "none") == 0) {
+		v->num = 0;
+		return 0;
+	}
 	err = parse_number(k, arg, &v->num);
+	if (!err && k->max && v->num > k->max)
+		err = -ERANGE;
 	if (err == -ERANGE) {
-		seterr(errbuf, errlen, "Illegal \"%s\" value \"%s\": too large",
-		       k->name, arg);
+		char b[32] = "";
+
+		if (k->max && k->kind == V_RATE)
+			fmt_rate(b, sizeof(b), k->max);
+		else if (k->max)
+			snprintf(b, sizeof(b), "%llu", (unsigned long long)k->max);
+		seterr(errbuf, errlen, "Illegal \"%s\" value \"%s\": too large%s%s",
+		       k->name, arg, k->max ? ", the maximum is " : "", b);
 		return err;
 	}
 	if (err) {
 		seterr(errbuf, errlen, "Illegal \"%s\" value \"%s\"", k->name, arg);
 		return err;
 	}
-	if (k->nonzero && !v->num) {
-		seterr(errbuf, errlen, "\"%s\" must be > 0, not \"%s\"",
-		       k->name, arg);
+	if ((k->flags & K_NONZERO) && !v->num) {
+		if (k->flags & K_NONE)
+			seterr(errbuf, errlen, "\"%s\" must be > 0, not \"%s\" "
+			       "(\"%s none\": no such bucket)", k->name, arg,
+			       k->name);
+		else
+			seterr(errbuf, errlen, "\"%s\" must be > 0, not \"%s\"",
+			       k->name, arg);
 		return -ERANGE;
 	}
 	return 0;
@@ -367,20 +411,83 @@ static void store(struct spec *spec, uint32_t mask, const struct key *k,
 		spec->hook = v->num;
 		return;
 	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (!(mask & DIR_BIT(dir)))
+			continue;
+		store_value(&spec->dir[dir], k, v);
+		if (mask == DIR_BOTH)
+			spec->dir[dir].global |= k->bit;
+		else
+			spec->dir[dir].global &= ~k->bit;
+	}
+}
+
+/* Where each key's value was, per direction: argv index + 1, 0 none. */
+struct seen {
+	int at[NKEYS][TCBPF_NDIR];
+	int hook_at;
+};
+
+/*
+ * A key given twice for a direction is refused: "rate 1mbit rate 2mbit"
+ * is a typo or a paste gone wrong more often than a wish for the second.
+ * A key for both directions followed by the same key after "ingress" or
+ * "egress" is the one way to say "this, but that for one direction".
+ */
+static int check_repeat(const struct spec *spec, struct seen *seen,
+			uint32_t mask, const struct key *k, int at, char **argv,
+			char *errbuf, size_t errlen)
+{
+	size_t ki = k - keys;
+	uint32_t twice = 0;
+	int dir, first = 0;
+
+	if (k->kind == V_HOOK) {
+		if (seen->hook_at) {
+			seterr(errbuf, errlen, "\"hook\" given twice (\"%s\", "
+			       "then \"%s\")", argv[seen->hook_at - 1], argv[at]);
+			return -EINVAL;
+		}
+		seen->hook_at = at + 1;
+		return 0;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		int prev = seen->at[ki][dir];
+
+		if (!(mask & DIR_BIT(dir)))
+			continue;
+		if (prev && (mask == DIR_BOTH ||
+			     !(spec->dir[dir].global & k->bit))) {
+			twice |= DIR_BIT(dir);
+			if (!first)
+				first = prev;
+		}
+	}
+	if (twice) {
+		seterr(errbuf, errlen, "\"%s\" given twice for %s (\"%s\", then "
+		       "\"%s\")", k->name, twice == DIR_BOTH ? "both directions" :
+		       dir_words[twice == DIR_BIT(TCBPF_INGRESS) ?
+				 TCBPF_INGRESS : TCBPF_EGRESS],
+		       argv[first - 1], argv[at]);
+		return -EINVAL;
+	}
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (mask & DIR_BIT(dir))
-			store_value(&spec->dir[dir], k, v);
+			seen->at[ki][dir] = at + 1;
+	return 0;
 }
 
 int spec_parse(struct spec *spec, int argc, char **argv,
 	       char *errbuf, size_t errlen)
 {
-	static const struct key monitor = { "mode", V_MODE, SPEC_MODE };
+	const struct key *mode = find_key("mode");
 	uint32_t mask = DIR_BOTH;
+	struct seen seen;
 	struct value v;
-	int i, err;
+	int i, at, err;
 
 	memset(spec, 0, sizeof(*spec));
+	memset(&seen, 0, sizeof(seen));
 	spec->hook = TCBPF_HOOK_NONE;
 
 	for (i = 0; i < argc; i++) {
@@ -394,20 +501,24 @@ int spec_parse(struct spec *spec, int argc, char **argv,
 		}
 		/* "monitor" alone reads better than "mode monitor" in a runbook */
 		if (strcmp(word, "monitor") == 0) {
-			v.num = TCBPF_MODE_MONITOR;
-			store(spec, mask, &monitor, &v);
-			continue;
+			k = mode;
+			at = i;
+		} else {
+			k = find_key(word);
+			if (!k) {
+				seterr(errbuf, errlen, "unknown key \"%s\"", word);
+				return -EINVAL;
+			}
+			if (i + 1 >= argc) {
+				seterr(errbuf, errlen, "\"%s\" needs a value", word);
+				return -EINVAL;
+			}
+			at = ++i;
 		}
-		k = find_key(word);
-		if (!k) {
-			seterr(errbuf, errlen, "unknown key \"%s\"", word);
-			return -EINVAL;
-		}
-		if (i + 1 >= argc) {
-			seterr(errbuf, errlen, "\"%s\" needs a value", word);
-			return -EINVAL;
-		}
-		err = parse_value(k, argv[++i], &v, errbuf, errlen);
+		err = parse_value(k, argv[at], &v, errbuf, errlen);
+		if (!err)
+			err = check_repeat(spec, &seen, mask, k, at, argv,
+					   errbuf, errlen);
 		if (err)
 			return err;
 		store(spec, mask, k, &v);
@@ -468,4 +579,165 @@ void spec_apply(struct spec_dir *d, const struct spec_dir *s)
 	 * Nothing more: pps without pburst keeps d->pburst as it was, and
 	 * when that is 0 the caller derives a packet burst from the new pps.
 	 */
+}
+
+/* ---- validation ---- */
+
+static const char *mode_word(uint32_t mode)
+{
+	const struct name_val *nv;
+
+	for (nv = modes; nv->name; nv++)
+		if (nv->val == mode)
+			return nv->name;
+	return "?";
+}
+
+/*
+ * One direction. @d: the settings to write; @g: what the command said for
+ * this direction. Only what the command said explicitly can be refused
+ * for not being enforced: a delay kept from the defaults or the old
+ * settings under police or monitor stays, shown as not enforced, so that
+ * changing a rate never fails over a delay nobody typed.
+ */
+static int check_dir(const struct spec_dir *d, const struct spec_dir *g,
+		     int dir, const char *dev, char *err, size_t errlen)
+{
+	const char *dn = dir_words[dir];
+	char b1[32], b2[32];
+
+	if (dir == TCBPF_INGRESS && d->mode == TCBPF_MODE_EDT) {
+		seterr(err, errlen, "%s ingress: \"mode edt\": traffic from the "
+		       "VM has no queue to wait in; it can only be policed", dev);
+		return -EINVAL;
+	}
+	if (dir == TCBPF_INGRESS && (g->set & SPEC_DELAY) && d->delay) {
+		seterr(err, errlen, "%s ingress: \"delay %s\": only traffic to "
+		       "the VM (egress) can be delayed", dev,
+		       fmt_time(b1, sizeof(b1), d->delay));
+		return -EINVAL;
+	}
+	if (dir == TCBPF_EGRESS && (g->set & SPEC_DELAY) && d->delay &&
+	    d->mode != TCBPF_MODE_EDT) {
+		seterr(err, errlen, "%s egress: \"delay %s\" cannot be enforced "
+		       "in mode %s: only mode edt (pacing with fq) delays",
+		       dev, fmt_time(b1, sizeof(b1), d->delay),
+		       mode_word(d->mode));
+		return -EINVAL;
+	}
+	if ((g->set & SPEC_PBURST) && d->pburst && !d->pps) {
+		seterr(err, errlen, "%s %s: \"pburst %llu\" without a packet "
+		       "bucket: give \"pps\" too", dev, dn,
+		       (unsigned long long)d->pburst);
+		return -EINVAL;
+	}
+	/* past the horizon a packet is dropped: it could never be marked */
+	if ((d->set & SPEC_ECN) && d->ecn && (d->set & SPEC_LATENCY) &&
+	    d->latency && d->ecn > d->latency) {
+		seterr(err, errlen, "%s %s: \"ecn %s\" is beyond the horizon "
+		       "\"latency %s\": nothing would ever be marked", dev, dn,
+		       fmt_time(b1, sizeof(b1), d->ecn),
+		       fmt_time(b2, sizeof(b2), d->latency));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int spec_validate(struct spec_dir dirs[TCBPF_NDIR], const struct spec *given,
+		  const char *dev, char *err, size_t errlen)
+{
+	static const struct spec nothing;
+	struct spec_dir *in = &dirs[TCBPF_INGRESS];
+	const struct spec *g = given ? given : &nothing;
+	int dir, ret;
+
+	if (!dev)
+		dev = "";
+	/* "delay" for both directions means the one that can wait. */
+	if (g->dir[TCBPF_INGRESS].global & SPEC_DELAY) {
+		in->set &= ~SPEC_DELAY;
+		in->delay = 0;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		ret = check_dir(&dirs[dir], &g->dir[dir], dir, dev, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Append a line to buf, truncating like snprintf; returns the new offset. */
+__attribute__((format(printf, 4, 5)))
+static size_t addline(char *buf, size_t len, size_t off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (off && off + 1 < len)
+		buf[off] = '\n';
+	off += !!off;
+	va_start(ap, fmt);
+	n = vsnprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+		      fmt, ap);
+	va_end(ap);
+	return off + (n > 0 ? n : 0);
+}
+
+int spec_warnings(const struct spec_dir dirs[TCBPF_NDIR], const char *dev,
+		  char *buf, size_t len)
+{
+	size_t off = 0;
+	char b[32];
+	int dir, n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (!dev)
+		dev = "";
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		const struct spec_dir *d = &dirs[dir];
+
+		if (d->burst && d->burst < SPEC_FRAME_MAX) {
+			off = addline(buf, len, off, "warning: %s %s: burst %s "
+				      "is smaller than a full-size frame (%db): "
+				      "full-size frames pass only one at a time",
+				      dev, dir_words[dir],
+				      fmt_size(b, sizeof(b), d->burst),
+				      SPEC_FRAME_MAX);
+			n++;
+		}
+		if (d->allow_burst && d->allow_burst < SPEC_FRAME_MAX) {
+			off = addline(buf, len, off, "warning: %s %s: allow-burst "
+				      "%s is smaller than a full-size frame (%db)",
+				      dev, dir_words[dir],
+				      fmt_size(b, sizeof(b), d->allow_burst),
+				      SPEC_FRAME_MAX);
+			n++;
+		}
+	}
+	return n;
+}
+
+int dev_name_check(const char *name, char *err, size_t errlen)
+{
+	const char *p;
+
+	if (!name || !*name) {
+		seterr(err, errlen, "the device name is empty");
+		return -EINVAL;
+	}
+	if (strlen(name) >= IF_NAMESIZE) {
+		seterr(err, errlen, "device name \"%s\" is too long: at most "
+		       "%d bytes", name, IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			break;
+	if (*p || !strcmp(name, ".") || !strcmp(name, "..")) {
+		seterr(err, errlen, "\"%s\" cannot be a device name: no '/', ':' "
+		       "or white space, not \".\" or \"..\"", name);
+		return -EINVAL;
+	}
+	return 0;
 }

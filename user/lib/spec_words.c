@@ -230,6 +230,7 @@ void spec_merge(struct spec *dst, const struct spec *src)
 			d->pburst = 0;
 		}
 		spec_apply(d, n);
+		d->global = (d->global & ~n->set) | n->global;
 		d->set |= n->set;
 	}
 	if (src->hook != TCBPF_HOOK_NONE)

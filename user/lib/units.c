@@ -13,11 +13,10 @@
  * (" 1mbit", "-5mbit", "inf", "nan", "0x1p3", "1e400"). Like tc, a
  * fraction that does not come out whole is truncated ("1.5bit" = 1).
  */
-#include <ctype.h>
 #include <errno.h>
-#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -208,44 +207,58 @@ int parse_count(const char *str, uint64_t *val)
 }
 
 /*
- * Print v in the largest unit (table in ascending order) in which it is
- * whole or has at most three decimals, so that what we print parses back
- * to the same value: 1500000 -> "1.5Mbit", but 1500 bytes -> "1500b"
- * rather than an approximate "1.465Kb". The first unit has scale 1 and
- * always qualifies. snprintf() copes with len 0 and truncates like tc.
+ * The largest unit (table in ascending order) in which v is whole or has
+ * at most three decimals, so that what we print parses back to the same
+ * value: 1500000 -> "1.5Mbit", but 1500 bytes -> "1500b" rather than an
+ * approximate "1.465Kb". The first unit has scale 1 and always qualifies.
  */
-static char *fmt_scaled(char *buf, size_t len, uint64_t v,
-			const struct unit *tbl, size_t n)
+static const struct unit *exact_unit(uint64_t v, const struct unit *tbl,
+				     size_t n)
 {
-	const struct unit *u = &tbl[0];
-	uint64_t rem, milli;
 	size_t i;
-	int w;
 
 	for (i = n; i-- > 1; ) {
 		/* rem * 1000 < 1000 * 2^40: no overflow */
-		if (v >= tbl[i].scale && (v % tbl[i].scale) * 1000 % tbl[i].scale == 0) {
-			u = &tbl[i];
-			break;
-		}
+		if (v >= tbl[i].scale && (v % tbl[i].scale) * 1000 % tbl[i].scale == 0)
+			return &tbl[i];
 	}
+	return &tbl[0];
+}
 
-	rem = v % u->scale;
+/*
+ * v in unit u with the fraction rem * 10^w / scale, w decimals at most,
+ * trailing zeros dropped. The caller makes sure that is exact.
+ * snprintf() copes with len 0 and truncates like tc.
+ */
+static char *fmt_in(char *buf, size_t len, uint64_t v, const struct unit *u,
+		    int w)
+{
+	uint64_t rem = v % u->scale, frac;
+	u128 f = rem;
+	int i;
+
 	if (!rem) {
 		snprintf(buf, len, "%llu%s", (unsigned long long)(v / u->scale),
 			 u->name);
 		return buf;
 	}
-
-	milli = rem * 1000 / u->scale;
-	w = 3;
-	while (milli % 10 == 0) {
-		milli /= 10;
+	/* rem < 2^43 and w <= 12: the product stays below 2^83 */
+	for (i = 0; i < w; i++)
+		f *= 10;
+	frac = (uint64_t)(f / u->scale);
+	while (frac % 10 == 0) {
+		frac /= 10;
 		w--;
 	}
 	snprintf(buf, len, "%llu.%0*llu%s", (unsigned long long)(v / u->scale),
-		 w, (unsigned long long)milli, u->name);
+		 w, (unsigned long long)frac, u->name);
 	return buf;
+}
+
+static char *fmt_scaled(char *buf, size_t len, uint64_t v,
+			const struct unit *tbl, size_t n)
+{
+	return fmt_in(buf, len, v, exact_unit(v, tbl, n), 3);
 }
 
 /* tc prints rates in decimal multiples of bit ("10Mbit"). */
@@ -274,9 +287,29 @@ static const struct unit time_fmt[] = {
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+/*
+ * tc's print_rate() moves up a unit while the figure is a million or
+ * more, dropping what does not divide. We move up the same way but keep
+ * every decimal: the rate units are powers of ten (at most 10^12), so
+ * rem * 10^w / scale with w the scale's zeros is exact and fits.
+ */
+#define RATE_FIGURE_MAX	1000000ULL
+
 char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec)
 {
-	return fmt_scaled(buf, len, bits_per_sec, rate_fmt, ARRAY_SIZE(rate_fmt));
+	const struct unit *u = exact_unit(bits_per_sec, rate_fmt,
+					  ARRAY_SIZE(rate_fmt));
+	uint64_t s;
+	int w = 3;
+
+	if (bits_per_sec / u->scale >= RATE_FIGURE_MAX) {
+		u = &rate_fmt[ARRAY_SIZE(rate_fmt) - 1];
+		while (bits_per_sec < u->scale)
+			u--;
+		for (w = 0, s = u->scale; s > 1; s /= 10)
+			w++;
+	}
+	return fmt_in(buf, len, bits_per_sec, u, w);
 }
 
 char *fmt_size(char *buf, size_t len, uint64_t bytes)
@@ -295,7 +328,8 @@ int parse_secs(const char *s, double *secs)
 	double v;
 	uint64_t ns;
 
-	if (!*s || !(isdigit((unsigned char)*s) || *s == '.'))
+	/* strtod() alone would also take " 1", "-1", "inf" and "nan" */
+	if (!*s || !(is_digit(*s) || *s == '.'))
 		return -EINVAL;
 	v = strtod(s, &end);
 	if (*end) {

@@ -33,15 +33,20 @@ int parse_count(const char *str, uint64_t *val);
 
 /* Human forms for text output: "10Mbit", "150Kb", "400ms", "1.5Mbit".
  * Always exact (at most three decimals, else a smaller unit), so the
- * text parses back to the same value. Return buf. */
+ * text parses back to the same value. Return buf. A rate that would
+ * need a million or more of that unit is printed in the largest unit
+ * that fits instead, as tc does, with every decimal it takes to stay
+ * exact: "123.456789012Gbit", not "123456789.012Kbit". */
 char *fmt_rate(char *buf, size_t len, uint64_t bits_per_sec);
 char *fmt_size(char *buf, size_t len, uint64_t bytes);
 char *fmt_time(char *buf, size_t len, uint64_t ns);
 
-/* "0.5", "2", "500ms" -> seconds; refuses 0, negatives and garbage. */
+/* "0.5", "2", "500ms" -> seconds (a bare number is seconds here, unlike
+ * parse_time); refuses 0, negatives, more than a year and garbage. */
 int parse_secs(const char *s, double *secs);
 
-/* 12.34M / 1.2k style (SI, two decimals), for tables of rates. */
+/* 12.34M / 1.2k style (decimal prefixes, two decimals), for tables of
+ * measured bits/s or packets/s; approximate, never parsed back. */
 char *fmt_bits(char *buf, size_t len, double v);
 
 #endif
