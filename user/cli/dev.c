@@ -469,6 +469,7 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 {
 	const char *dev = argc ? argv[0] : NULL;
 	struct sample_set set;
+	char msg[256];
 	struct lim *l;
 	int i, err;
 
@@ -477,6 +478,8 @@ int cmd_show(const struct opts *o, int argc, char **argv)
 	if (argc > 1)
 		return usage_error("show takes at most one device, not \"%s\"",
 				   argv[1]);
+	if (dev && dev_name_check(dev, msg, sizeof(msg)))
+		return usage_error("%s", msg);
 	l = cli_lim(o);
 	if (!l)
 		return -ENOMEM;

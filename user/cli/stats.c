@@ -187,6 +187,10 @@ static int stats_parse(struct stats_args *a, const struct opts *o, int argc,
 			a->by_net = true;
 			i++;
 		} else if (!a->dev && !a->by_net && i == 0) {
+			char msg[256];
+
+			if (dev_name_check(w, msg, sizeof(msg)))
+				return usage_error("%s", msg);
 			a->dev = w;
 		} else {
 			return usage_error("stats: what is \"%s\"?", w);

@@ -17,6 +17,7 @@
 
 #include "kern/linkwatch.h"
 #include "kern/netns.h"
+#include "util/msg.h"
 
 #define LW_BUF_SIZE	32768	/* the kernel's largest dump part */
 #define LW_RCVBUF	(4 << 20)
@@ -28,18 +29,6 @@ struct linkwatch {
 	unsigned int seq;	/* of the last dump asked for */
 	char buf[LW_BUF_SIZE];
 };
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 int linkwatch_open(const char *netns, struct linkwatch **out,
 		   char *err, size_t len)

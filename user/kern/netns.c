@@ -13,18 +13,7 @@
 
 #include "kern/netns.h"
 #include "util/log.h"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
+#include "util/msg.h"
 
 static void ns_path(const char *netns, char *path, size_t n)
 {

@@ -13,18 +13,7 @@
 #include "lib/spec.h"
 #include "lib/state.h"
 #include "lib/words.h"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
+#include "util/msg.h"
 
 void policy_free(struct policy_set *ps)
 {

@@ -26,6 +26,7 @@
 
 #include "lib/spec.h"
 #include "lib/units.h"
+#include "util/msg.h"
 
 #define DIR_BIT(d)	(1U << (d))
 #define DIR_BOTH	(DIR_BIT(TCBPF_INGRESS) | DIR_BIT(TCBPF_EGRESS))
@@ -125,18 +126,6 @@ struct value {
 	uint32_t nports;
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];
 };
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- PORTS ---- */
 

@@ -12,20 +12,9 @@
 
 #include "lib/state.h"
 #include "lib/words.h"
+#include "util/msg.h"
 
 #define STATE_MAGIC	"tcbpf-state"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static const char *ns_or_empty(const char *netns)
 {

@@ -8,18 +8,7 @@
 #include <string.h>
 
 #include "lib/words.h"
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
+#include "util/msg.h"
 
 static int is_blank(char c)
 {
