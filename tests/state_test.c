@@ -21,40 +21,12 @@
 #include "lib/policy.h"
 #include "lib/state.h"
 #include "lib/words.h"
+#include "check.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int nfail;
-static char why[1024];
 static char scratch[] = "/tmp/tcbpf-state-test.XXXXXX";
 
-/* NULL reason = pass. */
-static void report(const char *name, const char *reason)
-{
-	if (reason) {
-		printf("FAIL: %s: %s\n", name, reason);
-		nfail++;
-	} else {
-		printf("PASS: %s\n", name);
-	}
-}
-
-__attribute__((format(printf, 1, 2)))
-static const char *because(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return why;
-}
-
-#define EXPECT(cond, ...)					\
-	do {							\
-		if (!(cond))					\
-			return because(__VA_ARGS__);		\
-	} while (0)
 
 /* ---- helpers ---- */
 

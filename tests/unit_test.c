@@ -15,42 +15,14 @@
 
 #include "lib/units.h"
 #include "lib/spec.h"
+#include "check.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SENTINEL	0x5a5a5a5a5a5a5a5aULL
 #define BOTH_TCP_UDP	(TCBPF_P_TCP | TCBPF_P_UDP)
 #define MS		1000000ULL
 
-static int nfail;
-static char why[512];
 
-/* NULL reason = pass. */
-static void report(const char *name, const char *reason)
-{
-	if (reason) {
-		printf("FAIL: %s: %s\n", name, reason);
-		nfail++;
-	} else {
-		printf("PASS: %s\n", name);
-	}
-}
-
-__attribute__((format(printf, 1, 2)))
-static const char *because(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return why;
-}
-
-#define EXPECT(cond, ...)					\
-	do {							\
-		if (!(cond))					\
-			return because(__VA_ARGS__);		\
-	} while (0)
 
 static const char *errname(int rc)
 {
