@@ -1398,6 +1398,8 @@ static const char *check_warnings(void)
 	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
 	EXPECT(n == 0 && buf[0] == '\0', "defaults: %d warnings: \"%s\"", n, buf);
 
+	/* frame warnings hold in every mode: pacing, free of TCP's */
+	dirs[TCBPF_INGRESS].mode = dirs[TCBPF_EGRESS].mode = TCBPF_MODE_EDT;
 	dirs[TCBPF_EGRESS].burst = 1000;
 	dirs[TCBPF_INGRESS].allow_burst = 1024;
 	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
@@ -1415,6 +1417,27 @@ static const char *check_warnings(void)
 	n = spec_warnings(dirs, "vm-1-00aa", small, 10);
 	EXPECT(n == 1 && small[9] == '\0' && small[10] == 'X',
 	       "short buf: %d, not cut at 10", n);
+
+	/* a policer with less than 500 ms of burst: TCP's warning */
+	spec_defaults(&dirs[TCBPF_INGRESS], TCBPF_INGRESS);
+	spec_defaults(&dirs[TCBPF_EGRESS], TCBPF_EGRESS);
+	dirs[TCBPF_INGRESS].rate = 10000000;	/* 1200kbit: 122 ms */
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 1 && strstr(buf, "ingress: burst 150Kb is 122 ms at 10Mbit") &&
+	       strstr(buf, "burst 977Kb or more"), "police 10mbit: %d \"%s\"",
+	       n, buf);
+	dirs[TCBPF_INGRESS].burst = 625000;	/* 500 ms: enough */
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 0, "500 ms of burst warned: %d \"%s\"", n, buf);
+	dirs[TCBPF_INGRESS].burst = 150000;
+	dirs[TCBPF_INGRESS].mode = TCBPF_MODE_EDT;	/* pacing: no need */
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 0, "edt warned of TCP's burst: %d \"%s\"", n, buf);
+	dirs[TCBPF_INGRESS].mode = TCBPF_MODE_POLICE;
+	dirs[TCBPF_INGRESS].allow_burst = 100000;	/* 8 ms at 100mbit */
+	n = spec_warnings(dirs, "vm-1-00aa", buf, sizeof(buf));
+	EXPECT(n == 2 && strstr(buf, "allow-burst 100000b is 8 ms"),
+	       "allow class: %d \"%s\"", n, buf);
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/print.h"
+#include "lib/cfg.h"
 #include "lib/names.h"
 #include "lib/netid.h"
 #include "util/log.h"
@@ -87,6 +88,16 @@ static void show_counters(const struct tcbpf_cfg *c, const struct tcbpf_stats *s
 	print_close_object();
 }
 
+/* A policer's burst too short for TCP: said in text, a flag in JSON. */
+static void short_burst(const struct tcbpf_cfg *c, int cls, const char *key)
+{
+	bool is = cfg_tcp_burst_short(c, cls);
+
+	print_bool(PRINT_JSON, key, NULL, is);
+	if (is)
+		print_text(" (short for TCP)");
+}
+
 static void show_dir(const struct dev_sample *d, int dir)
 {
 	const struct tcbpf_cfg *c = &d->cfg[dir];
@@ -102,6 +113,7 @@ static void show_dir(const struct dev_sample *d, int dir)
 	print_u64(PRINT_JSON, "prog_id", NULL, d->prog_id[dir]);
 	print_rate(PRINT_ANY, "rate_bits_per_sec", " rate %s", def->rate_bits_per_sec);
 	print_size(PRINT_ANY, "burst_bytes", " burst %s", def->burst_bytes);
+	short_burst(c, TCBPF_CLASS_DEFAULT, "tcp_burst_short");
 	print_u64(def->pps ? PRINT_ANY : PRINT_JSON, "pps", " pps %llu", def->pps);
 	print_u64(def->pps ? PRINT_ANY : PRINT_JSON, "pburst_packets",
 		  " pburst %llu", def->pburst_pkts);
@@ -128,7 +140,9 @@ static void show_dir(const struct dev_sample *d, int dir)
 	show_allow(c);
 	print_rate(PRINT_ANY, "allow_rate_bits_per_sec", " rate %s",
 		   alw->rate_bits_per_sec);
-	print_size(PRINT_ANY, "allow_burst_bytes", " burst %s\n", alw->burst_bytes);
+	print_size(PRINT_ANY, "allow_burst_bytes", " burst %s", alw->burst_bytes);
+	short_burst(c, TCBPF_CLASS_ALLOW, "allow_tcp_burst_short");
+	print_text("\n");
 	print_u64(PRINT_JSON, "slot", NULL, c->slot);
 	show_counters(c, &d->st[dir]);
 	print_close_object();

@@ -120,3 +120,11 @@ bool cfg_same(const struct tcbpf_cfg *cur, const struct tcbpf_cfg *want)
 	       !memcmp(cur->ports, want->ports, sizeof(cur->ports)) &&
 	       !memcmp(cur->cls, want->cls, sizeof(cur->cls));
 }
+
+bool cfg_tcp_burst_short(const struct tcbpf_cfg *cfg, int cls)
+{
+	const struct tcbpf_bucket_cfg *b = &cfg->cls[cls];
+
+	return cfg->mode == TCBPF_MODE_POLICE && b->rate_bits_per_sec &&
+	       b->burst_ns < SPEC_TCP_BURST_MS * 1000000ULL;
+}

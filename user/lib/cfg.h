@@ -22,4 +22,7 @@ void cfg_wanted(const struct spec *s, struct tcbpf_cfg cfg[TCBPF_NDIR]);
  * counts as what pacing asked). */
 bool cfg_same(const struct tcbpf_cfg *cur, const struct tcbpf_cfg *want);
 
+/* Policing class @cls with less burst than TCP needs (SPEC_TCP_BURST_MS). */
+bool cfg_tcp_burst_short(const struct tcbpf_cfg *cfg, int cls);
+
 #endif

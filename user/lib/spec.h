@@ -40,6 +40,9 @@ enum {
 /* A full-size Ethernet frame as the tc hook counts it (no FCS). */
 #define SPEC_FRAME_MAX	1514
 
+/* Less burst than this (ms at the rate): a policer starves TCP (spec.c). */
+#define SPEC_TCP_BURST_MS	500
+
 struct spec_dir {
 	uint32_t set;			/* SPEC_* bits given on the command line */
 	uint32_t global;		/* those of set given before any direction
