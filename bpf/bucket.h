@@ -16,6 +16,21 @@
  * A packet larger than the whole burst (a GSO super-packet at a low rate)
  * still passes when the bucket is full, driving tat into the future: the
  * long-term rate stays exact and such a packet is not dropped forever.
+ *
+ * Policing spends tokens in batches (buckets_police()): a CPU that finds
+ * its own tokens (struct tcbpf_local, per CPU) short takes a batch of
+ * them from the shared timeline with one compare-and-swap and spends it
+ * without reading the clock or touching the shared line again. Every
+ * token is taken from the timeline before it is spent, so what passes
+ * never exceeds rate x time + burst; what a CPU holds and has not spent
+ * yet is at most one batch, and user/lib/bucket.c sizes the batches so
+ * that all CPUs' together stay under 0.5 % of a second's worth of the
+ * rate and a quarter of the burst: a CPU whose traffic stops keeps its
+ * tokens (the rate errs low by that much until it is spent), and after an
+ * idle period the burst may be exceeded by as much. A bucket with no room
+ * for a whole batch gives the packet exactly its cost, so a batch never
+ * causes a drop the exact GCRA would not make. EDT always takes exactly
+ * (edt.h's departure times stay exact per class).
  */
 #ifndef TCBPF_BUCKET_H
 #define TCBPF_BUCKET_H
@@ -29,10 +44,16 @@
  * "no room", which errs on the side of the limit. */
 #define GCRA_RETRIES		8
 
-/* Cost in ns of @len bytes at @rate_bits bits/s; rate_bits != 0. */
-static __always_inline __u64 bytes_cost_ns(__u64 len, __u64 rate_bits)
+/*
+ * Cost in ns of @len bytes: len * 8e9 / rate without a division, from the
+ * multiplier user/lib/bucket.c derived (whole ns and 2^-32 ns per byte,
+ * rounded up): floor(len * 8e9 / rate) whenever that division is exact,
+ * at most 1 ns over otherwise. No overflow for len < 2^31.
+ */
+static __always_inline __u64 bytes_cost_ns(const struct tcbpf_bucket_cfg *bc,
+					   __u64 len)
 {
-	return len * 8 * NSEC_PER_SEC / rate_bits;
+	return len * bc->byte_ns + ((len * bc->byte_ns_frac) >> 32);
 }
 
 /*
@@ -80,8 +101,7 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 			return 0;
 	}
 	if (bc->rate_bits_per_sec) {
-		t_byte = gcra_take(&bs->tat_bytes, now,
-				   bytes_cost_ns(len, bc->rate_bits_per_sec),
+		t_byte = gcra_take(&bs->tat_bytes, now, bytes_cost_ns(bc, len),
 				   bc->burst_ns, ahead);
 		if (!t_byte) {
 			if (bc->pps)
@@ -90,6 +110,71 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 		}
 	}
 	return t_pkt > t_byte ? t_pkt : t_byte;
+}
+
+enum taken {
+	TAKEN_NONE,		/* refused */
+	TAKEN_LOCAL,		/* from this CPU's tokens */
+	TAKEN_SHARED,		/* exactly its cost, from the timeline */
+};
+
+/*
+ * Police @need units (bytes or packets) costing @cost ns: from this CPU's
+ * @local tokens when they suffice; else from the shared timeline @tat a
+ * batch of @batch units costing @batch_ns when the bucket has room for it
+ * (what the packet leaves stays local), else exactly @cost. The clock is
+ * read (into *@now, 0 until then) only when the timeline is.
+ */
+static __always_inline enum taken police_take(__u64 *tat, __u32 *local,
+					      __u64 need, __u64 cost,
+					      __u64 batch, __u64 batch_ns,
+					      __u64 tau, __u64 *now)
+{
+	if (*local >= need) {
+		*local -= need;
+		return TAKEN_LOCAL;
+	}
+	if (!*now)
+		*now = bpf_ktime_get_ns();
+	/* local < need < batch: what is left fits in 32 bits */
+	if (batch > need && gcra_take(tat, *now, batch_ns, tau, 0)) {
+		*local += batch - need;
+		return TAKEN_LOCAL;
+	}
+	return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED : TAKEN_NONE;
+}
+
+/*
+ * Both buckets of a class, policing: true when the packet may pass. A
+ * packet token already taken is given back when the byte bucket refuses
+ * (to where it came from).
+ */
+static __always_inline bool buckets_police(const struct tcbpf_bucket_cfg *bc,
+					   struct tcbpf_bucket_state *bs,
+					   struct tcbpf_local *lc, __u64 len,
+					   __u64 segs)
+{
+	enum taken p = TAKEN_LOCAL;
+	__u64 now = 0;
+
+	if (bc->pps) {
+		p = police_take(&bs->tat_pkts, &lc->pkts, segs,
+				bc->pkt_ns * segs, bc->batch_pkts,
+				bc->batch_pns, bc->pburst_ns, &now);
+		if (p == TAKEN_NONE)
+			return false;
+	}
+	if (bc->rate_bits_per_sec &&
+	    police_take(&bs->tat_bytes, &lc->bytes, len,
+			bytes_cost_ns(bc, len), bc->batch_bytes, bc->batch_ns,
+			bc->burst_ns, &now) == TAKEN_NONE) {
+		if (p == TAKEN_LOCAL)
+			lc->pkts += bc->pps ? segs : 0;
+		else
+			__sync_fetch_and_add(&bs->tat_pkts, -(bc->pkt_ns * segs));
+		return false;
+	}
+	return true;
 }
 
 #endif /* TCBPF_BUCKET_H */

@@ -92,16 +92,12 @@ static double now_s(void)
 
 static int cfg_put(__u32 dir, const struct tcbpf_cfg *cfg)
 {
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
-
-	return bpf_map_update_elem(tr.cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
+	return testrun_cfg_put(&tr, LO_IFINDEX, dir, cfg);
 }
 
 static void cfg_del(__u32 dir)
 {
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
-
-	bpf_map_delete_elem(tr.cfg_fd, &key);
+	testrun_cfg_del(&tr, LO_IFINDEX, dir);
 }
 
 static int state_read(__u32 slot, struct tcbpf_state *st)

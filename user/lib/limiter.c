@@ -161,7 +161,7 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 }
 
 static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
-		 const struct tcbpf_cfg *cfg, void *ctx)
+		 const struct tcbpf_dev *dev, void *ctx)
 {
 	return key->netns == t->netns;
 }
@@ -499,14 +499,18 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 
 /* Settings entries of this namespace's device @name, which is gone. */
 static int drop_gone(struct tcbpf *t, const struct tcbpf_key *key,
-		     const struct tcbpf_cfg *cfg, void *ctx)
+		     const struct tcbpf_dev *dev, void *ctx)
 {
 	const char *name = ctx;
+	int dir;
 
-	if (key->netns != t->netns || strcmp(cfg->ifname, name))
-		return 0;
-	hook_detach(key->ifindex, key->dir);	/* stale link pins */
-	maps_del_key(t, key);
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		if (key->netns != t->netns || !maps_dev_has(dev, dir) ||
+		    strcmp(dev->dir[dir].ifname, name))
+			continue;
+		hook_detach(key->ifindex, dir);	/* stale link pins */
+		maps_del_key(t, key);
+	}
 	return 0;
 }
 
