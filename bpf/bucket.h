@@ -27,10 +27,11 @@
  * that all CPUs' together stay under 0.5 % of a second's worth of the
  * rate and a quarter of the burst: a CPU whose traffic stops keeps its
  * tokens (the rate errs low by that much until it is spent), and after an
- * idle period the burst may be exceeded by as much. A bucket with no room
- * for a whole batch gives the packet exactly its cost, so a batch never
- * causes a drop the exact GCRA would not make. EDT always takes exactly
- * (edt.h's departure times stay exact per class).
+ * idle period the burst may be exceeded by as much. A bucket with less
+ * room than a batch gives what it has, if that covers the packet, so a
+ * batch never causes a drop the exact GCRA would not make (but tokens
+ * another CPU holds are not lent). EDT always takes exactly (edt.h's
+ * departure times stay exact per class).
  */
 #ifndef TCBPF_BUCKET_H
 #define TCBPF_BUCKET_H
@@ -38,6 +39,8 @@
 #ifndef READ_ONCE
 #define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
 #endif
+
+#include "clock.h"
 
 #define NSEC_PER_SEC		1000000000ULL
 /* CAS retries before giving up; contention beyond this is a verdict of
@@ -112,6 +115,31 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 	return t_pkt > t_byte ? t_pkt : t_byte;
 }
 
+/*
+ * Take between @least and @most ns from the bucket at @tat, as much as it
+ * has room for (police: nothing may wait). Returns what was taken, 0 when
+ * not even @least fits. @most <= @tau.
+ */
+static __always_inline __u64 gcra_take_upto(__u64 *tat, __u64 now,
+					    __u64 least, __u64 most,
+					    __u64 tau)
+{
+	__u64 old, base, room;
+	int i;
+
+	for (i = 0; i < GCRA_RETRIES; i++) {
+		old = READ_ONCE(*tat);
+		base = old > now ? old : now;
+		if (base - now + least > tau)
+			return 0;
+		room = tau - (base - now);
+		room = room < most ? room : most;
+		if (__sync_val_compare_and_swap(tat, old, base + room) == old)
+			return room;
+	}
+	return 0;
+}
+
 enum taken {
 	TAKEN_NONE,		/* refused */
 	TAKEN_LOCAL,		/* from this CPU's tokens */
@@ -120,28 +148,46 @@ enum taken {
 
 /*
  * Police @need units (bytes or packets) costing @cost ns: from this CPU's
- * @local tokens when they suffice; else from the shared timeline @tat a
- * batch of @batch units costing @batch_ns when the bucket has room for it
- * (what the packet leaves stays local), else exactly @cost. The clock is
- * read (into *@now, 0 until then) only when the timeline is.
+ * @local tokens when they suffice; else from the shared timeline @tat up
+ * to a batch of @batch units costing @batch_ns (@per_ns units a ns, 32.32
+ * fixed point), at least @cost, and what the packet leaves of it stays
+ * local. Without batches (@batch 0), exactly @cost. The clock is
+ * read (into *@now, 0 until then) only when the timeline is, and not even
+ * then when jiffies tell that the bucket is so deep in debt that it is
+ * certainly not yet the moment the packet would conform (clock.h).
  */
 static __always_inline enum taken police_take(__u64 *tat, __u32 *local,
 					      __u64 need, __u64 cost,
 					      __u64 batch, __u64 batch_ns,
-					      __u64 tau, __u64 *now)
+					      __u64 per_ns, __u64 tau,
+					      __u64 *now)
 {
+	__u64 got;
+
 	if (*local >= need) {
 		*local -= need;
 		return TAKEN_LOCAL;
 	}
-	if (!*now)
-		*now = bpf_ktime_get_ns();
-	/* local < need < batch: what is left fits in 32 bits */
-	if (batch > need && gcra_take(tat, *now, batch_ns, tau, 0)) {
-		*local += batch - need;
-		return TAKEN_LOCAL;
+	if (!*now) {
+		__u64 due = READ_ONCE(*tat) + cost, span = tau > cost ? tau : cost;
+
+		/* Refused at every moment before due - span. */
+		if (due > span && clock_before(due - span))
+			return TAKEN_NONE;
+		*now = clock_now();
 	}
-	return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED : TAKEN_NONE;
+	if (batch <= need || batch_ns > tau)
+		return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED :
+							    TAKEN_NONE;
+	/* Up to a batch, at least the packet: what the bucket has. */
+	got = gcra_take_upto(tat, *now, cost, batch_ns, tau);
+	if (!got)
+		return TAKEN_NONE;
+	/* In units, rounded down (never more than was paid for); local <
+	 * need < batch, so what is left fits in 32 bits. */
+	got = (got * per_ns) >> 32;
+	*local += got > need ? got - need : 0;
+	return TAKEN_LOCAL;
 }
 
 /*
@@ -160,14 +206,15 @@ static __always_inline bool buckets_police(const struct tcbpf_bucket_cfg *bc,
 	if (bc->pps) {
 		p = police_take(&bs->tat_pkts, &lc->pkts, segs,
 				bc->pkt_ns * segs, bc->batch_pkts,
-				bc->batch_pns, bc->pburst_ns, &now);
+				bc->batch_pns, bc->ns_pkts, bc->pburst_ns,
+				&now);
 		if (p == TAKEN_NONE)
 			return false;
 	}
 	if (bc->rate_bits_per_sec &&
 	    police_take(&bs->tat_bytes, &lc->bytes, len,
 			bytes_cost_ns(bc, len), bc->batch_bytes, bc->batch_ns,
-			bc->burst_ns, &now) == TAKEN_NONE) {
+			bc->ns_bytes, bc->burst_ns, &now) == TAKEN_NONE) {
 		if (p == TAKEN_LOCAL)
 			lc->pkts += bc->pps ? segs : 0;
 		else

@@ -102,9 +102,11 @@ struct tcbpf_bucket_cfg {
 	__u32 batch_bytes;	/* police: bytes a CPU takes at once, 0 none */
 	__u32 batch_ns;		/* their cost (<= burst_ns / 4 / CPUs) */
 	__u32 batch_pkts;	/* police: packets a CPU takes at once, 0 none */
+	__u64 ns_bytes;		/* bytes per ns, 2^-32 bytes, rounded down */
 	__u64 pkt_ns;		/* 1e9 / pps */
 	__u64 pburst_ns;	/* pburst_pkts / pps, in ns */
 	__u64 batch_pns;	/* cost of batch_pkts */
+	__u64 ns_pkts;		/* packets per ns, 2^-32 packets, rounded down */
 	__u64 rate_bits_per_sec;	/* the operator's figures */
 	__u64 burst_bytes;
 	__u64 pps;

@@ -70,6 +70,10 @@ static void bytes_from(struct tcbpf_bucket_cfg *b, __u64 rate, int cpus)
 		return;
 	b->batch_bytes = n < BATCH_MAX ? n : BATCH_MAX;
 	b->batch_ns = bucket_cost(b, b->batch_bytes);
+	/* A part of a batch back into bytes: batch_ns * ns_bytes < 2^64. */
+	b->ns_bytes = muldiv(rate, 1ULL << 32, 8 * NSEC_PER_SEC);
+	if (b->ns_bytes > UINT64_MAX / b->batch_ns)
+		b->batch_bytes = b->batch_ns = b->ns_bytes = 0;
 }
 
 static void pkts_from(struct tcbpf_bucket_cfg *b, int cpus)
@@ -83,6 +87,9 @@ static void pkts_from(struct tcbpf_bucket_cfg *b, int cpus)
 		return;
 	b->batch_pkts = n < BATCH_MAX ? n : BATCH_MAX;
 	b->batch_pns = b->batch_pkts * b->pkt_ns;
+	b->ns_pkts = (1ULL << 32) / b->pkt_ns;
+	if (b->ns_pkts > UINT64_MAX / b->batch_pns)
+		b->batch_pkts = b->batch_pns = b->ns_pkts = 0;
 }
 
 void bucket_from(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
