@@ -12,7 +12,11 @@
  *	jiffies J now:  now < ns0 + (J - J0 + 1) * TICK + (jiffies' lag)
  *
  * clock_before(t) answers "is it certainly not yet t?" with a margin of
- * two ticks of lag, and never yes without a mark or without CONFIG_HZ.
+ * two ticks of lag, and never yes without a mark. The tick is taken as
+ * 10 ms, the longest there is (HZ=100): a shorter one only makes the bound
+ * looser (CONFIG_HZ would need libbpf to read the kernel's config, which
+ * fails the load where there is none). The bound loosens as the mark ages;
+ * once it no longer decides, the clock is read and the mark renewed.
  * Used to drop packets of a bucket deep in debt without the clock; a
  * kernel whose jiffies lag more than two ticks behind (a nohz_full CPU
  * busy for long) would see such packets dropped that much early.
@@ -22,8 +26,7 @@
 
 #define CLOCK_CPUS	256	/* CPUs with a mark; others read the clock */
 #define CLOCK_LAG_TICKS	2
-
-extern int CONFIG_HZ __kconfig __weak;
+#define CLOCK_TICK_NS	10000000ULL	/* HZ=100: no tick is longer */
 
 /*
  * Per CPU (the program's .bss, plain arrays so that user space needs no
@@ -49,14 +52,13 @@ static __always_inline __u64 clock_now(void)
 static __always_inline bool clock_before(__u64 t)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u64 tick, jif;
+	__u64 jif;
 
-	if (cpu >= CLOCK_CPUS || CONFIG_HZ <= 0 || !clock_jif[cpu])
+	if (cpu >= CLOCK_CPUS || !clock_jif[cpu])
 		return false;
-	tick = 1000000000ULL / CONFIG_HZ;
 	jif = bpf_jiffies64();
 	return clock_ns[cpu] + (jif - clock_jif[cpu] + 1 + CLOCK_LAG_TICKS) *
-	       tick <= t;
+	       CLOCK_TICK_NS <= t;
 }
 
 #endif /* TCBPF_CLOCK_H */
