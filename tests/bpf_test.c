@@ -1369,6 +1369,53 @@ static int jiffies_case(char *why)
 	return 0;
 }
 
+/* ---- derivation (lib/bucket.c) ------------------------------------------ */
+
+/*
+ * What the data path charges for a length (the 32.32 multiplier) is
+ * floor(len * 8e9 / rate), or 1 ns more when that division is inexact;
+ * police batches stay within 0.5 % of a second's worth of the rate and a
+ * quarter of the burst over all CPUs, and a batch's cost converted back
+ * never gives more bytes than the batch.
+ */
+static int derive_case(char *why)
+{
+	static const __u64 rates[] = { 1, 8, 3000, 1000000, 1000000007ULL,
+				       100000000000ULL, 1000000000000ULL };
+	static const __u64 lens[] = { 1, 60, 1514, 65535, 1 << 20 };
+	int cpus = bucket_cpus();
+	size_t i, j;
+
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct tcbpf_bucket_cfg b;
+		__u64 r = rates[i], burst = r / 8 ? r / 8 : 1;	/* 1 s */
+
+		bucket_from(&b, r, burst, 0, 0);
+		for (j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			unsigned __int128 x = (unsigned __int128)lens[j] * 8 *
+					      NSEC_PER_SEC;
+			__u64 want = x / r, got = bucket_cost(&b, lens[j]);
+
+			if (got != want && (got != want + 1 || x % r == 0))
+				return FAILF("%llu B at %llu bit/s: %llu ns, "
+					     "want %llu", lens[j], r, got, want);
+		}
+		if (!b.batch_bytes)
+			continue;
+		if ((unsigned __int128)b.batch_bytes * cpus * 8 * 200 > r ||
+		    (__u64)b.batch_ns * cpus * 4 > b.burst_ns + 4 * cpus)
+			return FAILF("%llu bit/s: batch %u B (%u ns) x %d CPUs "
+				     "is over 0.5 %% of a second or a quarter "
+				     "of the burst", r, b.batch_bytes,
+				     b.batch_ns, cpus);
+		if ((((unsigned __int128)b.batch_ns * b.ns_bytes) >> 32) >
+		    b.batch_bytes)
+			return FAILF("%llu bit/s: a batch's cost buys back "
+				     "more than the batch", r);
+	}
+	return 0;
+}
+
 /* ---- informational: per-packet cost ------------------------------------- */
 
 static void timing(void)
@@ -1431,6 +1478,7 @@ static const struct {
 	const char *name;
 	int (*fn)(char *why);
 } cases[] = {
+	{ "derived costs and batches", derive_case },
 	{ "garbage frames", garbage_case },
 	{ "no cfg passes uncounted", nocfg_case },
 	{ "byte bucket 3000b: 3 of 1000b pass", bytes_case },
