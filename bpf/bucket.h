@@ -115,27 +115,45 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 	return t_pkt > t_byte ? t_pkt : t_byte;
 }
 
-/*
- * Take between @least and @most ns from the bucket at @tat, as much as it
- * has room for (police: nothing may wait). Returns what was taken, 0 when
- * not even @least fits. @most <= @tau.
- */
-static __always_inline __u64 gcra_take_upto(__u64 *tat, __u64 now,
-					    __u64 least, __u64 most,
-					    __u64 tau)
+/* What @n units cost: bytes at the rate, or packets at pps. */
+static __always_inline __u64 units_cost(const struct tcbpf_bucket_cfg *bc,
+					bool bytes, __u64 n)
 {
-	__u64 old, base, room;
+	return bytes ? bytes_cost_ns(bc, n) : n * bc->pkt_ns;
+}
+
+/*
+ * Police: take from the bucket at @tat as many whole units (bytes or
+ * packets) as it has room for, at most @batch and at least @need (whose
+ * cost @cost must fit), and charge exactly what they cost: what is left
+ * of a unit stays in the bucket. Returns the units taken, 0 refused.
+ * @cost <= batch's cost <= @tau (bucket.c).
+ */
+static __always_inline __u64 gcra_take_units(const struct tcbpf_bucket_cfg *bc,
+					     bool bytes, __u64 *tat, __u64 now,
+					     __u64 need, __u64 cost,
+					     __u64 batch, __u64 tau)
+{
+	__u64 per_ns = bytes ? bc->ns_bytes : bc->ns_pkts;
+	__u64 most = bytes ? bc->batch_ns : bc->batch_pns;
+	__u64 old, base, room, n;
 	int i;
 
 	for (i = 0; i < GCRA_RETRIES; i++) {
 		old = READ_ONCE(*tat);
 		base = old > now ? old : now;
-		if (base - now + least > tau)
+		if (base - now + cost > tau)
 			return 0;
 		room = tau - (base - now);
 		room = room < most ? room : most;
-		if (__sync_val_compare_and_swap(tat, old, base + room) == old)
-			return room;
+		/* per_ns rounds down, so n units never cost more than room;
+		 * room < 2^64 / per_ns (bucket.c) */
+		n = (room * per_ns) >> 32;
+		n = n < batch ? n : batch;
+		n = n > need ? n : need;
+		if (__sync_val_compare_and_swap(tat, old,
+						base + units_cost(bc, bytes, n)) == old)
+			return n;
 	}
 	return 0;
 }
@@ -147,27 +165,29 @@ enum taken {
 };
 
 /*
- * Police @need units (bytes or packets) costing @cost ns: from this CPU's
- * @local tokens when they suffice; else from the shared timeline @tat up
- * to a batch of @batch units costing @batch_ns (@per_ns units a ns, 32.32
- * fixed point), at least @cost, and what the packet leaves of it stays
- * local. Without batches (@batch 0), exactly @cost. The clock is
+ * Police @need units (@bytes, else packets): from this CPU's @local
+ * tokens when they suffice; else from the shared timeline @tat up to a
+ * batch, at least @need, whole units charged at exactly their cost, and
+ * what the packet leaves of them stays local. Without batches, exactly
+ * the packet's cost. The clock is
  * read (into *@now, 0 until then) only when the timeline is, and not even
  * then when jiffies tell that the bucket is so deep in debt that it is
  * certainly not yet the moment the packet would conform (clock.h).
  */
-static __always_inline enum taken police_take(__u64 *tat, __u32 *local,
-					      __u64 need, __u64 cost,
-					      __u64 batch, __u64 batch_ns,
-					      __u64 per_ns, __u64 tau,
+static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
+					      bool bytes, __u64 *tat,
+					      __u32 *local, __u64 need,
 					      __u64 *now)
 {
-	__u64 got;
+	__u64 batch = bytes ? bc->batch_bytes : bc->batch_pkts;
+	__u64 tau = bytes ? bc->burst_ns : bc->pburst_ns;
+	__u64 cost, got;
 
 	if (*local >= need) {
 		*local -= need;
 		return TAKEN_LOCAL;
 	}
+	cost = units_cost(bc, bytes, need);
 	if (!*now) {
 		__u64 due = READ_ONCE(*tat) + cost, span = tau > cost ? tau : cost;
 
@@ -176,17 +196,15 @@ static __always_inline enum taken police_take(__u64 *tat, __u32 *local,
 			return TAKEN_NONE;
 		*now = clock_now();
 	}
-	if (batch <= need || batch_ns > tau)
+	if (batch <= need)
 		return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED :
 							    TAKEN_NONE;
 	/* Up to a batch, at least the packet: what the bucket has. */
-	got = gcra_take_upto(tat, *now, cost, batch_ns, tau);
+	got = gcra_take_units(bc, bytes, tat, *now, need, cost, batch, tau);
 	if (!got)
 		return TAKEN_NONE;
-	/* In units, rounded down (never more than was paid for); local <
-	 * need < batch, so what is left fits in 32 bits. */
-	got = (got * per_ns) >> 32;
-	*local += got > need ? got - need : 0;
+	/* local < need <= got <= batch: what is left fits in 32 bits */
+	*local += got - need;
 	return TAKEN_LOCAL;
 }
 
@@ -204,17 +222,14 @@ static __always_inline bool buckets_police(const struct tcbpf_bucket_cfg *bc,
 	__u64 now = 0;
 
 	if (bc->pps) {
-		p = police_take(&bs->tat_pkts, &lc->pkts, segs,
-				bc->pkt_ns * segs, bc->batch_pkts,
-				bc->batch_pns, bc->ns_pkts, bc->pburst_ns,
+		p = police_take(bc, false, &bs->tat_pkts, &lc->pkts, segs,
 				&now);
 		if (p == TAKEN_NONE)
 			return false;
 	}
 	if (bc->rate_bits_per_sec &&
-	    police_take(&bs->tat_bytes, &lc->bytes, len,
-			bytes_cost_ns(bc, len), bc->batch_bytes, bc->batch_ns,
-			bc->ns_bytes, bc->burst_ns, &now) == TAKEN_NONE) {
+	    police_take(bc, true, &bs->tat_bytes, &lc->bytes, len,
+			&now) == TAKEN_NONE) {
 		if (p == TAKEN_LOCAL)
 			lc->pkts += bc->pps ? segs : 0;
 		else
