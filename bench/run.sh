@@ -277,7 +277,7 @@ scale_one() {
 	fi
 	ip netns del "$NS_D"
 	errs=$(sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 |
-		sed 's/^ *//; s/["\\]/ /g' | awk '{ printf "%s\"%s\"", NR > 1 ? ", " : "", $0 }')
+		sed 's/^ *//; s/["\\]/ /g' | awk '{ printf "%s\"%s\"", (NR > 1 ? ", " : ""), $0 }')
 	rec "{\"part\": \"scale\", \"env\": \"host\", \"devices\": $n, \"failures\": $fails, \"errors\": [$errs], \"attach_total_s\": $attach_s, \"detach_total_s\": $detach_s, \"first10\": {$(ustats "${first[@]}")}, \"last10\": {$(ustats "${last[@]}")}, \"entries\": $(num "$ent"), \"memlock_before\": $m0, \"memlock_after_10\": $m10, \"memlock_after\": $m1, \"inproc\": $inproc}"
 	note "$n devices: attach $attach_s s, CLI detach $([ "$detach_s" = null ] && echo "not timed" || echo "$detach_s s"), $fails failures, $ent settings entries"
 	[ -s "$WORK/scale.err" ] && sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 | sed 's/^/  # /'
