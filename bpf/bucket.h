@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * bucket.h - token buckets as GCRA timelines, exact across CPUs.
+ * bucket.h - token buckets as GCRA timelines, lock-free across CPUs.
  *
  * A bucket is one 64-bit "theoretical arrival time" (tat, ns): the moment
  * the bucket would be full again. A packet of cost c (its length at the
@@ -169,10 +169,10 @@ enum taken {
  * tokens when they suffice; else from the shared timeline @tat up to a
  * batch, at least @need, whole units charged at exactly their cost, and
  * what the packet leaves of them stays local. Without batches, exactly
- * the packet's cost. The clock is
- * read (into *@now, 0 until then) only when the timeline is, and not even
- * then when jiffies tell that the bucket is so deep in debt that it is
- * certainly not yet the moment the packet would conform (clock.h).
+ * the packet's cost. The clock is read (into *@now, 0 until then) only
+ * when the timeline is, and not even then when jiffies tell that the
+ * bucket is so deep in debt that it is certainly not yet the moment the
+ * packet would conform (clock.h).
  */
 static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
 					      bool bytes, __u64 *tat,

@@ -47,9 +47,10 @@ const volatile __u64 tcbpf_netns = 0;
 /*
  * parse -> classify -> take (police) or take and pace (EDT) -> count.
  * Per packet: one hash lookup (the device's settings, both directions),
- * the per-CPU array of the slot (counters and batched tokens), and the
- * timelines' array only when they are touched (the array lookups are
- * inlined by the verifier); the clock only when a timeline is.
+ * the per-CPU array of the slot (counters and batched tokens) and the
+ * address of its timelines (both array lookups are inlined by the
+ * verifier, and the timelines' line is read only when a batch runs out);
+ * the clock only when a timeline is read.
  */
 static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 {
@@ -76,7 +77,7 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 
 	parse_skb(skb, &pkt);
 	cls = classify(cfg, &pkt, dir);
-	/* Constant indexes keep the verifier's bounds simple. */
+	/* 0 or 1 as far as the verifier can tell, for the indexes below */
 	cls = cls == TCBPF_CLASS_ALLOW ? TCBPF_CLASS_ALLOW : TCBPF_CLASS_DEFAULT;
 	bc = &cfg->cls[cls];
 	wire_of(&w, skb, &pkt);
