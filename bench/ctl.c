@@ -35,6 +35,7 @@
 
 #include "lib/limiter.h"
 #include "lib/spec.h"
+#include "lib/bucket.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
 #include "util/log.h"
@@ -90,24 +91,25 @@ static int spec_of(struct spec *s, int argc, char **argv)
 	return 0;
 }
 
-/* Rewrite the default-class rate of both directions of @ifindex. */
-static int raw_change(int fd, int ifindex, __u64 rate)
+/*
+ * Rewrite the default-class rate of both directions of @ifindex in the
+ * namespace @netns: one lookup and one update of its entry.
+ */
+static int raw_change(int fd, __u64 netns, int ifindex, __u64 rate)
 {
-	struct tcbpf_cfg cfg;
+	struct tcbpf_key key = { .netns = netns, .ifindex = ifindex };
+	struct tcbpf_dev dev;
 	int dir;
 
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
-		struct tcbpf_key key = { .ifindex = ifindex, .dir = dir };
-		struct tcbpf_bucket_cfg *b = &cfg.cls[TCBPF_CLASS_DEFAULT];
-
-		if (bpf_map_lookup_elem(fd, &key, &cfg))
-			return -errno;
-		b->rate_bits_per_sec = rate;
-		b->burst_ns = (unsigned __int128)b->burst_bytes * 8 *
-			      NSEC_PER_SEC / rate;
-		if (bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST))
-			return -errno;
-	}
+	if (bpf_map_lookup_elem(fd, &key, &dev))
+		return -errno;
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		bucket_from(&dev.dir[dir].cls[TCBPF_CLASS_DEFAULT], rate,
+			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].burst_bytes,
+			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].pps,
+			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].pburst_pkts);
+	if (bpf_map_update_elem(fd, &key, &dev, BPF_EXIST))
+		return -errno;
 	return 0;
 }
 
@@ -156,7 +158,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	for (i = 0; i < n && !err; i++) {
 		t0 = now_us();
 		fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
-		err = fd < 0 ? -errno : raw_change(fd, ifindex, 20000000 + i);
+		err = fd < 0 ? -errno : raw_change(fd, netns_self(), ifindex, 20000000 + i);
 		if (fd >= 0)
 			close(fd);
 		to[i] = now_us() - t0;
@@ -164,7 +166,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
 	for (i = 0; i < n && !err && fd >= 0; i++) {
 		t0 = now_us();
-		err = raw_change(fd, ifindex, 30000000 + i);
+		err = raw_change(fd, netns_self(), ifindex, 30000000 + i);
 		tr[i] = now_us() - t0;
 	}
 	if (fd >= 0)

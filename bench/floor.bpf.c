@@ -11,11 +11,12 @@
  *
  *   probe_ktime   bpf_ktime_get_ns()
  *   probe_array   an array lookup (in a tcbpf_state)
- *   probe_hash    a hash lookup that hits (in a tcbpf_cfg)
+ *   probe_hash    a hash lookup that hits (a tcbpf_cfg device entry)
  *   probe_cas     an array lookup and a compare-and-swap on the value
  *   probe_parse   tcbpf's own frame parser (bpf/parse.h), nothing else
- *   probe_div     one 64-bit division by a value from a map, as tcbpf's
- *                 bytes_cost_ns() does per packet
+ *   probe_div     a hash lookup and one 64-bit division by a value from
+ *                 it, as tcbpf's bytes_cost_ns() did per packet before
+ *                 it became a multiplication
  *
  * The maps are tcbpf's own definitions (bpf/maps.h), so the lookups are
  * into maps of exactly tcbpf's shape; never pinned: each bench process
@@ -26,7 +27,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "tcbpf.h"
-/* Unpinned; the bench writes tcbpf_cfg key {1, 0} for probe_hash. */
+/* Unpinned; the bench writes tcbpf_cfg key {0, 1} for probe_hash. */
 #define TCBPF_MAPS_PRIVATE
 #include "maps.h"
 #include "parse.h"
@@ -78,7 +79,7 @@ int probe_array(struct __sk_buff *skb)
 SEC("tc")
 int probe_hash(struct __sk_buff *skb)
 {
-	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
+	struct tcbpf_key key = { .ifindex = skb->ifindex };
 
 	return bpf_map_lookup_elem(&tcbpf_cfg, &key) ? TC_ACT_UNSPEC : 0;
 }
@@ -110,12 +111,18 @@ int probe_parse(struct __sk_buff *skb)
 SEC("tc")
 int probe_div(struct __sk_buff *skb)
 {
-	struct tcbpf_key key = { .ifindex = skb->ifindex, .dir = 0 };
-	struct tcbpf_cfg *c = bpf_map_lookup_elem(&tcbpf_cfg, &key);
+	struct tcbpf_key key = { .ifindex = skb->ifindex };
+	struct tcbpf_dev *d = bpf_map_lookup_elem(&tcbpf_cfg, &key);
 	__u64 rate;
 
-	if (!c)
+	if (!d)
 		return TC_ACT_UNSPEC;
-	rate = c->cls[0].rate_bits_per_sec | 1;
+	rate = d->dir[0].cls[0].rate_bits_per_sec | 1;
 	return (__u64)skb->len * 8 * 1000000000ULL / rate ? TC_ACT_UNSPEC : 0;
+}
+
+SEC("tc")
+int probe_coarse(struct __sk_buff *skb)
+{
+	return bpf_ktime_get_coarse_ns() ? TC_ACT_UNSPEC : 0;
 }

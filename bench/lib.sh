@@ -388,27 +388,43 @@ sink_count() {
 		awk '{ s += $1 } END { print s + 0 }'
 }
 
-# fwd_run DIR SECS: a 60-byte UDP flood from one CPU, forwarded through
-# bnch-v0 into a sink: from_vm (VM -> host -> bnch-hsink) or to_vm (host
-# -> VM -> bnch-vsink). Sets S_PPS (sent), F_PPS (forwarded) and S_CPU:
-# the sender's on-CPU ns per packet, which on veth holds the whole path
-# (the receive side and the forward run in its context, as softirq) and,
-# unlike packets/s, not the time other work on the machine took the CPU.
+# fwd_run DIR SECS [SENDERS]: a 60-byte UDP flood from SENDERS CPUs (0, 1;
+# default one), forwarded through bnch-v0 into a sink: from_vm (VM -> host
+# -> bnch-hsink) or to_vm (host -> VM -> bnch-vsink). Sets S_PPS (sent,
+# all senders), F_PPS (forwarded) and S_CPU: the senders' on-CPU ns per
+# packet, which on veth holds the whole path (the receive side and the
+# forward run in the sender's context, as softirq) and, unlike packets/s,
+# not the time other work on the machine took the CPU.
 fwd_run() {
-	local dir=$1 secs=$2 from sns sdev dst a b out
+	local dir=$1 secs=$2 n=${3:-1} from sns sdev dst a b i pids=() sp=()
 	if [ "$dir" = from_vm ]; then
 		from=$NS_V sns=$NS_H sdev=$HSINK dst=$HSINK_DST
 	else
 		from=$NS_H sns=$NS_V sdev=$VSINK dst=$VSINK_DST
 	fi
+	rm -f "$WORK"/fwd.*
 	a=$(sink_count "$sns" "$sdev")
-	out=$(nsx "$from" timeout $((${secs%.*} + 10)) "$FLOOD" send -d "$dst" \
-		-p 9 -s "$SMALL" -t "$secs" -c 0 2>/dev/null)
+	for ((i = 0; i < n; i++)); do
+		[ "$n" -gt 1 ] && sp=(-S $((30000 + i)))
+		nsx "$from" timeout $((${secs%.*} + 10)) "$FLOOD" send -d "$dst" \
+			-p 9 -s "$SMALL" -t "$secs" -c "$i" "${sp[@]}" \
+			>"$WORK/fwd.$i" 2>/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
 	b=$(sink_count "$sns" "$sdev")
-	S_PPS=$(echo "$out" | jf pps)
-	S_SECS=$(echo "$out" | jf secs)
-	S_CPU=$(echo "$out" | jf cpu_ns_per_pkt)
-	[ -n "$S_PPS" ] && [ -n "$S_SECS" ] || return 1
+	# shellcheck disable=SC2046
+	set -- $(cat "$WORK"/fwd.* 2>/dev/null | awk '
+		/"sent_pkts"/ {
+			match($0, /"sent_pkts": [0-9.]+/); p = substr($0, RSTART + 13, RLENGTH - 13)
+			match($0, /"pps": [0-9.]+/); r = substr($0, RSTART + 7, RLENGTH - 7)
+			match($0, /"secs": [0-9.]+/); t = substr($0, RSTART + 8, RLENGTH - 8)
+			match($0, /"cpu_secs": [0-9.]+/); c = substr($0, RSTART + 12, RLENGTH - 12)
+			n++; pk += p; pps += r; cs += c; if (t > secs) secs = t
+		}
+		END { if (n) printf "%d %.1f %.6f %.2f", n, pps, secs, pk ? cs * 1e9 / pk : 0 }')
+	[ "${1:-0}" = "$n" ] || return 1
+	S_PPS=$2 S_SECS=$3 S_CPU=$4
 	F_PPS=$(calc "($b - $a) / $S_SECS" %.0f)
 }
 
@@ -534,7 +550,17 @@ in_list() {
 # per round, paired ratios and medians later.
 #   TPUT_SECS TPUT_ROUNDS TPUT_LIMS_FROM TPUT_LIMS_TO (lists, "none" first)
 tput_part() {
-	local dir lims l r k i order nones drop b far ok=1
+	local n ok=0
+	for n in ${TPUT_SENDERS:-1}; do
+		tput_senders "$n" || ok=1
+	done
+	return $ok
+}
+
+# tput_senders N: tput_part with N senders at once (CPUs 0..N-1), all
+# through the same device, so that N CPUs share its buckets.
+tput_senders() {
+	local ns=$1 dir lims l r k i order nones drop b far ok=1
 	for dir in from_vm to_vm; do
 		if [ "$dir" = from_vm ]; then
 			read -r -a lims <<<"$TPUT_LIMS_FROM"
@@ -564,23 +590,29 @@ tput_part() {
 					ok=0
 					continue
 				fi
-				if ! fwd_run "$dir" "$TPUT_SECS"; then
-					fail "throughput $ENV_NAME $dir $l" "the sender failed"
+				if ! fwd_run "$dir" "$TPUT_SECS" "$ns"; then
+					fail "throughput $ENV_NAME $dir $l ${ns}cpu" "the sender failed"
 					ok=0
 					continue
 				fi
 				[ "$l" = none ] && nones+=("$F_PPS")
-				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"$([ "$l" = none ] && echo none || echo far)\", \"round\": $r, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS, \"cpu_ns_per_pkt\": $(num "$S_CPU")}"
+				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"senders\": $ns, \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"$([ "$l" = none ] && echo none || echo far)\", \"round\": $r, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS, \"cpu_ns_per_pkt\": $(num "$S_CPU")}"
 			done
 		done
 		[ ${#nones[@]} -gt 0 ] || continue
+		# Dropping a flood: one sender (the accuracy part has two).
+		if [ "$ns" != 1 ]; then
+			apply none 0 0
+			note "$ENV_NAME $dir, $ns CPUs: no filter $(median "${nones[@]}") pkt/s forwarded (median of ${#nones[@]})"
+			continue
+		fi
 		drop=$(calc "$(median "${nones[@]}") * 60 * 8 / 10" %.0f)
 		b=$(burst_for "$drop")
 		for l in "${lims[@]}"; do
 			case $l in none | empty | floor) continue ;; esac
 			apply "$l" "$drop" "$b" >/dev/null 2>&1 || continue
 			if fwd_run "$dir" "$(calc "$TPUT_SECS * 2")"; then
-				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"drop10\", \"round\": 0, \"rate_bits\": $drop, \"burst_bytes\": $b, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS}"
+				rec "{\"part\": \"tput\", \"env\": \"$ENV_NAME\", \"senders\": 1, \"dir\": \"$dir\", \"limiter\": \"$l\", \"case\": \"drop10\", \"round\": 0, \"rate_bits\": $drop, \"burst_bytes\": $b, \"secs\": $S_SECS, \"sent_pps\": $S_PPS, \"fwd_pps\": $F_PPS}"
 			else
 				ok=0
 			fi

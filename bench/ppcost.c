@@ -62,12 +62,12 @@ enum cfgkind { C_NONE, C_POLICE, C_DROP, C_MONITOR, C_PPS, C_EDT };
  * in the way unless @kind is C_DROP. */
 static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 {
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 	struct tcbpf_state st = {};
 	struct tcbpf_cfg c;
 
-	bpf_map_delete_elem(tr.cfg_fd, &key);
+	testrun_cfg_del(&tr, LO_IFINDEX, dir);
 	bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
+	testrun_stats_zero(&tr, slot);
 	if (kind == C_NONE)
 		return 0;
 	memset(&c, 0, sizeof(c));
@@ -88,9 +88,7 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	if (kind == C_EDT)	/* the CLI's derived horizon and ECN mark */
 		edt_derive(&c, &(struct spec_dir){ .mode = TCBPF_MODE_EDT });
 	strcpy(c.ifname, "lo");
-	if (bpf_map_update_elem(tr.cfg_fd, &key, &c, BPF_ANY))
-		return -errno;
-	return 0;
+	return testrun_cfg_put(&tr, LO_IFINDEX, dir, &c);
 }
 
 /* Packets dropped (@drops) or passed in @slot, both classes. */
@@ -268,8 +266,8 @@ static int cases_run(FILE *out)
 static int probes_run(FILE *out)
 {
 	static const char *names[] = { "empty", "floor", "ktime", "array",
-				       "hash", "cas", "hash_div" };
-	int fds[7] = {
+				       "hash", "cas", "hash_div", "coarse" };
+	int fds[8] = {
 		bpf_program__fd(fsk->progs.bench_empty),
 		bpf_program__fd(fsk->progs.bench_floor),
 		bpf_program__fd(fsk->progs.probe_ktime),
@@ -277,25 +275,26 @@ static int probes_run(FILE *out)
 		bpf_program__fd(fsk->progs.probe_hash),
 		bpf_program__fd(fsk->progs.probe_cas),
 		bpf_program__fd(fsk->progs.probe_div),
+		bpf_program__fd(fsk->progs.probe_coarse),
 	};
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = 0 };
-	struct tcbpf_cfg c = {};
+	struct tcbpf_key key = { .ifindex = LO_IFINDEX };
+	struct tcbpf_dev d = { .dirs = 1 };
 	struct frame f;
-	double m[7];
+	double m[8];
 	int i;
 
-	c.cls[0].rate_bits_per_sec = 1000000007ULL;
-	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &c,
+	d.dir[0].cls[0].rate_bits_per_sec = 1000000007ULL;
+	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &d,
 				BPF_ANY))
 		return -1;
 	build(&f, &f_tcp64);
-	if (measure(fds, 7, &f, m, NULL))
+	if (measure(fds, 8, &f, m, NULL))
 		return -1;
 	fprintf(stderr, "  probes:");
 	fprintf(out, "  \"probes_ns\": {");
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < 8; i++) {
 		fprintf(stderr, " %s %.1f", names[i], m[i]);
-		fprintf(out, "\"%s\": %.2f%s", names[i], m[i], i < 6 ? ", " : "");
+		fprintf(out, "\"%s\": %.2f%s", names[i], m[i], i < 7 ? ", " : "");
 	}
 	fprintf(stderr, " ns\n");
 	fprintf(out, "},\n");

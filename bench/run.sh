@@ -34,13 +34,13 @@ T0=$SECONDS
 
 if [ "$SMOKE" = 1 ]; then
 	REPEAT=10000 ROUNDS=1
-	TPUT_SECS=0.5 TPUT_ROUNDS=1
+	TPUT_SECS=0.5 TPUT_ROUNDS=1 TPUT_SENDERS="1 2"
 	RATES="10000000" ACC_SECS=1.5 WARM=0.5 ACC_SENDERS="1 2"
 	PPS_LIST="10000" PPS_SENDERS="1 2"
 	CTL_N=3 SCALE_LIST="10"
 else
 	REPEAT=1000000 ROUNDS=5
-	TPUT_SECS=0.3 TPUT_ROUNDS=10
+	TPUT_SECS=0.3 TPUT_ROUNDS=10 TPUT_SENDERS="1 2"
 	RATES="1000000 10000000 100000000 1000000000" ACC_SECS=2.5 WARM=1
 	ACC_SENDERS="1 2"
 	PPS_LIST="1000 10000 100000" PPS_SENDERS="1 2"
@@ -134,9 +134,12 @@ except Exception:
 for e in entries:
     f = e.get("formatted", {})
     k, v = f.get("key", {}), f.get("value", {})
-    ifx, name = k.get("ifindex", 0), str(v.get("ifname", ""))
+    d = [c for i, c in enumerate(v.get("dir", [])) if v.get("dirs", 0) >> i & 1]
+    if not d:
+        continue
+    ifx, name = k.get("ifindex", 0), str(d[0].get("ifname", ""))
     ours = 40100 <= ifx <= 40102 or 41000 <= ifx < 42000
-    if ours and name.startswith("bnch") and v.get("netns_ino") not in live:
+    if ours and name.startswith("bnch") and d[0].get("netns_ino") not in live:
         print(" ".join(e["key"]))
 ' "$live" | while read -r key; do
 		# shellcheck disable=SC2086
@@ -210,9 +213,19 @@ memlock() {
 		bpftool -j map show pinned "/sys/fs/bpf/tcbpf/$m" 2>/dev/null | jf bytes_memlock
 	done | awk '{ v[NR] = $1 } END { printf "{\"tcbpf_cfg\": %d, \"tcbpf_state\": %d, \"tcbpf_stats\": %d}", v[1], v[2], v[3] }'
 }
+# cfg_entries PREFIX: device entries (one per device) named PREFIX*.
 cfg_entries() {
 	bpftool -j map dump pinned /sys/fs/bpf/tcbpf/tcbpf_cfg 2>/dev/null |
-		grep -o '"ifname": *"[^"]*"' | grep -c "\"$1"
+		python3 -c '
+import json, sys
+try:
+    e = json.load(sys.stdin)
+except Exception:
+    e = []
+print(sum(1 for x in e if any(
+    str(c.get("ifname", "")).startswith(sys.argv[1])
+    for c in x.get("formatted", {}).get("value", {}).get("dir", []))))
+' "$1"
 }
 
 # scale_one N: N ifb devices, attached one CLI process each (the figure),
@@ -265,7 +278,7 @@ scale_one() {
 	fi
 	ip netns del "$NS_D"
 	errs=$(sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 |
-		sed 's/^ *//; s/["\\]/ /g' | awk '{ printf "%s\"%s\"", NR > 1 ? ", " : "", $0 }')
+		sed 's/^ *//; s/["\\]/ /g' | awk '{ printf "%s\"%s\"", (NR > 1 ? ", " : ""), $0 }')
 	rec "{\"part\": \"scale\", \"env\": \"host\", \"devices\": $n, \"failures\": $fails, \"errors\": [$errs], \"attach_total_s\": $attach_s, \"detach_total_s\": $detach_s, \"first10\": {$(ustats "${first[@]}")}, \"last10\": {$(ustats "${last[@]}")}, \"entries\": $(num "$ent"), \"memlock_before\": $m0, \"memlock_after_10\": $m10, \"memlock_after\": $m1, \"inproc\": $inproc}"
 	note "$n devices: attach $attach_s s, CLI detach $([ "$detach_s" = null ] && echo "not timed" || echo "$detach_s s"), $fails failures, $ent settings entries"
 	[ -s "$WORK/scale.err" ] && sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 | sed 's/^/  # /'

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * bucket.h - token buckets as GCRA timelines, exact across CPUs.
+ * bucket.h - token buckets as GCRA timelines, lock-free across CPUs.
  *
  * A bucket is one 64-bit "theoretical arrival time" (tat, ns): the moment
  * the bucket would be full again. A packet of cost c (its length at the
@@ -16,6 +16,22 @@
  * A packet larger than the whole burst (a GSO super-packet at a low rate)
  * still passes when the bucket is full, driving tat into the future: the
  * long-term rate stays exact and such a packet is not dropped forever.
+ *
+ * Policing spends tokens in batches (buckets_police()): a CPU that finds
+ * its own tokens (struct tcbpf_local, per CPU) short takes a batch of
+ * them from the shared timeline with one compare-and-swap and spends it
+ * without reading the clock or touching the shared line again. Every
+ * token is taken from the timeline before it is spent, so what passes
+ * never exceeds rate x time + burst; what a CPU holds and has not spent
+ * yet is at most one batch, and user/lib/bucket.c sizes the batches so
+ * that all CPUs' together stay under 0.5 % of a second's worth of the
+ * rate and a quarter of the burst: a CPU whose traffic stops keeps its
+ * tokens (the rate errs low by that much until it is spent), and after an
+ * idle period the burst may be exceeded by as much. A bucket with less
+ * room than a batch gives what it has, if that covers the packet, so a
+ * batch never causes a drop the exact GCRA would not make (but tokens
+ * another CPU holds are not lent). EDT always takes exactly (edt.h's
+ * departure times stay exact per class).
  */
 #ifndef TCBPF_BUCKET_H
 #define TCBPF_BUCKET_H
@@ -24,15 +40,23 @@
 #define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
 #endif
 
+#include "clock.h"
+
 #define NSEC_PER_SEC		1000000000ULL
 /* CAS retries before giving up; contention beyond this is a verdict of
  * "no room", which errs on the side of the limit. */
 #define GCRA_RETRIES		8
 
-/* Cost in ns of @len bytes at @rate_bits bits/s; rate_bits != 0. */
-static __always_inline __u64 bytes_cost_ns(__u64 len, __u64 rate_bits)
+/*
+ * Cost in ns of @len bytes: len * 8e9 / rate without a division, from the
+ * multiplier user/lib/bucket.c derived (whole ns and 2^-32 ns per byte,
+ * rounded up): floor(len * 8e9 / rate) whenever that division is exact,
+ * at most 1 ns over otherwise. No overflow for len < 2^31.
+ */
+static __always_inline __u64 bytes_cost_ns(const struct tcbpf_bucket_cfg *bc,
+					   __u64 len)
 {
-	return len * 8 * NSEC_PER_SEC / rate_bits;
+	return len * bc->byte_ns + ((len * bc->byte_ns_frac) >> 32);
 }
 
 /*
@@ -80,8 +104,7 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 			return 0;
 	}
 	if (bc->rate_bits_per_sec) {
-		t_byte = gcra_take(&bs->tat_bytes, now,
-				   bytes_cost_ns(len, bc->rate_bits_per_sec),
+		t_byte = gcra_take(&bs->tat_bytes, now, bytes_cost_ns(bc, len),
 				   bc->burst_ns, ahead);
 		if (!t_byte) {
 			if (bc->pps)
@@ -90,6 +113,130 @@ static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
 		}
 	}
 	return t_pkt > t_byte ? t_pkt : t_byte;
+}
+
+/* What @n units cost: bytes at the rate, or packets at pps. */
+static __always_inline __u64 units_cost(const struct tcbpf_bucket_cfg *bc,
+					bool bytes, __u64 n)
+{
+	return bytes ? bytes_cost_ns(bc, n) : n * bc->pkt_ns;
+}
+
+/*
+ * Police: take from the bucket at @tat as many whole units (bytes or
+ * packets) as it has room for, at most @batch and at least @need (whose
+ * cost @cost must fit), and charge exactly what they cost: what is left
+ * of a unit stays in the bucket. Returns the units taken, 0 refused.
+ * @cost <= batch's cost <= @tau (bucket.c).
+ */
+static __always_inline __u64 gcra_take_units(const struct tcbpf_bucket_cfg *bc,
+					     bool bytes, __u64 *tat, __u64 now,
+					     __u64 need, __u64 cost,
+					     __u64 batch, __u64 tau)
+{
+	__u64 per_ns = bytes ? bc->ns_bytes : bc->ns_pkts;
+	__u64 most = bytes ? bc->batch_ns : bc->batch_pns;
+	__u64 old, base, room, n;
+	int i;
+
+	for (i = 0; i < GCRA_RETRIES; i++) {
+		old = READ_ONCE(*tat);
+		base = old > now ? old : now;
+		if (base - now + cost > tau)
+			return 0;
+		room = tau - (base - now);
+		room = room < most ? room : most;
+		/* per_ns rounds down, so n units never cost more than room;
+		 * room < 2^64 / per_ns (bucket.c) */
+		n = (room * per_ns) >> 32;
+		n = n < batch ? n : batch;
+		n = n > need ? n : need;
+		if (__sync_val_compare_and_swap(tat, old,
+						base + units_cost(bc, bytes, n)) == old)
+			return n;
+	}
+	return 0;
+}
+
+enum taken {
+	TAKEN_NONE,		/* refused */
+	TAKEN_LOCAL,		/* from this CPU's tokens */
+	TAKEN_SHARED,		/* exactly its cost, from the timeline */
+};
+
+/*
+ * Police @need units (@bytes, else packets): from this CPU's @local
+ * tokens when they suffice; else from the shared timeline @tat up to a
+ * batch, at least @need, whole units charged at exactly their cost, and
+ * what the packet leaves of them stays local. Without batches, exactly
+ * the packet's cost. The clock is read (into *@now, 0 until then) only
+ * when the timeline is, and not even then when jiffies tell that the
+ * bucket is so deep in debt that it is certainly not yet the moment the
+ * packet would conform (clock.h).
+ */
+static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
+					      bool bytes, __u64 *tat,
+					      __u32 *local, __u64 need,
+					      __u64 *now)
+{
+	__u64 batch = bytes ? bc->batch_bytes : bc->batch_pkts;
+	__u64 tau = bytes ? bc->burst_ns : bc->pburst_ns;
+	__u64 cost, got;
+
+	if (*local >= need) {
+		*local -= need;
+		return TAKEN_LOCAL;
+	}
+	cost = units_cost(bc, bytes, need);
+	if (!*now) {
+		__u64 due = READ_ONCE(*tat) + cost, span = tau > cost ? tau : cost;
+
+		/* Refused at every moment before due - span. */
+		if (due > span && clock_before(due - span))
+			return TAKEN_NONE;
+		*now = clock_now();
+	}
+	if (batch <= need)
+		return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED :
+							    TAKEN_NONE;
+	/* Up to a batch, at least the packet: what the bucket has. */
+	got = gcra_take_units(bc, bytes, tat, *now, need, cost, batch, tau);
+	if (!got)
+		return TAKEN_NONE;
+	/* local < need <= got <= batch: what is left fits in 32 bits */
+	*local += got - need;
+	return TAKEN_LOCAL;
+}
+
+/*
+ * Both buckets of a class, policing: true when the packet may pass. A
+ * packet token already taken is given back when the byte bucket refuses
+ * (to where it came from).
+ */
+static __always_inline bool buckets_police(const struct tcbpf_bucket_cfg *bc,
+					   struct tcbpf_bucket_state *bs,
+					   struct tcbpf_local *lc, __u64 len,
+					   __u64 segs)
+{
+	enum taken p = TAKEN_LOCAL;
+	__u64 now = 0;
+
+	if (bc->pps) {
+		p = police_take(bc, false, &bs->tat_pkts, &lc->pkts, segs,
+				&now);
+		if (p == TAKEN_NONE)
+			return false;
+	}
+	if (bc->rate_bits_per_sec &&
+	    police_take(bc, true, &bs->tat_bytes, &lc->bytes, len,
+			&now) == TAKEN_NONE) {
+		if (p == TAKEN_LOCAL)
+			lc->pkts += bc->pps ? segs : 0;
+		else
+			__sync_fetch_and_add(&bs->tat_pkts, -(bc->pkt_ns * segs));
+		return false;
+	}
+	return true;
 }
 
 #endif /* TCBPF_BUCKET_H */

@@ -18,9 +18,9 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__uint(max_entries, TCBPF_MAX_DEVS);
 	__type(key, struct tcbpf_key);
-	__type(value, struct tcbpf_cfg);
+	__type(value, struct tcbpf_dev);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	TCBPF_MAP_PIN
 } tcbpf_cfg SEC(".maps");
@@ -37,7 +37,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TCBPF_MAX_SLOTS);
 	__type(key, __u32);
-	__type(value, struct tcbpf_stats);
+	__type(value, struct tcbpf_pcpu);
 	TCBPF_MAP_PIN
 } tcbpf_stats SEC(".maps");
 

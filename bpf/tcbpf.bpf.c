@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * tcbpf.bpf.c - the limiter: one tc program per direction, shared by every
- * device it is attached to. Settings and state are looked up by ifindex and
- * direction, so the CLI changes rates by rewriting maps, never programs.
+ * device of a network namespace it is attached to. Settings are looked up
+ * by {namespace, ifindex}, state and counters by the direction's slot, so
+ * the CLI changes rates by rewriting maps, never programs.
  *
  *   ingress: packets arriving on the device, i.e. FROM the VM: policed.
  *   egress:  packets leaving through the device, i.e. TO the VM: policed
@@ -35,30 +36,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* A class's settings, timelines and counters in the maps' values. */
-struct class_ref {
-	const struct tcbpf_bucket_cfg *bc;
-	struct tcbpf_bucket_state *bs;
-	struct tcbpf_counters *cnt;
-};
-
-/* Constant indexes keep the verifier's bounds simple. */
-static __always_inline void class_ref(struct class_ref *r,
-				      const struct tcbpf_cfg *cfg,
-				      struct tcbpf_state *st,
-				      struct tcbpf_stats *stats, __u32 cls)
-{
-	if (cls == TCBPF_CLASS_ALLOW) {
-		r->bc = &cfg->cls[TCBPF_CLASS_ALLOW];
-		r->bs = &st->cls[TCBPF_CLASS_ALLOW];
-		r->cnt = &stats->cls[TCBPF_CLASS_ALLOW];
-	} else {
-		r->bc = &cfg->cls[TCBPF_CLASS_DEFAULT];
-		r->bs = &st->cls[TCBPF_CLASS_DEFAULT];
-		r->cnt = &stats->cls[TCBPF_CLASS_DEFAULT];
-	}
-}
-
 /*
  * The cookie of the network namespace this copy of the programs serves,
  * set by the loader: skb->ifindex means something only within one
@@ -67,47 +44,63 @@ static __always_inline void class_ref(struct class_ref *r,
  */
 const volatile __u64 tcbpf_netns = 0;
 
-/* parse -> classify -> take (police) or take and pace (EDT) -> count */
-static __always_inline int limit(struct __sk_buff *skb, __u32 dir)
+/*
+ * parse -> classify -> take (police) or take and pace (EDT) -> count.
+ * Per packet: one hash lookup (the device's settings, both directions),
+ * the per-CPU array of the slot (counters and batched tokens) and the
+ * address of its timelines (both array lookups are inlined by the
+ * verifier, and the timelines' line is read only when a batch runs out);
+ * the clock only when a timeline is read.
+ */
+static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 {
-	struct tcbpf_key key = {
-		.netns = tcbpf_netns, .ifindex = skb->ifindex, .dir = dir,
-	};
+	struct tcbpf_key key = { .netns = tcbpf_netns, .ifindex = skb->ifindex };
+	const struct tcbpf_bucket_cfg *bc;
+	const struct tcbpf_cfg *cfg;
 	enum fate fate = FATE_PASS;
-	struct tcbpf_stats *stats;
 	struct tcbpf_state *st;
-	struct tcbpf_cfg *cfg;
-	struct class_ref c;
+	struct tcbpf_pcpu *pc;
+	struct tcbpf_dev *dev;
 	struct pkt pkt;
 	struct wire w;
 	__u32 slot, cls;
 	__u64 now, dep;
 
-	cfg = bpf_map_lookup_elem(&tcbpf_cfg, &key);
-	if (!cfg)
+	dev = bpf_map_lookup_elem(&tcbpf_cfg, &key);
+	if (!dev || !(dev->dirs & (1U << dir)))
 		return TC_ACT_UNSPEC;
+	cfg = &dev->dir[dir];
 	slot = cfg->slot;
-	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
-	stats = bpf_map_lookup_elem(&tcbpf_stats, &slot);
-	if (!st || !stats)
+	pc = bpf_map_lookup_elem(&tcbpf_stats, &slot);
+	if (!pc)
 		return TC_ACT_UNSPEC;
 
 	parse_skb(skb, &pkt);
 	cls = classify(cfg, &pkt, dir);
-	class_ref(&c, cfg, st, stats, cls);
+	/* 0 or 1 as far as the verifier can tell, for the indexes below */
+	cls = cls == TCBPF_CLASS_ALLOW ? TCBPF_CLASS_ALLOW : TCBPF_CLASS_DEFAULT;
+	bc = &cfg->cls[cls];
 	wire_of(&w, skb, &pkt);
 
 	if (cfg->mode != TCBPF_MODE_MONITOR) {
-		now = bpf_ktime_get_ns();
-		dep = buckets_take(c.bc, c.bs, now, w.len, w.segs,
-				   edt_horizon(cfg));
-		if (!dep)
-			fate = FATE_DROP;
-		else if (cfg->mode == TCBPF_MODE_EDT &&
-			 edt_pace(skb, cfg, cls, &pkt, now, dep))
-			fate = FATE_MARK;
+		st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+		if (!st)
+			return TC_ACT_UNSPEC;
+		if (cfg->mode != TCBPF_MODE_EDT) {
+			if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls],
+					    w.len, w.segs))
+				fate = FATE_DROP;
+		} else {
+			now = bpf_ktime_get_ns();
+			dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
+					   edt_horizon(cfg));
+			if (!dep)
+				fate = FATE_DROP;
+			else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
+				fate = FATE_MARK;
+		}
 	}
-	count(c.cnt, &w, fate);
+	count(&pc->cls[cls], &w, fate);
 	return fate == FATE_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 

@@ -7,19 +7,24 @@
  *
  * Map layout (all pinned under TCBPF_PIN_DIR, all with BTF):
  *
- *   tcbpf_cfg    HASH   struct tcbpf_key -> struct tcbpf_cfg
- *                settings of one device and direction, written only by the
- *                CLI; a missing entry means "no limiter": the packet passes.
+ *   tcbpf_cfg    HASH   struct tcbpf_key -> struct tcbpf_dev
+ *                settings of one device, both directions in one value, so
+ *                that one bpf_map_update_elem() changes both at once (a
+ *                reader sees the old value or the new, never a mix);
+ *                written only by the CLI. A missing entry, or a direction
+ *                not in dev.dirs, means "no limiter": the packet passes.
  *   tcbpf_state  ARRAY  slot -> struct tcbpf_state
  *                the lock-free bucket timelines, indexed by cfg.slot, so a
  *                settings rewrite never resets or races with them.
- *   tcbpf_stats  PERCPU_ARRAY  slot -> struct tcbpf_stats
- *                passed / dropped counters, summed over CPUs by the CLI.
+ *   tcbpf_stats  PERCPU_ARRAY  slot -> struct tcbpf_pcpu
+ *                this CPU's counters (summed over CPUs by the CLI) and the
+ *                tokens it took from the timelines in a batch (police).
  */
 #ifndef TCBPF_H
 #define TCBPF_H
 
 #define TCBPF_PIN_DIR		"/sys/fs/bpf/tcbpf"
+#define TCBPF_MAX_DEVS		2048	/* devices with settings */
 #define TCBPF_MAX_SLOTS		4096	/* device-directions, two per device */
 #define TCBPF_MAX_PORTS		16	/* allowlist entries per direction */
 
@@ -72,7 +77,7 @@ enum tcbpf_hook {
 struct tcbpf_key {
 	__u64 netns;		/* namespace cookie */
 	__u32 ifindex;
-	__u32 dir;		/* enum tcbpf_dir */
+	__u32 pad;		/* zero */
 };
 
 struct tcbpf_port {
@@ -83,35 +88,58 @@ struct tcbpf_port {
 };
 
 /*
- * One token bucket, as a GCRA: the operator's figures plus the derived
- * per-packet and burst costs in nanoseconds that the data path uses.
- * rate_bits_per_sec == 0 or pps == 0 means "no bucket of that kind".
+ * One token bucket, as a GCRA: the operator's figures plus what the data
+ * path uses, derived once by user/lib/bucket.c: the burst and the cost of
+ * a packet in nanoseconds, the cost of a byte as a fixed-point multiplier
+ * (no division per packet) and the batch a CPU takes from the shared
+ * timeline at once when policing. rate_bits_per_sec == 0 or pps == 0
+ * means "no bucket of that kind".
  */
 struct tcbpf_bucket_cfg {
-	__u64 rate_bits_per_sec;
+	__u64 burst_ns;		/* burst_bytes at rate, in ns (GCRA tau) */
+	__u64 byte_ns;		/* ns per byte: 8e9 / rate, whole part ... */
+	__u32 byte_ns_frac;	/* ... and fraction in 2^-32 ns, rounded up */
+	__u32 batch_bytes;	/* police: bytes a CPU takes at once, 0 none */
+	__u32 batch_ns;		/* their cost (<= burst_ns / 4 / CPUs) */
+	__u32 batch_pkts;	/* police: packets a CPU takes at once, 0 none */
+	__u64 ns_bytes;		/* bytes per ns, 2^-32 bytes, rounded down */
+	__u64 pkt_ns;		/* 1e9 / pps */
+	__u64 pburst_ns;	/* pburst_pkts / pps, in ns */
+	__u64 batch_pns;	/* cost of batch_pkts */
+	__u64 ns_pkts;		/* packets per ns, 2^-32 packets, rounded down */
+	__u64 rate_bits_per_sec;	/* the operator's figures */
 	__u64 burst_bytes;
 	__u64 pps;
 	__u64 pburst_pkts;
-	__u64 burst_ns;		/* burst_bytes at rate, in ns (GCRA tau) */
-	__u64 pkt_ns;		/* 1e9 / pps */
-	__u64 pburst_ns;	/* pburst_pkts / pps, in ns */
 };
 
+/*
+ * The settings of one direction of a device. What every packet reads
+ * comes first (the slot, the mode, the buckets' costs), what only EDT
+ * and the classifier read after, what only people and the CLI read last.
+ */
 struct tcbpf_cfg {
 	__u32 slot;		/* index into tcbpf_state / tcbpf_stats */
 	__u32 mode;		/* enum tcbpf_mode */
-	__u32 hook;		/* enum tcbpf_hook, for show and detach */
+	__u32 nports;
 	__u32 flags;		/* TCBPF_F_* */
-	__u64 netns_ino;	/* the namespace's inode, for people and for
-				 * finding it again (the key has its cookie) */
+	struct tcbpf_bucket_cfg cls[TCBPF_NCLASS];
 	__u64 delay_ns;		/* extra delay for the default class (EDT) */
 	__u64 horizon_ns;	/* EDT: drop beyond now + horizon */
 	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */
-	__u32 nports;
-	__u32 pad;
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];
-	struct tcbpf_bucket_cfg cls[TCBPF_NCLASS];
+	__u32 hook;		/* enum tcbpf_hook, for show and detach */
+	__u32 pad;
+	__u64 netns_ino;	/* the namespace's inode, for people and for
+				 * finding it again (the key has its cookie) */
 	char ifname[16];	/* for people reading bpftool map dump */
+};
+
+/* The value of a device's entry: the settings of each direction. */
+struct tcbpf_dev {
+	__u32 dirs;		/* bit 1 << dir: that direction has settings */
+	__u32 pad;
+	struct tcbpf_cfg dir[TCBPF_NDIR];
 };
 
 /* Theoretical arrival times (ns, CLOCK_MONOTONIC) of one class. */
@@ -134,6 +162,21 @@ struct tcbpf_counters {
 
 struct tcbpf_stats {
 	struct tcbpf_counters cls[TCBPF_NCLASS];
+};
+
+/*
+ * Tokens one CPU took from a class's timelines in a batch and has not
+ * spent yet (police mode): bytes and packets, see bpf/bucket.h.
+ */
+struct tcbpf_local {
+	__u32 bytes;
+	__u32 pkts;
+};
+
+/* One CPU's share of a slot. */
+struct tcbpf_pcpu {
+	struct tcbpf_counters cls[TCBPF_NCLASS];
+	struct tcbpf_local tok[TCBPF_NCLASS];
 };
 
 #endif /* TCBPF_H */

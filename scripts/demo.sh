@@ -95,15 +95,16 @@ bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" | "$PY" -c '
 import json, sys
 for e in json.load(sys.stdin):
     e = e.get("formatted", e)
-    v = e["value"]
-    if str(v.get("netns_ino")) != sys.argv[1]:
+    dev = e["value"]
+    if str(dev["dir"][0].get("netns_ino")) != sys.argv[1]:
         continue
-    v["ports"] = [p for p in v.get("ports", []) if p.get("lo") or p.get("hi")]
-    for p in v["ports"]:
-        p.pop("pad", None)
-    v.pop("pad", None)
     print(json.dumps(e["key"]))
-    print("  " + json.dumps(v))
+    for d, v in enumerate(dev["dir"]):
+        v["ports"] = [p for p in v.get("ports", []) if p.get("lo") or p.get("hi")]
+        for p in v["ports"]:
+            p.pop("pad", None)
+        v.pop("pad", None)
+        print("  dir %d: %s" % (d, json.dumps(v)))
 ' "$(stat -L -c %i "/run/netns/$HOST_NS")"
 
 head "detach"

@@ -92,16 +92,12 @@ static double now_s(void)
 
 static int cfg_put(__u32 dir, const struct tcbpf_cfg *cfg)
 {
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
-
-	return bpf_map_update_elem(tr.cfg_fd, &key, cfg, BPF_ANY) ? -errno : 0;
+	return testrun_cfg_put(&tr, LO_IFINDEX, dir, cfg);
 }
 
 static void cfg_del(__u32 dir)
 {
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
-
-	bpf_map_delete_elem(tr.cfg_fd, &key);
+	testrun_cfg_del(&tr, LO_IFINDEX, dir);
 }
 
 static int state_read(__u32 slot, struct tcbpf_state *st)
@@ -1152,6 +1148,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static __u64 hammer_t0;	/* CLOCK_MONOTONIC ns just before the last start */
+
 /* Two threads, on CPUs 0 and 1 when there are two, hammer one device. */
 static int hammer(const struct frame *f, int repeat, double *secs, char *why)
 {
@@ -1171,6 +1169,7 @@ static int hammer(const struct frame *f, int repeat, double *secs, char *why)
 			return FAILF("pthread_create failed");
 	}
 	t0 = now_s();
+	hammer_t0 = now_ns();
 	pthread_barrier_wait(&start);
 	for (i = 0; i < 2; i++)
 		pthread_join(w[i].tid, NULL);
@@ -1253,6 +1252,217 @@ static int rate_case(char *why)
 	return 0;
 }
 
+/* Tokens the CPUs took in batches and hold unspent, in @slot's @cls. */
+static __u64 tokens_held(__u32 slot, int cls, bool pkts)
+{
+	__u64 n = 0;
+	int cpu;
+
+	if (bpf_map_lookup_elem(tr.stats_fd, &slot, tr.percpu))
+		return 0;
+	for (cpu = 0; cpu < tr.ncpus; cpu++)
+		n += pkts ? tr.percpu[cpu].tok[cls].pkts :
+			    tr.percpu[cpu].tok[cls].bytes;
+	return n;
+}
+
+/*
+ * Batches (bpf/bucket.h): two threads on CPUs 0 and 1 flood one bucket far
+ * above its rate: @rate bits/s, or @pps, with a 1 s burst (pauses of the
+ * threads shorter than that lose no tokens), so that each
+ * CPU takes batches from the shared timeline. Every token taken is
+ * accounted for: what passed and what the CPUs still hold is what the
+ * timeline moved by since the start (within 0.05 %: the start is known to
+ * a few microseconds), and with what is left in the bucket, less the burst
+ * it started with, the rate over the time the flood took, within 0.5 %. A
+ * pause of both threads longer than the burst loses tokens to a full
+ * bucket: tried again. What passed alone stays within rate x time + burst.
+ */
+static int batch_run(__u64 rate, __u64 pps, char *why)
+{
+	struct tcbpf_bucket_cfg b;
+	struct tcbpf_state bs;
+	struct fspec s = f_def;
+	struct tcbpf_stats st;
+	double secs, err = 0, per_ns, got, passed, burst, left_ns, cons = 0;
+	__u64 tat, now;
+	struct frame f;
+	int try;
+
+	per_ns = pps ? pps / 1e9 : rate / 8e9;	/* units per ns */
+	s.len = 1000;
+	build(&f, &s);
+	for (try = 0; try < TRIES; try++) {
+		reset();
+		if (put_default(EGR, TCBPF_MODE_POLICE, rate, rate / 8, pps,
+				pps, why))
+			return -1;
+		bucket_from(&b, rate, rate / 8, pps, pps);
+		if (pps ? !b.batch_pkts : !b.batch_bytes)
+			return FAILF("no batch at %llu bit/s %llu pkt/s", rate,
+				     pps);
+		if (hammer(&f, 3000000, &secs, why))
+			return -1;
+		now = now_ns();
+		if (testrun_stats(&tr, EGR, &st) || state_read(EGR, &bs))
+			return FAILF("reading maps: %s", strerror(errno));
+		tat = pps ? bs.cls[DEF].tat_pkts : bs.cls[DEF].tat_bytes;
+		left_ns = (pps ? b.pburst_ns : b.burst_ns) -
+			  (tat > now ? (double)(tat - now) : 0);
+		passed = pps ? st.cls[DEF].pass_pkts : st.cls[DEF].pass_bytes;
+		burst = pps ? b.pburst_pkts : b.burst_bytes;
+		got = passed + tokens_held(EGR, DEF, pps);
+		cons = (got / ((tat - hammer_t0) * per_ns) - 1) * 100;
+		got += left_ns * per_ns - burst;
+		err = (got / secs / 1e9 / per_ns - 1) * 100;
+		if (verbose)
+			printf("info: batches of %u B / %u packets: %.0f %s "
+			       "passed in %.3f s, %llu frames dropped, tokens "
+			       "%+.3f %% of the rate, %+.4f %% of what the "
+			       "timeline moved by\n", b.batch_bytes,
+			       b.batch_pkts, passed, pps ? "packets" : "bytes",
+			       secs, st.cls[DEF].drop_pkts, err, cons);
+		if (!st.cls[DEF].drop_pkts)
+			return FAILF("nothing dropped: the flood did not "
+				     "exceed the rate (%.3f s)", secs);
+		if (passed > burst + secs * 1e9 * per_ns * 1.005)
+			return FAILF("%.0f passed in %.3f s: over rate x time "
+				     "+ burst", passed, secs);
+		if (err > 0.5 || cons > 0.05)
+			break;
+		if (err >= -0.5 && cons >= -0.05)
+			return 0;
+	}
+	return FAILF("%.0f %s passed in %.3f s: tokens %+.3f %% off the rate, "
+		     "%+.4f %% off what the timeline moved by", passed,
+		     pps ? "packets" : "bytes", secs, err, cons);
+}
+
+static int batch_rate_case(char *why)
+{
+	return batch_run(10000000000ULL, 0, why);
+}
+
+/* 100 kpkt/s: 125-packet batches. */
+static int batch_pps_case(char *why)
+{
+	return batch_run(0, 100000, why);
+}
+
+/* Far above the load, two CPUs on one bucket drop nothing. */
+static int batch_nodrop_case(char *why)
+{
+	struct fspec s = f_def;
+	struct frame f;
+	double secs;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, 1000000000000ULL, 1ULL << 30,
+			0, 0, why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	if (hammer(&f, 1000000, &secs, why))
+		return -1;
+	return check_counters(EGR, DEF, 2000000, 2000000000ULL, 0, 0, why);
+}
+
+/*
+ * Policing decides from jiffies alone only when the bucket is certainly
+ * still in debt (clock.h): 100 ms frames against a one-frame burst, one
+ * every 2 ms. Every frame sent before the first passed one's cost had
+ * elapsed is dropped, and the first frame sent after it passes: never an
+ * early or a late verdict, with or without the jiffies.
+ */
+static int jiffies_case(char *why)
+{
+	const __u64 rate = 80000, cost = 100000000;	/* 1000 B: 100 ms */
+	__u64 t0a, t0b, ta, tb;
+	struct fspec s = f_def;
+	struct frame f;
+	struct run r;
+	int i, drops = 0;
+
+	reset();
+	if (put_default(EGR, TCBPF_MODE_POLICE, rate, 1000, 0, 0, why))
+		return -1;
+	s.len = 1000;
+	build(&f, &s);
+	t0a = now_ns();
+	if (run(EGR, f.b, f.len, 1, &r) || r.retval != TC_ACT_UNSPEC)
+		return FAILF("the first frame failed or was dropped");
+	t0b = now_ns();
+	for (i = 0; i < 200; i++) {
+		ta = now_ns();
+		if (run(EGR, f.b, f.len, 1, &r))
+			return FAILF("test_run: %s", strerror(-r.err));
+		tb = now_ns();
+		if (r.retval == TC_ACT_SHOT) {
+			if (ta >= t0b + cost)
+				return FAILF("dropped %.3f ms after the bucket "
+					     "had room", (ta - t0b - cost) / 1e6);
+			drops++;
+		} else if (tb < t0a + cost) {
+			return FAILF("passed %.3f ms before the bucket had room",
+				     (t0a + cost - tb) / 1e6);
+		} else {
+			break;
+		}
+		usleep(2000);
+	}
+	if (i == 200 || drops < 10)
+		return FAILF("%d drops, then %s", drops,
+			     i == 200 ? "nothing passed" : "a pass");
+	return 0;
+}
+
+/* ---- derivation (lib/bucket.c) ------------------------------------------ */
+
+/*
+ * What the data path charges for a length (the 32.32 multiplier) is
+ * floor(len * 8e9 / rate), or 1 ns more when that division is inexact;
+ * police batches stay within 0.5 % of a second's worth of the rate and a
+ * quarter of the burst over all CPUs, and a batch's cost converted back
+ * never gives more bytes than the batch.
+ */
+static int derive_case(char *why)
+{
+	static const __u64 rates[] = { 1, 8, 3000, 1000000, 1000000007ULL,
+				       100000000000ULL, 1000000000000ULL };
+	static const __u64 lens[] = { 1, 60, 1514, 65535, 1 << 20 };
+	int cpus = bucket_cpus();
+	size_t i, j;
+
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		struct tcbpf_bucket_cfg b;
+		__u64 r = rates[i], burst = r / 8 ? r / 8 : 1;	/* 1 s */
+
+		bucket_from(&b, r, burst, 0, 0);
+		for (j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			unsigned __int128 x = (unsigned __int128)lens[j] * 8 *
+					      NSEC_PER_SEC;
+			__u64 want = x / r, got = bucket_cost(&b, lens[j]);
+
+			if (got != want && (got != want + 1 || x % r == 0))
+				return FAILF("%llu B at %llu bit/s: %llu ns, "
+					     "want %llu", lens[j], r, got, want);
+		}
+		if (!b.batch_bytes)
+			continue;
+		if ((unsigned __int128)b.batch_bytes * cpus * 8 * 200 > r ||
+		    (__u64)b.batch_ns * cpus * 4 > b.burst_ns + 4 * cpus)
+			return FAILF("%llu bit/s: batch %u B (%u ns) x %d CPUs "
+				     "is over 0.5 %% of a second or a quarter "
+				     "of the burst", r, b.batch_bytes,
+				     b.batch_ns, cpus);
+		if ((((unsigned __int128)b.batch_ns * b.ns_bytes) >> 32) >
+		    b.batch_bytes)
+			return FAILF("%llu bit/s: a batch's cost buys back "
+				     "more than the batch", r);
+	}
+	return 0;
+}
+
 /* ---- informational: per-packet cost ------------------------------------- */
 
 static void timing(void)
@@ -1315,6 +1525,7 @@ static const struct {
 	const char *name;
 	int (*fn)(char *why);
 } cases[] = {
+	{ "derived costs and batches", derive_case },
 	{ "garbage frames", garbage_case },
 	{ "no cfg passes uncounted", nocfg_case },
 	{ "byte bucket 3000b: 3 of 1000b pass", bytes_case },
@@ -1335,6 +1546,10 @@ static const struct {
 	{ "two CPUs: exactly a 50-frame burst passes", cas_case },
 	{ "two CPUs: exactly a 100000-frame burst passes", cas_long_case },
 	{ "two CPUs: 1 Gbit/s stays within rate", rate_case },
+	{ "two CPUs, batches: 10 Gbit/s within 0.5 %", batch_rate_case },
+	{ "two CPUs, batches: 100 kpkt/s within 0.5 %", batch_pps_case },
+	{ "two CPUs, batches: far above the load, no drop", batch_nodrop_case },
+	{ "police: no verdict early or late from jiffies", jiffies_case },
 };
 
 int main(void)

@@ -157,8 +157,11 @@ if not isinstance(d, list):
 for e in d:
     e = e.get("formatted", e)
     k, v = e.get("key"), e.get("value")
-    if isinstance(k, dict) and isinstance(v, dict):
-        print(k.get("ifindex"), k.get("dir"), v.get("netns_ino"))
+    if not isinstance(k, dict) or not isinstance(v, dict):
+        continue
+    for d, c in enumerate(v.get("dir", [])):	# one entry per device
+        if v.get("dirs", 0) >> d & 1:
+            print(k.get("ifindex"), d, c.get("netns_ino"))
 '
 }
 

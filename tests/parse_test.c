@@ -106,7 +106,6 @@ static void check(const char *name, const __u8 *frame, size_t len, int want)
 static int setup(void)
 {
 	char *argv[] = { "mode", "monitor", "allow", "22" };
-	struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = TCBPF_EGRESS };
 	struct tcbpf_cfg cfg = {};
 	struct spec spec;
 	struct spec_dir d;
@@ -120,7 +119,7 @@ static int setup(void)
 	spec_apply(&d, &spec.dir[TCBPF_EGRESS]);
 	cfg_from_spec(&cfg, &d);
 	cfg.slot = TCBPF_EGRESS;
-	return bpf_map_update_elem(t.cfg_fd, &key, &cfg, BPF_ANY) ||
+	return maps_put(&t, LO_IFINDEX, TCBPF_EGRESS, &cfg) ||
 	       maps_slot_reset(&t, TCBPF_EGRESS);
 }
 

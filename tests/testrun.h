@@ -25,7 +25,7 @@ struct testrun {
 	int prog[TCBPF_NDIR];
 	int cfg_fd, state_fd, stats_fd;
 	int ncpus;
-	struct tcbpf_stats *percpu;	/* ncpus values, for the stats map */
+	struct tcbpf_pcpu *percpu;	/* ncpus values, for the stats map */
 };
 
 /* Load it; on error returns -errno with a message naming the step. */
@@ -74,6 +74,37 @@ static inline int testrun_load(struct testrun *t, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * Settings of @dir of device @ifindex (namespace cookie 0, as the
+ * programs of a private load see it), the other direction as it is.
+ */
+static inline int testrun_cfg_put(struct testrun *t, int ifindex, __u32 dir,
+				  const struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_key key = { .ifindex = ifindex };
+	struct tcbpf_dev dev = {};
+
+	bpf_map_lookup_elem(t->cfg_fd, &key, &dev);
+	dev.dir[dir] = *cfg;
+	dev.dirs |= 1U << dir;
+	return bpf_map_update_elem(t->cfg_fd, &key, &dev, BPF_ANY) ? -errno : 0;
+}
+
+/* No settings for @dir of @ifindex (the device's entry goes with both). */
+static inline void testrun_cfg_del(struct testrun *t, int ifindex, __u32 dir)
+{
+	struct tcbpf_key key = { .ifindex = ifindex };
+	struct tcbpf_dev dev;
+
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, &dev))
+		return;
+	dev.dirs &= ~(1U << dir);
+	if (dev.dirs)
+		bpf_map_update_elem(t->cfg_fd, &key, &dev, BPF_ANY);
+	else
+		bpf_map_delete_elem(t->cfg_fd, &key);
+}
+
 static inline void testrun_close(struct testrun *t)
 {
 	tcbpf_bpf__destroy(t->skel);
@@ -81,7 +112,7 @@ static inline void testrun_close(struct testrun *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Zero the counters of @slot on every CPU. */
+/* Zero the counters and batched tokens of @slot on every CPU. */
 static inline int testrun_stats_zero(struct testrun *t, __u32 slot)
 {
 	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));

@@ -116,7 +116,6 @@ static int configure(const char *allow, __u16 *ports, int *nports)
 		return -1;
 	}
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
-		struct tcbpf_key key = { .ifindex = LO_IFINDEX, .dir = dir };
 		struct tcbpf_cfg cfg = {};
 		struct spec_dir d;
 
@@ -126,7 +125,7 @@ static int configure(const char *allow, __u16 *ports, int *nports)
 		cfg.slot = dir;
 		cfg.hook = TCBPF_HOOK_TC;
 		strcpy(cfg.ifname, "lo");
-		if (bpf_map_update_elem(t.cfg_fd, &key, &cfg, BPF_ANY) ||
+		if (maps_put(&t, LO_IFINDEX, dir, &cfg) ||
 		    maps_slot_reset(&t, dir)) {
 			fprintf(stderr, "fuzz: writing settings: %s\n",
 				strerror(errno));

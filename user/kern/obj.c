@@ -120,8 +120,8 @@ static bool layout_ok(int fd, unsigned int i)
 {
 	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4 };
 	static const __u32 value[] = {
-		sizeof(struct tcbpf_cfg), sizeof(struct tcbpf_state),
-		sizeof(struct tcbpf_stats),
+		sizeof(struct tcbpf_dev), sizeof(struct tcbpf_state),
+		sizeof(struct tcbpf_pcpu),
 	};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);

@@ -23,10 +23,20 @@ __u64 muldiv(__u64 a, __u64 b, __u64 c);
 /*
  * Fill *b from rate (bits/s) and burst (bytes), pps and pburst (packets);
  * a zero rate or pps means no bucket of that kind. pburst 0 defaults to a
- * tenth of a second of packets, at least one.
+ * tenth of a second of packets, at least one. Derives what the data path
+ * needs: the burst and packet costs in ns, the ns-per-byte multiplier and
+ * the police batches, sized for bucket_cpus() CPUs so that all of them
+ * together hold at most 0.5 % of a second's worth of the rate and a
+ * quarter of the burst (bpf/bucket.h).
  */
 void bucket_from(struct tcbpf_bucket_cfg *b, __u64 rate, __u64 burst,
 		 __u64 pps, __u64 pburst);
+
+/* The CPUs a batch size is shared by: the possible CPUs. */
+int bucket_cpus(void);
+
+/* What bpf/bucket.h charges for @len bytes at *b's rate, in ns. */
+__u64 bucket_cost(const struct tcbpf_bucket_cfg *b, __u64 len);
 
 /* Time on the wire of a full-size frame, or between packets at pps. */
 __u64 frame_ns(const struct tcbpf_bucket_cfg *b);

@@ -27,9 +27,6 @@ struct gone_walk {
 	bool dry_run;
 	gone_cb cb;
 	void *ctx;
-	/* the last device reported, not to report its other direction */
-	__u64 last_cookie;
-	int last_ifindex;
 };
 
 static struct ns_seen *ns_lookup(struct gone_walk *w, __u64 cookie,
@@ -73,8 +70,9 @@ static bool dev_there(const struct ns_seen *n, int ifindex, const char *name)
 }
 
 static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_cfg *cfg, void *ctx)
+		      const struct tcbpf_dev *dev, void *ctx)
 {
+	const struct tcbpf_cfg *cfg = &dev->dir[maps_dev_has(dev, 0) ? 0 : 1];
 	struct gone_walk *w = ctx;
 	struct ns_seen *n = ns_lookup(w, key->netns, cfg->netns_ino, t->netns);
 	const char *why;
@@ -87,12 +85,8 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 		why = "the device is gone";
 	else
 		return 0;
-	/* one report per device, not per direction */
-	if (w->cb && (key->netns != w->last_cookie ||
-		      (int)key->ifindex != w->last_ifindex))
+	if (w->cb)
 		w->cb(w->ctx, n->where, cfg->ifname, key->ifindex, key->netns, why);
-	w->last_cookie = key->netns;
-	w->last_ifindex = key->ifindex;
 	if (w->dry_run)
 		return 0;
 	maps_del_key(t, key);
@@ -102,15 +96,14 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 }
 
 static int still_used(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_cfg *cfg, void *ctx)
+		      const struct tcbpf_dev *dev, void *ctx)
 {
 	return key->netns == *(__u64 *)ctx;
 }
 
 int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
 {
-	struct gone_walk w = { .dry_run = dry_run, .cb = cb, .ctx = ctx,
-			       .last_ifindex = -1 };
+	struct gone_walk w = { .dry_run = dry_run, .cb = cb, .ctx = ctx };
 	int i, err;
 
 	err = maps_foreach(t, forget_one, &w);

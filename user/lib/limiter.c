@@ -330,7 +330,7 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 }
 
 static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
-		 const struct tcbpf_cfg *cfg, void *ctx)
+		 const struct tcbpf_dev *dev, void *ctx)
 {
 	return key->netns == t->netns;
 }
@@ -410,14 +410,6 @@ static void forget_gone(struct lim *l, struct tcbpf *t)
 	l->gone_done = true;
 }
 
-static int mark_slot(struct tcbpf *t, const struct tcbpf_key *key,
-		     const struct tcbpf_cfg *cfg, void *used)
-{
-	if (cfg->slot < TCBPF_MAX_SLOTS)
-		((unsigned char *)used)[cfg->slot] = 1;
-	return 0;
-}
-
 /* A free slot, from what this hold of the lock knows of them. */
 static int slot_take(struct lim *l, struct tcbpf *t)
 {
@@ -427,7 +419,7 @@ static int slot_take(struct lim *l, struct tcbpf *t)
 		l->slots = calloc(TCBPF_MAX_SLOTS, 1);
 		if (!l->slots)
 			return -ENOMEM;
-		err = maps_foreach(t, mark_slot, l->slots);
+		err = maps_slots_used(t, l->slots);
 		if (err) {
 			free(l->slots);
 			l->slots = NULL;
@@ -446,7 +438,7 @@ static int slot_take(struct lim *l, struct tcbpf *t)
 struct undo {
 	bool had_cfg[TCBPF_NDIR];
 	struct tcbpf_cfg old[TCBPF_NDIR];
-	bool wrote[TCBPF_NDIR];
+	bool wrote;		/* the device entry */
 	bool attached[TCBPF_NDIR];
 	bool made_clsact;
 	bool made_fq;		/* installed fq over a saved root */
@@ -458,15 +450,15 @@ static void attach_undo(struct lim *l, struct tcbpf *t, const struct dev *d,
 	char msg[256];
 	int dir;
 
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (u->attached[dir])
 			hook_detach(d->ifindex, dir);
-		if (!u->wrote[dir])
-			continue;
-		if (u->had_cfg[dir])
-			maps_put(t, d->ifindex, dir, &u->old[dir]);
+	if (u->wrote) {
+		/* the device entry as it was: both directions in one update */
+		if (u->had_cfg[TCBPF_INGRESS] && u->had_cfg[TCBPF_EGRESS])
+			maps_put_dev(t, d->ifindex, u->old);
 		else
-			maps_del(t, d->ifindex, dir);
+			maps_del_dev(t, d->ifindex);
 		slots_changed(l);
 	}
 	if (u->made_clsact)
@@ -635,17 +627,16 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	if (err)
 		goto undo;
 
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (u.had_cfg[dir])
 			maps_rescale(t, &u.old[dir], &cfg[dir]);
-		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
-		if (err) {
-			fail(l, err, "%s: cannot write settings: %s", d->name,
-			     strerror(-err));
-			goto undo;
-		}
-		u.wrote[dir] = true;
+	err = maps_put_dev(t, d->ifindex, cfg);
+	if (err) {
+		fail(l, err, "%s: cannot write settings: %s", d->name,
+		     strerror(-err));
+		goto undo;
 	}
+	u.wrote = true;
 
 	err = hooks_attach(l, t, d, &hook, s->hook != TCBPF_HOOK_NONE, &u);
 	if (err)
@@ -656,12 +647,12 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		cfg[dir].hook = hook;
 		if (own_clsact || u.made_clsact)
 			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
-		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
-		if (err) {
-			fail(l, err, "%s: cannot write settings: %s", d->name,
-			     strerror(-err));
-			goto undo;
-		}
+	}
+	err = maps_put_dev(t, d->ifindex, cfg);
+	if (err) {
+		fail(l, err, "%s: cannot write settings: %s", d->name,
+		     strerror(-err));
+		goto undo;
 	}
 	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
@@ -729,18 +720,17 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 			    old[TCBPF_EGRESS].flags, &made_fq, &drop_fq);
 	if (err)
 		return err;
-	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		maps_rescale(t, &old[dir], &cfg[dir]);
-		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
-		if (err) {
-			fail(l, err, "%s: cannot write settings: %s", d->name,
-			     strerror(-err));
-			while (dir-- > 0)
-				maps_put(t, d->ifindex, dir, &old[dir]);
-			if (made_fq)
-				pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
-			return err;
-		}
+	/* both directions in one update: a reader, or a kill, sees the old
+	 * settings or the new, never a mix */
+	err = maps_put_dev(t, d->ifindex, cfg);
+	if (err) {
+		fail(l, err, "%s: cannot write settings: %s", d->name,
+		     strerror(-err));
+		if (made_fq)
+			pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+		return err;
 	}
 	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
@@ -836,8 +826,7 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (ret)
 		return ret;
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		maps_del(t, d->ifindex, dir);
+	maps_del_dev(t, d->ifindex);
 	slots_changed(l);
 	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);

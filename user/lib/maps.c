@@ -9,37 +9,115 @@
 #include "lib/bucket.h"
 #include "util/clock.h"
 
-int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
+static void key_of(struct tcbpf_key *key, const struct tcbpf *t, int ifindex)
 {
-	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
+	memset(key, 0, sizeof(*key));
+	key->netns = t->netns;
+	key->ifindex = ifindex;
+}
 
-	if (bpf_map_lookup_elem(t->cfg_fd, &key, cfg))
+/* The device's entry; a zeroed one and -ENOENT when it has none. */
+static int dev_read(struct tcbpf *t, int ifindex, struct tcbpf_dev *dev)
+{
+	struct tcbpf_key key;
+
+	key_of(&key, t, ifindex);
+	if (!bpf_map_lookup_elem(t->cfg_fd, &key, dev))
+		return 0;
+	memset(dev, 0, sizeof(*dev));
+	return -errno;
+}
+
+static int dev_write(struct tcbpf *t, int ifindex, const struct tcbpf_dev *dev)
+{
+	struct tcbpf_key key;
+
+	key_of(&key, t, ifindex);
+	if (!dev->dirs)
+		return bpf_map_delete_elem(t->cfg_fd, &key) && errno != ENOENT ?
+		       -errno : 0;
+	if (bpf_map_update_elem(t->cfg_fd, &key, dev, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
-int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg)
+int maps_get_dev(struct tcbpf *t, int ifindex, struct tcbpf_cfg cfg[TCBPF_NDIR],
+		 bool have[TCBPF_NDIR])
 {
-	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
+	struct tcbpf_dev dev;
+	int dir, err = dev_read(t, ifindex, &dev);
 
-	if (bpf_map_update_elem(t->cfg_fd, &key, cfg, BPF_ANY))
-		return -errno;
-	return 0;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		have[dir] = !err && maps_dev_has(&dev, dir);
+		cfg[dir] = dev.dir[dir];
+	}
+	return err;
 }
 
-int maps_del(struct tcbpf *t, int ifindex, int dir)
+int maps_put_dev(struct tcbpf *t, int ifindex,
+		 const struct tcbpf_cfg cfg[TCBPF_NDIR])
 {
-	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex, .dir = dir };
+	struct tcbpf_dev dev = { .dirs = (1U << TCBPF_NDIR) - 1 };
+	int dir;
 
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		dev.dir[dir] = cfg[dir];
+	return dev_write(t, ifindex, &dev);
+}
+
+int maps_del_dev(struct tcbpf *t, int ifindex)
+{
+	struct tcbpf_key key;
+
+	key_of(&key, t, ifindex);
 	if (bpf_map_delete_elem(t->cfg_fd, &key))
 		return -errno;
 	return 0;
 }
 
+int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_dev dev;
+	int err = dev_read(t, ifindex, &dev);
+
+	if (err)
+		return err;
+	if (!maps_dev_has(&dev, dir))
+		return -ENOENT;
+	*cfg = dev.dir[dir];
+	return 0;
+}
+
+int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg)
+{
+	struct tcbpf_dev dev;
+	int err = dev_read(t, ifindex, &dev);
+
+	if (err && err != -ENOENT)
+		return err;
+	dev.dir[dir] = *cfg;
+	dev.dirs |= 1U << dir;
+	return dev_write(t, ifindex, &dev);
+}
+
+int maps_del(struct tcbpf *t, int ifindex, int dir)
+{
+	struct tcbpf_dev dev;
+	int err = dev_read(t, ifindex, &dev);
+
+	if (err)
+		return err;
+	if (!maps_dev_has(&dev, dir))
+		return -ENOENT;
+	dev.dirs &= ~(1U << dir);
+	memset(&dev.dir[dir], 0, sizeof(dev.dir[dir]));
+	return dev_write(t, ifindex, &dev);
+}
+
 int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
 {
 	struct tcbpf_key *keys = NULL, *k, *prev = NULL;
-	struct tcbpf_cfg cfg;
+	struct tcbpf_dev dev;
 	int i, n = 0, err = 0;
 
 	/* Keys first: deleting while walking restarts get_next_key. */
@@ -55,10 +133,9 @@ int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
 		prev = &keys[n++];
 	}
 	for (i = 0; i < n && !err; i++) {
-		if (keys[i].dir >= TCBPF_NDIR ||
-		    bpf_map_lookup_elem(t->cfg_fd, &keys[i], &cfg))
+		if (bpf_map_lookup_elem(t->cfg_fd, &keys[i], &dev))
 			continue;	/* deleted meanwhile */
-		err = cb(t, &keys[i], &cfg, ctx);
+		err = cb(t, &keys[i], &dev, ctx);
 	}
 	free(keys);
 	return err;
@@ -79,37 +156,26 @@ int maps_del_key(struct tcbpf *t, const struct tcbpf_key *key)
 }
 
 static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,
-		     const struct tcbpf_cfg *cfg, void *used)
+		     const struct tcbpf_dev *dev, void *used)
 {
-	if (cfg->slot < TCBPF_MAX_SLOTS)
-		((unsigned char *)used)[cfg->slot] = 1;
+	int dir;
+
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		if (maps_dev_has(dev, dir) && dev->dir[dir].slot < TCBPF_MAX_SLOTS)
+			((unsigned char *)used)[dev->dir[dir].slot] = 1;
 	return 0;
 }
 
-int maps_free_slot(struct tcbpf *t, int also)
+int maps_slots_used(struct tcbpf *t, unsigned char used[TCBPF_MAX_SLOTS])
 {
-	unsigned char *used;
-	int i, err;
-
-	used = calloc(TCBPF_MAX_SLOTS, 1);
-	if (!used)
-		return -ENOMEM;
-	if (also >= 0 && also < TCBPF_MAX_SLOTS)
-		used[also] = 1;
-	err = maps_foreach(t, mark_used, used);
-	for (i = 0; !err && i < TCBPF_MAX_SLOTS; i++)
-		if (!used[i])
-			break;
-	free(used);
-	if (err)
-		return err;
-	return i < TCBPF_MAX_SLOTS ? i : -ENOSPC;
+	memset(used, 0, TCBPF_MAX_SLOTS);
+	return maps_foreach(t, mark_used, used);
 }
 
 int maps_slot_reset(struct tcbpf *t, __u32 slot)
 {
 	struct tcbpf_state st = {};
-	struct tcbpf_stats *zero;
+	struct tcbpf_pcpu *zero;
 	int err = 0;
 
 	if (bpf_map_update_elem(t->state_fd, &slot, &st, BPF_ANY))
@@ -125,7 +191,7 @@ int maps_slot_reset(struct tcbpf *t, __u32 slot)
 
 int maps_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out)
 {
-	struct tcbpf_stats *per;
+	struct tcbpf_pcpu *per;
 	int cpu, c, err = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * maps.h - the one owner of tcbpf's three maps: settings by {ifindex,
- * dir}, bucket state and per-CPU counters by slot. Nothing else in user/
- * calls bpf_map_*() on them.
+ * maps.h - the one owner of tcbpf's three maps: settings by device
+ * ({namespace cookie, ifindex}, both directions in one entry), bucket
+ * state and per-CPU counters by slot. Nothing else in user/ calls
+ * bpf_map_*() on them.
  */
 #ifndef TCBPF_MAPS_H
 #define TCBPF_MAPS_H
@@ -13,31 +14,51 @@
 #include "kern/obj.h"
 
 /*
- * Settings of @dir of @ifindex in the namespace @t was opened in (t->netns):
- * 0, or -ENOENT when there are none.
+ * Settings of both directions of @ifindex in the namespace @t was opened
+ * in (t->netns): @have[dir] says which it has; -ENOENT when none.
+ */
+int maps_get_dev(struct tcbpf *t, int ifindex, struct tcbpf_cfg cfg[TCBPF_NDIR],
+		 bool have[TCBPF_NDIR]);
+/*
+ * Write both directions at once: one map update, so the data path sees
+ * the old settings or the new, never a mix.
+ */
+int maps_put_dev(struct tcbpf *t, int ifindex,
+		 const struct tcbpf_cfg cfg[TCBPF_NDIR]);
+int maps_del_dev(struct tcbpf *t, int ifindex);
+
+/*
+ * One direction: 0, or -ENOENT when it has no settings. maps_put() and
+ * maps_del() rewrite the device's entry with the other direction as it
+ * is (read, modify, write: under the lock file, where the CLI writes).
  */
 int maps_get(struct tcbpf *t, int ifindex, int dir, struct tcbpf_cfg *cfg);
 int maps_put(struct tcbpf *t, int ifindex, int dir, const struct tcbpf_cfg *cfg);
 int maps_del(struct tcbpf *t, int ifindex, int dir);
-/* Any namespace's entry, e.g. one found by maps_foreach(). */
+/* Any namespace's device entry, e.g. one found by maps_foreach(). */
 int maps_del_key(struct tcbpf *t, const struct tcbpf_key *key);
 
+static inline bool maps_dev_has(const struct tcbpf_dev *dev, int dir)
+{
+	return dev->dirs & (1U << dir);
+}
+
 /*
- * Call @cb for every settings entry. The keys are read first, so @cb may
- * delete entries (its own or others'). A non-zero return of @cb stops the
- * walk and is returned.
+ * Call @cb for every device entry (any namespace's: key->netns says
+ * which). The keys are read first, so @cb may delete entries (its own or
+ * others'). A non-zero return of @cb stops the walk and is returned.
  */
 typedef int (*maps_cb_t)(struct tcbpf *t, const struct tcbpf_key *key,
-			 const struct tcbpf_cfg *cfg, void *ctx);
+			 const struct tcbpf_dev *dev, void *ctx);
 int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx);
 
 /* No settings entry at all. */
 bool maps_empty(struct tcbpf *t);
 
-/* Lowest slot no settings entry uses, avoiding @also (or -1); -ENOSPC. */
-int maps_free_slot(struct tcbpf *t, int also);
+/* The slots the settings use: used[slot] = 1. */
+int maps_slots_used(struct tcbpf *t, unsigned char used[TCBPF_MAX_SLOTS]);
 
-/* Zero a slot's bucket state and counters. */
+/* Zero a slot's bucket state, counters and batched tokens. */
 int maps_slot_reset(struct tcbpf *t, __u32 slot);
 
 /* Counters of a slot summed over CPUs. */

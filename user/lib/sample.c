@@ -38,31 +38,44 @@ static struct dev_sample *sample_slot(struct sample_set *s, int ifindex,
 	return d;
 }
 
+/* One direction of a device found by the walk. */
+static void sample_dir(struct tcbpf *t, struct walk *w, struct dev_sample *d,
+		       const struct tcbpf_cfg *cfg, int dir)
+{
+	d->have[dir] = true;
+	d->cfg[dir] = *cfg;
+	d->prog_id[dir] = t->prog_id[dir];
+	if ((w->flags & SAMPLE_STATS) &&
+	    maps_read_stats(t, cfg->slot, &d->st[dir]))
+		d->have[dir] = false;
+}
+
 static int sample_one(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_cfg *cfg, void *ctx)
+		      const struct tcbpf_dev *dev, void *ctx)
 {
 	struct walk *w = ctx;
 	char name[IF_NAMESIZE];
+	const char *ifname;
 	struct dev_sample *d;
 	bool here;
+	int dir;
 
 	/* ifindexes mean something only in their own namespace */
 	if (key->netns != t->netns)
 		return 0;
+	ifname = dev->dir[maps_dev_has(dev, TCBPF_INGRESS) ?
+			  TCBPF_INGRESS : TCBPF_EGRESS].ifname;
 	here = if_indextoname(key->ifindex, name) &&
-	       !strncmp(name, cfg->ifname, sizeof(cfg->ifname));
+	       !strncmp(name, ifname, sizeof(dev->dir[0].ifname));
 	if (!here && !(w->flags & SAMPLE_GONE))
 		return 0;
-	d = sample_slot(w->s, key->ifindex, cfg->ifname);
+	d = sample_slot(w->s, key->ifindex, ifname);
 	if (!d)
 		return -ENOMEM;
 	d->here = here;
-	d->have[key->dir] = true;
-	d->cfg[key->dir] = *cfg;
-	d->prog_id[key->dir] = t->prog_id[key->dir];
-	if ((w->flags & SAMPLE_STATS) &&
-	    maps_read_stats(t, cfg->slot, &d->st[key->dir]))
-		d->have[key->dir] = false;
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		if (maps_dev_has(dev, dir))
+			sample_dir(t, w, d, &dev->dir[dir], dir);
 	/* per device: a slow walk must not skew its interval */
 	d->mono_ns = mono_ns();
 	return 0;
