@@ -15,6 +15,8 @@
 
 #include "lib/units.h"
 #include "lib/spec.h"
+#include "lib/spec_words.h"
+#include "lib/cfg.h"
 #include "check.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1591,8 +1593,66 @@ static void test_secs_bits(void)
 	report("fmt_bits", check_fmt_bits());
 }
 
+/*
+ * What the recorded state keeps: the settings a SPEC gives, back to a SPEC
+ * (spec_from_cfg, as watch's release and net rollback do), to words and
+ * parsed again give the same settings.
+ */
+static const char *check_words_round_trip(const char *line)
+{
+	struct tcbpf_cfg a[TCBPF_NDIR], b[TCBPF_NDIR];
+	char buf[512], err[256], *argv[64], *w, **words;
+	struct spec s, back, again;
+	int argc = 0, n, i, dir;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (w = strtok(buf, " "); w && argc < 64; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	EXPECT(!spec_parse(&s, argc, argv, err, sizeof(err)), "parse: %s", err);
+	cfg_wanted(&s, a);
+	spec_from_cfg(&back, a);
+	EXPECT(!spec_words(&back, &n, &words), "spec_words failed");
+	err[0] = '\0';
+	i = spec_parse(&again, n, words, err, sizeof(err));
+	if (i) {
+		char said[512] = "";
+		int k;
+
+		for (k = 0; k < n; k++)
+			snprintf(said + strlen(said), sizeof(said) - strlen(said),
+				 "%s ", words[k]);
+		free(words);
+		return because("words \"%s\" do not parse: %s", said, err);
+	}
+	free(words);
+	cfg_wanted(&again, b);
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		EXPECT(cfg_same(&b[dir], &a[dir]), "%s settings differ",
+		       dir ? "egress" : "ingress");
+	return NULL;
+}
+
+static void test_words(void)
+{
+	static const char *const lines[] = {
+		"", "rate 10mbit", "rate 3mbit egress rate 7mbit burst 10k",
+		"pps 1000", "ingress pps 5000 pburst 100 egress mode police",
+		"allow tcp/22,udp/53-60,sctp/9 allow-rate 2mbit",
+		"allow none monitor", "latency 10ms ecn 2ms rate 100mbit",
+	};
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(name, sizeof(name), "spec_words round trip \"%s\"",
+			 lines[i]);
+		report(name, check_words_round_trip(lines[i]));
+	}
+}
+
 int main(void)
 {
+	test_words();
 	test_numbers();
 	test_fmt();
 	test_ports();

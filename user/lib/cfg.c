@@ -82,6 +82,9 @@ void spec_from_cfg(struct spec *s, const struct tcbpf_cfg cfg[TCBPF_NDIR])
 		 * only a non-default delay, unenforced anyway, is lost. */
 		else if (d->mode != TCBPF_MODE_EDT && d->delay)
 			d->set &= ~SPEC_DELAY;
+		/* no packet bucket: "pps none", and a pburst would be refused */
+		if (!d->pps)
+			d->set &= ~SPEC_PBURST;
 	}
 }
 
