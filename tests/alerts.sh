@@ -45,11 +45,14 @@ TESTS=(
 	test_wrong_token
 	test_alert_clamps_and_releases
 	test_hand_clamp_kept
+	test_two_alerts_one_clamp
+	test_settings_checked
+	test_unix_socket
 	test_influx_query
 )
 
 SRV_PIDS=()
-PROM_PORT='' AM_PORT='' EXPORT_PORT='' WH_PORT='' INFLUX_PORT=''
+PROM_PORT='' AM_PORT='' EXPORT_PORT='' WH_PORT=''
 SERVERS_WHY=
 DAEMON_PID=
 TOKEN=
@@ -235,7 +238,7 @@ start_daemon() {
 }
 
 start_servers() {
-	local missing= t
+	local missing='' t
 	for t in prometheus prometheus-alertmanager promtool amtool curl; do
 		command -v "$t" >/dev/null || missing="${missing:+$missing, }$t"
 	done
@@ -361,7 +364,7 @@ test_wrong_token() {
 	[ "$rec_before" = "$(record "$DEV")" ] || res_bad "record changed: $rec_before -> $(record "$DEV")"
 	n=$(grep -c '"action":"refused","result":"401"' "$WORK/daemon.log")
 	[ "$n" -eq 3 ] || res_bad "$n refusals logged, want 3"
-	read -r n _ < <(wev clamp done "$DEV")
+	read -r n _ < <(wev clamp "done" "$DEV")
 	[ "$n" -eq 0 ] || res_bad "a clamp was logged"
 	res_end
 }
@@ -380,7 +383,7 @@ for a in json.load(sys.stdin)["data"]["alerts"]:
 }
 
 test_alert_clamps_and_releases() {
-	local before rec_before t0 n tc act lat detect deliver rel_t end_t after mode
+	local before rec_before t0 n tc act lat detect deliver rel_t sch_t end_t after
 	res_begin alerts_flood_clamped_by_alertmanager
 	if [ -n "$SERVERS_WHY" ]; then
 		server_missing servers "$SERVERS_WHY"
@@ -396,8 +399,8 @@ test_alert_clamps_and_releases() {
 	done
 	flow_start al from="$VM_NS" to="$HOST_NS" addr="$HOST_IP" port=5381 bw="$FLOOD_BW" time=16
 	t0=$(now_ns)
-	wait_ev 15 clamp done || res_bad "no clamp within 15 s of the flood's start"
-	read -r n tc < <(wev clamp done "$DEV")
+	wait_ev 15 clamp "done" || res_bad "no clamp within 15 s of the flood's start"
+	read -r n tc < <(wev clamp "done" "$DEV")
 	act=$(active_at)
 	if [ "$n" -ge 1 ]; then
 		lat=$(awk -v a="$tc" -v b="$t0" 'BEGIN { printf "%.2f", (a - b) / 1e9 }')
@@ -418,9 +421,9 @@ test_alert_clamps_and_releases() {
 	res_end
 
 	res_begin alerts_resolved_released_as_before
-	if wait_ev 30 release done; then
-		read -r _ rel_t < <(wev release done "$DEV")
-		read -r _ sch_t < <(wev release-scheduled done "$DEV")
+	if wait_ev 30 release "done"; then
+		read -r _ rel_t < <(wev release "done" "$DEV")
+		read -r _ sch_t < <(wev release-scheduled "done" "$DEV")
 		note "flood end -> resolved at the webhook: $(awk -v a="$sch_t" -v b="$end_t" 'BEGIN { printf "%.2f", (a - b) / 1e9 }') s;" \
 			"-> released: $(awk -v a="$rel_t" -v b="$sch_t" 'BEGIN { printf "%.2f", (a - b) / 1e9 }') s (webhook-release-after $RELEASE_AFTER)"
 		ge "$(awk -v a="$rel_t" -v b="$sch_t" 'BEGIN { print (a - b) / 1e9 }')" $((RELEASE_AFTER - 1)) ||
@@ -431,7 +434,7 @@ test_alert_clamps_and_releases() {
 	after=$(settings "$DEV")
 	[ "$after" = "$before" ] || res_bad "settings after the release differ: $before -> $after"
 	[ "$(record "$DEV")" = "$rec_before" ] || res_bad "record after the release: '$(record "$DEV")', before: '$rec_before'"
-	read -r n _ < <(wev clamp done "$DEV")
+	read -r n _ < <(wev clamp "done" "$DEV")
 	[ "$n" -eq 1 ] || res_bad "$n clamps logged, want 1 (repeated notifications are idempotent)"
 	res_end
 }
@@ -462,8 +465,22 @@ test_hand_clamp_kept() {
 		res_bad "no release-skipped within $((RELEASE_AFTER + 5)) s"
 	[ "$(settings "$DEV")" = "$s" ] || res_bad "the operator's clamp changed: $(settings "$DEV")"
 	[ "$(record "$DEV")" = "$rec" ] || res_bad "the operator's record changed: $(record "$DEV")"
-	read -r n _ < <(wev release done "$DEV" feedface01)
+	read -r n _ < <(wev release "done" "$DEV" feedface01)
 	[ "$n" -eq 0 ] || res_bad "released by the alert"
+
+	# the operator changes it while the alert still fires: a repeat of
+	# the firing leaves it to them
+	tb detach "$DEV" >/dev/null 2>&1
+	tb attach "$DEV" monitor >/dev/null 2>&1
+	notification "$WORK/h3-fire.json" firing feedface03
+	post "$WORK/h3-fire.json"
+	grep -q '"action":"clamp","result":"done"' <<<"$POST_OUT" || res_bad "no clamp: $POST_OUT"
+	tb change "$DEV" ingress rate 4mbit >/dev/null 2>&1 || res_bad "change by hand failed"
+	s=$(settings "$DEV")
+	post "$WORK/h3-fire.json"
+	grep -q '"result":"ignored".*not the alerts' <<<"$POST_OUT" ||
+		res_bad "a repeat after a change by hand: $POST_OUT"
+	[ "$(settings "$DEV")" = "$s" ] || res_bad "the repeat changed the operator's settings"
 
 	# a clamp by hand first: the alert does not touch it
 	tb attach "$DEV" rate 2mbit >/dev/null 2>&1
@@ -474,6 +491,104 @@ test_hand_clamp_kept() {
 		res_bad "an alert on a device clamped by hand: $POST_OUT"
 	[ "$(settings "$DEV")" = "$s" ] && [ "$(record "$DEV")" = "$rec" ] ||
 		res_bad "the alert changed a clamp set by hand"
+	res_end
+}
+
+# Two alerts on one device: one clamp, held until both resolved; a firing
+# in the quiet period cancels the release.
+test_two_alerts_one_clamp() {
+	local before rec n
+	res_begin alerts_two_alerts_one_clamp
+	if [ -n "$SERVERS_WHY" ]; then
+		server_missing servers "$SERVERS_WHY"
+		res_end
+		return
+	fi
+	tb detach "$DEV" >/dev/null 2>&1
+	tb attach "$DEV" monitor >/dev/null 2>&1
+	before=$(settings "$DEV") rec=$(record "$DEV")
+	notification "$WORK/a-fire.json" firing aaaa000000000001
+	notification "$WORK/a-res.json" resolved aaaa000000000001
+	notification "$WORK/b-fire.json" firing bbbb000000000002
+	notification "$WORK/b-res.json" resolved bbbb000000000002
+	post "$WORK/a-fire.json"
+	grep -q '"action":"clamp","result":"done"' <<<"$POST_OUT" || res_bad "first alert: $POST_OUT"
+	post "$WORK/b-fire.json"
+	grep -q '"result":"unchanged".*held by 2 alerts' <<<"$POST_OUT" || res_bad "second alert: $POST_OUT"
+	post "$WORK/a-res.json"
+	grep -q '"result":"unchanged".*still held by 1 alert' <<<"$POST_OUT" || res_bad "first resolved: $POST_OUT"
+	post "$WORK/b-res.json"
+	grep -q '"action":"release-scheduled","result":"done"' <<<"$POST_OUT" || res_bad "second resolved: $POST_OUT"
+	post "$WORK/b-fire.json"
+	grep -q '"result":"release-cancelled"' <<<"$POST_OUT" || res_bad "firing again: $POST_OUT"
+	sleep $((RELEASE_AFTER + 1))
+	[ "$(mode_of "$DEV" ingress)" = police ] || res_bad "released although firing again"
+	post "$WORK/b-res.json"
+	wait_ev $((RELEASE_AFTER + 5)) release "done" bbbb000000000002 || res_bad "no release"
+	[ "$(settings "$DEV")" = "$before" ] || res_bad "settings after the release: $(settings "$DEV")"
+	[ "$(record "$DEV")" = "$rec" ] || res_bad "record after the release: $(record "$DEV")"
+	res_end
+}
+
+# daemon_refuses WHY-GREP CONF-LINES...: a daemon with these settings must
+# not start, and say why
+daemon_refuses() {
+	local want=$1 out rc
+	shift
+	rm -rf "$WORK/bad" && mkdir -p "$WORK/bad"
+	printf '%s\n' "$@" >"$WORK/bad/webhook.conf"
+	out=$(timeout 20 "$TCBPF" -n "$HOST_NS" --state-dir "$WORK/state-bad" \
+		--config-dir "$WORK/bad" daemon 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "$want" <<<"$out" ||
+		res_bad "[$*]: exit $rc, want a refusal saying \"$want\": $(head -c 300 <<<"$out")"
+}
+
+test_settings_checked() {
+	local port
+	res_begin alerts_webhook_settings_checked
+	port=$(free_port)
+	(umask 022 && echo sometoken >"$WORK/token-0644")
+	daemon_refuses "mode 0600" "set webhook-listen 127.0.0.1:$port" \
+		"set webhook-token-file $WORK/token-0644"
+	daemon_refuses "not a loopback address" "set webhook-listen 0.0.0.0:$port"
+	daemon_refuses 'unknown key "webhook-lisen"' "set webhook-lisen 127.0.0.1:$port"
+	daemon_refuses "webhook-default-spec" "set webhook-listen 127.0.0.1:$port" \
+		'set webhook-default-spec "rate 10 mbit"'
+	daemon_refuses "given again" "set webhook-listen 127.0.0.1:$port" \
+		"set webhook-listen 127.0.0.1:$port"
+	res_end
+}
+
+# Listening on a unix socket only (behind a proxy, no token): served,
+# the caller's pid and uid in the log, the socket gone when it stops.
+test_unix_socket() {
+	local sock=$WORK/run/webhook.sock pid out code
+	res_begin alerts_webhook_unix_socket
+	mkdir -p "$WORK/unix"
+	printf '%s\n' "set webhook-listen unix:$sock" 'set webhook-default-spec "rate 1mbit"' \
+		>"$WORK/unix/webhook.conf"
+	"$TCBPF" -n "$HOST_NS" --state-dir "$WORK/state-unix" --config-dir "$WORK/unix" \
+		daemon >"$WORK/unix.log" 2>"$WORK/unix.err" &
+	pid=$!
+	BG_PIDS+=("$pid")
+	for _ in $(seq 1 50); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	notification "$WORK/u-fire.json" firing 0123456789abcdef
+	sed -i "s/\"$DEV\"/\"vm-0-nodev\"/" "$WORK/u-fire.json"
+	out=$(curl -s --max-time 20 -w '\n%{http_code}' --unix-socket "$sock" \
+		--data-binary "@$WORK/u-fire.json" http://localhost/alerts)
+	code=${out##*$'\n'}
+	[ "$code" = 200 ] || res_bad "HTTP $code over the unix socket: $(head -c 300 "$WORK/unix.err")"
+	grep -q '"why":"no device vm-0-nodev here"' <<<"$out" || res_bad "answer: $out"
+	grep -q '"remote":"unix:pid=[0-9]*,uid=0"' "$WORK/unix.log" ||
+		res_bad "no caller in the log: $(head -c 300 "$WORK/unix.log")"
+	[ "$(stat -c %a "$sock" 2>/dev/null)" = 660 ] || res_bad "socket mode $(stat -c %a "$sock" 2>/dev/null), want 660"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	[ -e "$sock" ] && res_bad "the socket outlived the daemon"
 	res_end
 }
 

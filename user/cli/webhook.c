@@ -109,6 +109,8 @@ struct wh_clamp {
 	int nfp;
 	char alert[128];		/* alertname of the first */
 	char reason[80];		/* "alert:FINGERPRINT", as recorded */
+	char last[64];			/* the alert whose resolved started
+					 * the quiet period */
 	int64_t at;			/* the record's time */
 	struct lim_snap before, after;
 	bool had_record;
@@ -781,6 +783,7 @@ struct wh_act {
 	const struct lim_snap *before, *after;
 	char why[512];
 	unsigned long release_in;	/* release-scheduled: seconds */
+	struct lim_snap now;		/* for before/after of a dropped clamp */
 };
 
 /* Settings as SPEC words in tc's units ("" = no limiter). */
@@ -850,8 +853,10 @@ static void act_write(json_writer_t *jw, const struct wh_act *x)
 		jw_str(jw, "status", a->status);
 	} else if (x->c) {
 		jw_str(jw, "alertname", x->c->alert);
-		jw_str(jw, "fingerprint", x->c->fps[0]);
+		jw_str(jw, "fingerprint", x->c->last);
 	}
+	if (x->c)
+		jw_str(jw, "clamped_by", x->c->reason);
 	if (x->dev)
 		jw_str(jw, "ifname", x->dev);
 	if (x->dev && x->netns && x->netns[0])
@@ -1127,7 +1132,6 @@ static void on_firing(struct webhook *wh, struct lim *l, struct wh_act *x)
 {
 	struct wh_clamp *c = clamp_find(wh, x->netns, x->dev);
 	const struct wh_alert *a = x->a;
-	struct lim_snap now;
 	int i;
 
 	if (!c) {
@@ -1136,9 +1140,9 @@ static void on_firing(struct webhook *wh, struct lim *l, struct wh_act *x)
 	}
 	x->action = "clamp";
 	x->c = c;
-	if (!still_ours(wh, l, c, &now, x->why, sizeof(x->why))) {
+	if (!still_ours(wh, l, c, &x->now, x->why, sizeof(x->why))) {
 		x->result = "ignored";
-		x->before = &now;
+		x->before = &x->now;
 		clamp_drop(wh, c);
 		x->c = NULL;
 		return;
@@ -1186,6 +1190,7 @@ static void on_resolved(struct webhook *wh, struct lim *l, struct wh_act *x)
 	}
 	if (!c->release_at)
 		c->release_at = mono_ns() + wh->cfg.release_after * NSEC_PER_SEC;
+	snprintf(c->last, sizeof(c->last), "%s", x->a->fp);
 	x->result = "done";
 	x->release_in = (c->release_at - mono_ns() + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
 	if (!x->release_in)
