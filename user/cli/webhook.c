@@ -897,8 +897,11 @@ static const char *own_ns(const struct webhook *wh)
 	return wh->o->netns ? wh->o->netns : "";
 }
 
-/* Enter @ns for the limiter (its records too): an fd for leave(), -1 when
- * it is the daemon's own, or a negative errno other than -1... */
+/*
+ * Enter namespace @ns for the limiter and its records; *@self is what
+ * leave() needs (-1: @ns is the daemon's own, nothing entered). 0 or the
+ * negative errno of netns_push().
+ */
 static int enter(struct webhook *wh, struct lim *l, const char *ns, int *self)
 {
 	*self = -1;
