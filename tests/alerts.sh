@@ -46,6 +46,7 @@ TESTS=(
 	test_alert_clamps_and_releases
 	test_hand_clamp_kept
 	test_two_alerts_one_clamp
+	test_daemon_restart
 	test_settings_checked
 	test_unix_socket
 	test_influx_query
@@ -219,8 +220,10 @@ al_cleanup() {
 # token file and quiet period.
 start_daemon() {
 	mkdir -p "$WORK/conf"
-	TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	(umask 077 && echo "$TOKEN" >"$WORK/webhook.token")
+	if [ -z "$TOKEN" ]; then
+		TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		(umask 077 && echo "$TOKEN" >"$WORK/webhook.token")
+	fi
 	sed -e "s|^set webhook-listen .*|set webhook-listen 127.0.0.1:$WH_PORT|" \
 	    -e "s|^set webhook-token-file .*|set webhook-token-file $WORK/webhook.token|" \
 	    -e "s|^set webhook-release-after .*|set webhook-release-after $RELEASE_AFTER|" \
@@ -235,6 +238,13 @@ start_daemon() {
 	done
 	SERVERS_WHY="the daemon's webhook did not listen: $(head -c 300 "$WORK/daemon.err")"
 	return 1
+}
+
+# restart_daemon: stop the daemon (if it runs) and start it again
+restart_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	start_daemon
 }
 
 start_servers() {
@@ -527,6 +537,49 @@ test_two_alerts_one_clamp() {
 	wait_ev $((RELEASE_AFTER + 5)) release "done" bbbb000000000002 || res_bad "no release"
 	[ "$(settings "$DEV")" = "$before" ] || res_bad "settings after the release: $(settings "$DEV")"
 	[ "$(record "$DEV")" = "$rec" ] || res_bad "record after the release: $(record "$DEV")"
+	res_end
+}
+
+# The daemon restarts (an upgrade) while an alert holds a clamp: the new one
+# adopts it and releases it as before; one an operator changed while the
+# daemon was down is theirs.
+test_daemon_restart() {
+	local before rec s
+	res_begin alerts_daemon_restart_keeps_release
+	if [ -n "$SERVERS_WHY" ]; then
+		server_missing servers "$SERVERS_WHY"
+		res_end
+		return
+	fi
+	tb detach "$DEV" >/dev/null 2>&1
+	tb attach "$DEV" monitor >/dev/null 2>&1
+	before=$(settings "$DEV") rec=$(record "$DEV")
+	notification "$WORK/r-fire.json" firing cccc000000000003
+	notification "$WORK/r-res.json" resolved cccc000000000003
+	post "$WORK/r-fire.json"
+	grep -q '"action":"clamp","result":"done"' <<<"$POST_OUT" || res_bad "no clamp: $POST_OUT"
+	restart_daemon || res_bad "the daemon did not come back: $SERVERS_WHY"
+	wait_ev 5 adopt "done" || res_bad "the clamp was not adopted: $(head -c 300 "$WORK/daemon.log")"
+	post "$WORK/r-res.json"
+	grep -q '"action":"release-scheduled","result":"done"' <<<"$POST_OUT" || res_bad "resolved: $POST_OUT"
+	wait_ev $((RELEASE_AFTER + 5)) release "done" cccc000000000003 || res_bad "no release"
+	[ "$(settings "$DEV")" = "$before" ] || res_bad "settings after the release: $(settings "$DEV")"
+	[ "$(record "$DEV")" = "$rec" ] || res_bad "record after the release: $(record "$DEV")"
+
+	notification "$WORK/r2-fire.json" firing dddd000000000004
+	notification "$WORK/r2-res.json" resolved dddd000000000004
+	post "$WORK/r2-fire.json"
+	grep -q '"action":"clamp","result":"done"' <<<"$POST_OUT" || res_bad "no second clamp: $POST_OUT"
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	tb change "$DEV" ingress rate 2mbit >/dev/null 2>&1 || res_bad "change by hand failed"
+	s=$(settings "$DEV")
+	restart_daemon || res_bad "the daemon did not come back: $SERVERS_WHY"
+	wait_ev 5 adopt ignored || res_bad "a clamp changed while the daemon was down was adopted"
+	post "$WORK/r2-res.json"
+	grep -q '"result":"ignored"' <<<"$POST_OUT" || res_bad "resolved after the change: $POST_OUT"
+	sleep $((RELEASE_AFTER + 1))
+	[ "$(settings "$DEV")" = "$s" ] || res_bad "the operator's settings changed: $(settings "$DEV")"
 	res_end
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/export.h"
+#include "cli/webhook.h"
 #include "cli/webhook_int.h"
 #include "lib/spec.h"
 #include "lib/words.h"
@@ -673,6 +674,8 @@ void webhook_run(struct webhook *wh, struct lim *l)
 
 	if (!wh)
 		return;
+	if (wh->unchecked)
+		wh_adopt(wh, l);
 	if (read(wh->efd, &v, sizeof(v)) < 0) {
 		/* nothing waiting (EAGAIN) */
 	}
@@ -699,6 +702,8 @@ void webhook_run(struct webhook *wh, struct lim *l)
 		pthread_mutex_unlock(&wh->mu);
 	}
 	wh_releases_due(wh, l);
+	if (wh->dirty)
+		wh_save(wh);
 }
 
 /* ------------------------------------------------------------ start, stop */
@@ -783,6 +788,7 @@ int webhook_start(struct webhook **whp, const struct policy_set *pol,
 		err = -ENOMEM;
 		goto out;
 	}
+	wh_load(wh);	/* a bad file is reported and left alone */
 	if (wh->cfg.token_file[0])
 		err = read_token(wh->cfg.token_file, wh->token, sizeof(wh->token));
 	if (!err)
@@ -812,5 +818,6 @@ void webhook_stop(struct webhook *wh)
 	pthread_cond_broadcast(&wh->cv);
 	pthread_mutex_unlock(&wh->mu);
 	lmhd.MHD_stop_daemon(wh->mhd);
+	wh_save(wh);	/* the rest of each quiet period, as of now */
 	webhook_free(wh);
 }

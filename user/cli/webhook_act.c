@@ -24,12 +24,12 @@
  * change, an attach, a detach) makes it theirs, and no alert releases it.
  * Several alerts may hold one clamp; the quiet period (webhook-release-
  * after) starts when the last of them resolved, and a new firing cancels
- * it. Release puts back the settings from before (lim_restore) and the
- * record from before, byte for byte (or none).
+ * it. Release puts back the settings from before (as lim_restore() does)
+ * and the record from before, byte for byte (or none).
  *
- * What is remembered to release lives in this process: after a restart of
- * the daemon, alert clamps stay until an operator lifts them (the log says
- * so when their alerts resolve).
+ * What a release needs is kept in STATE_DIR/webhook-clamps too
+ * (webhook_save.c): a restarted daemon adopts the clamps whose records are
+ * still the alerts' and releases them when their alerts resolve.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,38 +60,47 @@ struct wh_act {
 	struct lim_snap now;		/* for before/after of a dropped clamp */
 };
 
-/* Settings as SPEC words in tc's units ("" = no limiter). */
-static void settings_text(const struct lim_snap *s, char *out, size_t len)
+int wh_snap_words(const struct lim_snap *s, char *out, size_t len)
 {
 	struct tcbpf_cfg cfg[TCBPF_NDIR];
 	char **argv = NULL, *buf = NULL;
 	size_t blen = 0;
 	struct spec sp;
-	int argc = 0, i, dir;
+	int argc = 0, i, dir, rc = -ENOMEM;
 	FILE *f;
 
 	out[0] = '\0';
 	if (!lim_snap_has(s))
-		return;
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		return 0;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		cfg[dir] = s->cfg[s->have[dir] ? dir : !dir];
+		if (!s->have[dir])	/* as lim_restore() does */
+			cfg[dir].mode = TCBPF_MODE_MONITOR;
+	}
 	spec_from_cfg(&sp, cfg);
+	/* "pps none" is the whole packet bucket: a "pburst 0" beside it
+	 * would not parse back (spec_from_cfg() marks every key) */
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		if (!sp.dir[dir].pps)
+			sp.dir[dir].set &= ~SPEC_PBURST;
 	f = open_memstream(&buf, &blen);
-	if (!f || spec_words(&sp, &argc, &argv)) {
-		if (f)
-			fclose(f);
-		free(buf);
-		return;
+	if (f && !spec_words(&sp, &argc, &argv)) {
+		for (i = 0; i < argc; i++) {
+			if (i)
+				fputc(' ', f);
+			words_write(f, argv[i]);
+		}
+		free(argv);
+		rc = 0;
 	}
-	for (i = 0; i < argc; i++) {
-		if (i)
-			fputc(' ', f);
-		words_write(f, argv[i]);
-	}
-	fclose(f);
-	snprintf(out, len, "%s", buf ?: "");
+	if (f)
+		fclose(f);
+	if (!rc && blen >= len)
+		rc = -ENOSPC;
+	if (!rc)
+		snprintf(out, len, "%s", buf);
 	free(buf);
-	free(argv);
+	return rc;
 }
 
 static void jw_settings(json_writer_t *jw, const char *key, const struct lim_snap *s)
@@ -100,7 +109,7 @@ static void jw_settings(json_writer_t *jw, const char *key, const struct lim_sna
 
 	if (!s)
 		return;
-	settings_text(s, text, sizeof(text));
+	wh_snap_words(s, text, sizeof(text));
 	if (text[0])
 		jw_str(jw, key, text);
 	else
@@ -206,6 +215,7 @@ static struct wh_clamp *clamp_find(struct webhook *wh, const char *ns, const cha
 
 void wh_clamp_drop(struct webhook *wh, struct wh_clamp *c)
 {
+	wh->dirty = true;
 	free(c->old.argv);
 	free(c->old.reason);
 	*c = wh->c[--wh->nc];
@@ -373,6 +383,12 @@ static void clamp_new(struct webhook *wh, struct lim *l, struct wh_act *x)
 			 "an operator's clamp is left alone");
 		return;
 	}
+	err = wh_snap_words(&c->before, c->before_words, sizeof(c->before_words));
+	if (err) {
+		snprintf(x->why, sizeof(x->why), "cannot keep the settings from "
+			 "before: %s", strerror(-err));
+		return;
+	}
 	snprintf(c->netns, sizeof(c->netns), "%s", x->netns);
 	snprintf(c->dev, sizeof(c->dev), "%s", x->dev);
 	snprintf(c->fps[0], sizeof(c->fps[0]), "%s", a->fp);
@@ -394,11 +410,13 @@ static void clamp_new(struct webhook *wh, struct lim *l, struct wh_act *x)
 		goto fail;
 	}
 	lim_snapshot(l, x->dev, &c->after);
+	wh_snap_words(&c->after, c->after_words, sizeof(c->after_words));
 	record_time(wh, c);
 	x->after = &c->after;
 	x->c = c;
 	x->result = "done";
 	wh->nc++;
+	wh->dirty = true;
 	return;
 fail:
 	free(c->old.argv);
@@ -430,11 +448,13 @@ static void on_firing(struct webhook *wh, struct lim *l, struct wh_act *x)
 		;
 	if (i == c->nfp && c->nfp < WH_MAX_FP) {
 		snprintf(c->fps[c->nfp++], sizeof(c->fps[0]), "%s", a->fp);
+		wh->dirty = true;
 		snprintf(x->why, sizeof(x->why), "clamped by alert %s already; "
 			 "held by %d alerts now", c->fps[0], c->nfp);
 	}
 	if (c->release_at) {
 		c->release_at = 0;
+		wh->dirty = true;
 		x->result = "release-cancelled";
 		snprintf(x->why, sizeof(x->why), "firing again in the quiet period");
 	}
@@ -453,12 +473,13 @@ static void on_resolved(struct webhook *wh, struct lim *l, struct wh_act *x)
 		snprintf(x->why, sizeof(x->why), "%s", c ?
 			 "the device's clamp is held by other alerts" :
 			 "no clamp of this alert on the device (none made, released, "
-			 "taken over by an operator, or the daemon restarted since)");
+			 "taken over by an operator)");
 		return;
 	}
 	x->c = c;
 	memmove(&c->fps[i], &c->fps[i + 1], (c->nfp - i - 1) * sizeof(c->fps[0]));
 	c->nfp--;
+	wh->dirty = true;
 	if (c->nfp) {
 		x->result = "unchanged";
 		snprintf(x->why, sizeof(x->why), "still held by %d alert%s", c->nfp,
@@ -556,6 +577,32 @@ static int record_restore(struct webhook *wh, const struct wh_clamp *c)
 	return rc;
 }
 
+/*
+ * The settings from before: @c->before_words over the defaults, as
+ * lim_restore() attaches a snapshot (spec_words() of it parse back
+ * exactly), or detached when there were none.
+ */
+static int restore_words(struct lim *l, const struct wh_clamp *c)
+{
+	char err[256], **argv;
+	struct spec sp;
+	int argc, rc;
+
+	if (!c->before_words[0])
+		return lim_detach(l, c->dev, NULL);
+	rc = words_split(c->before_words, &argc, &argv, err, sizeof(err));
+	if (!rc) {
+		rc = spec_parse(&sp, argc, argv, err, sizeof(err));
+		free(argv);
+	}
+	if (rc) {
+		pr_warn("webhook: %s: the settings from before do not parse (%s): %s\n",
+			c->dev, c->before_words, err);
+		return rc;
+	}
+	return lim_attach(l, c->dev, &sp);
+}
+
 /* In the namespace already: release @c, quiet for long enough. */
 static void release(struct webhook *wh, struct lim *l, struct wh_clamp *c)
 {
@@ -576,7 +623,7 @@ static void release(struct webhook *wh, struct lim *l, struct wh_clamp *c)
 	if (!err) {
 		/* the kernel's part unrecorded: the record goes back whole */
 		lim_set_recording(l, false);
-		err = lim_restore(l, &c->before);
+		err = restore_words(l, c);
 		lim_set_recording(l, true);
 		if (err)
 			snprintf(x.why, sizeof(x.why), "%s", lim_msg(l));
@@ -601,7 +648,7 @@ void wh_releases_due(struct webhook *wh, struct lim *l)
 	for (i = 0; i < wh->nc; i++) {
 		struct wh_clamp *c = &wh->c[i];
 
-		if (!c->release_at || now < c->release_at)
+		if (!c->release_at || now < c->release_at || c->unchecked)
 			continue;
 		if (!enter(wh, l, c->netns, &self)) {
 			release(wh, l, c);
@@ -614,6 +661,74 @@ void wh_releases_due(struct webhook *wh, struct lim *l)
 				 c->netns);
 			audit(NULL, &x);
 		}
+		wh_clamp_drop(wh, c);
+		i--;
+	}
+}
+
+/*
+ * One clamp read from the file, in its namespace: 1 still the alerts' (the
+ * record is the one the alert wrote), 0 not, -ENODEV not decided yet (the
+ * device is not there: its VM not started again).
+ */
+static int adopt_one(struct webhook *wh, struct lim *l, struct wh_clamp *c,
+		     struct wh_act *x)
+{
+	char now[sizeof(c->after_words)];
+	struct clamp_set set;
+	const struct clamp *rec;
+	int ret = 0;
+
+	if (lim_snapshot(l, c->dev, &c->after))
+		return -ENODEV;
+	if (wh_snap_words(&c->after, now, sizeof(now)) || strcmp(now, c->after_words)) {
+		snprintf(x->why, sizeof(x->why), "its settings were changed while "
+			 "the daemon was down: not the alerts' clamp any more");
+		return 0;
+	}
+	if (record_load(wh, &set)) {
+		snprintf(x->why, sizeof(x->why), "the recorded state cannot be read");
+		return 0;
+	}
+	rec = state_find(&set, c->netns, c->dev);
+	if (!rec || rec->at != c->at || !rec->reason || strcmp(rec->reason, c->reason))
+		snprintf(x->why, sizeof(x->why), "its record was replaced while the "
+			 "daemon was down: not the alerts' clamp any more");
+	else
+		ret = 1;
+	state_free(&set);
+	return ret;
+}
+
+void wh_adopt(struct webhook *wh, struct lim *l)
+{
+	int i, self, rc;
+
+	wh->unchecked = false;
+	for (i = 0; i < wh->nc; i++) {
+		struct wh_clamp *c = &wh->c[i];
+		struct wh_act x = { .action = "adopt", .result = "ignored", .c = c,
+				    .dev = c->dev, .netns = c->netns };
+
+		if (!c->unchecked)
+			continue;
+		rc = -ENODEV;
+		if (!enter(wh, l, c->netns, &self)) {
+			rc = adopt_one(wh, l, c, &x);
+			leave(wh, l, self);
+		}
+		if (rc == -ENODEV) {
+			wh->unchecked = true;	/* again when it is there */
+			continue;
+		}
+		if (rc == 1) {
+			c->unchecked = false;
+			x.result = "done";
+			x.after = &c->after;
+			audit(NULL, &x);
+			continue;
+		}
+		audit(NULL, &x);
 		wh_clamp_drop(wh, c);
 		i--;
 	}

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 
 #include "cli/dl.h"
-#include "cli/webhook.h"
+#include "cli/cli.h"
 #include "lib/limiter.h"
 #include "lib/state.h"
 
@@ -75,7 +75,14 @@ struct wh_clamp {
 	char last[64];			/* the alert whose resolved started
 					 * the quiet period */
 	int64_t at;			/* the record's time */
-	struct lim_snap before, after;
+	struct lim_snap before, after;	/* after: what the alert set */
+	char before_words[1024];	/* the settings before as SPEC words
+					 * ("" = no limiter): what a release
+					 * attaches; kept in the file */
+	char after_words[1024];		/* what the alert set, as words: a
+					 * restarted daemon compares */
+	bool unchecked;			/* read from the file, not yet
+					 * checked against the record */
 	bool had_record;
 	struct clamp old;		/* the record before (argv, reason owned) */
 	__u64 release_at;		/* CLOCK_MONOTONIC ns, 0 = held */
@@ -96,7 +103,11 @@ struct webhook {
 	bool stopping;
 	struct wh_clamp *c;
 	int nc;
+	bool dirty;			/* c[] changed: save it */
+	bool unchecked;			/* some c[] are unchecked */
 };
+
+#define WH_FILE		"webhook-clamps"	/* in the state directory */
 
 /* Act on request @r (its answer into r->reply); log a refused one. */
 void wh_answer(struct webhook *wh, struct lim *l, struct wh_req *r);
@@ -106,5 +117,18 @@ void wh_releases_due(struct webhook *wh, struct lim *l);
 
 /* Forget clamp @c (moves the last one into its place). */
 void wh_clamp_drop(struct webhook *wh, struct wh_clamp *c);
+
+/* After a restart: keep the clamps read from the file whose records are
+ * still the alerts', forget (and log) the others. */
+void wh_adopt(struct webhook *wh, struct lim *l);
+
+/* The settings of @s as SPEC words in tc's units, as lim_restore() would
+ * attach them ("" = no limiter). -ENOMEM, -ENOSPC (longer than @len). */
+int wh_snap_words(const struct lim_snap *s, char *out, size_t len);
+
+/* webhook_save.c: the alerts' clamps in STATE_DIR/webhook-clamps, so that
+ * a restarted daemon still releases them. */
+int wh_load(struct webhook *wh);
+void wh_save(struct webhook *wh);
 
 #endif
