@@ -15,10 +15,14 @@ LIBBPF_LIBS	:= $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -l
 # are needed here.
 EXPORT_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcurl libmicrohttpd 2>/dev/null)
 LIBBPF_LIBS	+= -ldl
+# the daemon's alert webhook parses Alertmanager's JSON with json-c (small,
+# no dependencies of its own: linked)
+JSONC_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+LIBBPF_LIBS	+= $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c) -pthread
 
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) $(EXPORT_CFLAGS) -MMD -MP
+		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) $(EXPORT_CFLAGS) $(JSONC_CFLAGS) -MMD -MP
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -Ibpf -I. $(LIBBPF_CFLAGS) -MMD -MP
 

@@ -23,6 +23,8 @@ PKGS=(
 	libmicrohttpd-dev		# export prometheus (serves /metrics)
 	influxdb influxdb-client	# monitor tests: a real InfluxDB 1.x
 	prometheus			# monitor tests: a real Prometheus
+	prometheus-alertmanager		# alerts tests: a real Alertmanager, amtool
+	libjson-c-dev			# the daemon's webhook: Alertmanager's JSON
 	curl				# monitor tests: query the servers
 	libmnl-dev			# rtnetlink: link events (kern/linkwatch)
 	# packaging: make man, make deb, the pkg and man test suites

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers man completion unit state nl linkwatch bpf parse fuzz integration monitor pkg)
+	suites=(layers man completion unit state nl linkwatch bpf parse fuzz integration monitor alerts pkg)
 fi
 
 pass=0 fail=0 skip=0
@@ -28,6 +28,7 @@ for s in "${suites[@]}"; do
 	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;
+	alerts)		cmd=(tests/alerts.sh) ;;
 	man)		cmd=(tests/pkg.sh man) ;;
 	completion)	cmd=(tests/pkg.sh completion) ;;
 	pkg)		cmd=(tests/pkg.sh deb) ;;

@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "cli/loop.h"
 #include "cli/print.h"
+#include "cli/webhook.h"
 #include "lib/reconcile.h"
 #include "kern/linkwatch.h"
 #include "kern/netns.h"
@@ -141,6 +142,7 @@ struct daemon {
 	struct watch_ns w[MAX_WATCH];
 	int nw;
 	bool gone;			/* a device went: forget */
+	struct webhook *wh;		/* Alertmanager receiver (webhook.h) */
 };
 
 static void log_plan(const struct rec_plan *plan)
@@ -329,7 +331,7 @@ static void read_events(struct daemon *dm, struct watch_ns *w)
 
 static int daemon_loop(struct daemon *dm)
 {
-	struct pollfd pfd[MAX_WATCH];
+	struct pollfd pfd[MAX_WATCH + 1];
 	__u64 next = mono_ns() + TICK_MS * 1000000ULL;
 	int i, n, timeout;
 
@@ -347,9 +349,11 @@ static int daemon_loop(struct daemon *dm)
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
+		pfd[n] = (struct pollfd){ .fd = webhook_fd(dm->wh), .events = POLLIN };
 		timeout = next > mono_ns() ? (int)((next - mono_ns()) / 1000000) : 0;
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, n + 1, timeout) < 0 && errno != EINTR)
 			return -errno;
+		webhook_run(dm->wh, dm->l);
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents)
 				read_events(dm, &dm->w[i]);
@@ -388,6 +392,11 @@ int cmd_daemon(const struct opts *o, int argc, char **argv)
 	lim_keep_loaded(dm.l, true);
 	if (lim_preload(dm.l))
 		pr_warn("daemon: %s\n", lim_msg(dm.l));
+	err = webhook_start(&dm.wh, &dm.pol, o);
+	if (err) {
+		lim_close(dm.l);
+		goto out;
+	}
 	loop_signals_reload();
 	state_changed(&dm);	/* its mtime: what was read */
 	event("start", o->state_dir);
@@ -395,6 +404,7 @@ int cmd_daemon(const struct opts *o, int argc, char **argv)
 	watch_update(&dm);
 	err = daemon_loop(&dm);
 	event("stop", NULL);
+	webhook_stop(dm.wh);
 	for (i = 0; i < dm.nw; i++)
 		linkwatch_close(dm.w[i].lw);
 	lim_close(dm.l);

@@ -15,16 +15,15 @@
  * is a counter reset to both.
  */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #define CURL_DISABLE_TYPECHECK	/* its macros would wrap our pointers' names */
 #include <curl/curl.h>
-#include <microhttpd.h>
 
 #include "cli/cli.h"
+#include "cli/dl.h"
 #include "cli/export.h"
 #include "cli/loop.h"
 #include "cli/print.h"
@@ -33,78 +32,25 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/*
- * libcurl and libmicrohttpd are opened when an export starts, not linked:
- * linked, they and what they pull in (TLS stacks, Kerberos, LDAP, ...)
- * cost every tcbpf process ~23 ms before main(), and attach/change are
- * what a jumpscript runs under an alert. Their headers still give the
- * types, so every call is checked against the real prototype.
- */
+/* libcurl is opened when an export starts, not linked: see cli/dl.h. */
 #define CURL_FNS(X)							\
 	X(curl_global_init)	X(curl_global_cleanup)			\
 	X(curl_easy_init)	X(curl_easy_cleanup)			\
 	X(curl_easy_setopt)	X(curl_easy_perform)			\
 	X(curl_easy_getinfo)	X(curl_easy_strerror)			\
 	X(curl_slist_append)	X(curl_slist_free_all)
-#define MHD_FNS(X)							\
-	X(MHD_start_daemon)	X(MHD_stop_daemon)			\
-	X(MHD_create_response_from_buffer)				\
-	X(MHD_add_response_header)					\
-	X(MHD_queue_response)	X(MHD_destroy_response)
 
-#define FN_PTR(f)	__typeof__(&(f)) f;
-static struct { CURL_FNS(FN_PTR) } lcurl;
-static struct { MHD_FNS(FN_PTR) } lmhd;
-#undef FN_PTR
+static struct { CURL_FNS(DL_FN_PTR) } lcurl;
 
-struct dl_sym {
-	const char *name;
-	void **slot;
-};
-
-/* Open @soname and fill @syms; a message naming what is missing if not. */
-static int dl_load(const char *soname, const char *pkg, struct dl_sym *syms,
-		   size_t n)
-{
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-	size_t i;
-
-	if (!h) {
-		pr_warn("export: cannot load %s (apt-get install %s): %s\n",
-			soname, pkg, dlerror());
-		return -ENOENT;
-	}
-	for (i = 0; i < n; i++) {
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (!*syms[i].slot) {
-			pr_warn("export: %s has no %s\n", soname, syms[i].name);
-			return -ENOENT;
-		}
-	}
-	return 0;
-}
-
-#define FN_SYM(f)	{ #f, (void **)&lib.f },
 static int load_curl(void)
 {
-#define lib lcurl
+#define FN_SYM(f)	{ #f, (void **)&lcurl.f },
 	struct dl_sym syms[] = { CURL_FNS(FN_SYM) };
-#undef lib
-
-	return dl_load("libcurl.so.4", "libcurl4", syms,
-		       sizeof(syms) / sizeof(syms[0]));
-}
-
-static int load_mhd(void)
-{
-#define lib lmhd
-	struct dl_sym syms[] = { MHD_FNS(FN_SYM) };
-#undef lib
-
-	return dl_load("libmicrohttpd.so.12", "libmicrohttpd12", syms,
-		       sizeof(syms) / sizeof(syms[0]));
-}
 #undef FN_SYM
+
+	return dl_load("export", "libcurl.so.4", "libcurl4", syms,
+		       sizeof(syms) / sizeof(syms[0]));
+}
 
 #define PROM_DEFAULT_LISTEN	"127.0.0.1:9761"
 #define INFLUX_MAX_PENDING	(8 << 20)	/* bytes kept while the server is down */
@@ -473,7 +419,7 @@ static enum MHD_Result prom_handler(void *cls, struct MHD_Connection *conn,
 }
 
 /* "127.0.0.1:9761", "[::1]:9761", ":9761" (every IPv4 address) */
-static int parse_listen(const char *s, struct sockaddr_storage *ss,
+int parse_listen(const char *s, struct sockaddr_storage *ss,
 			bool *v6)
 {
 	struct sockaddr_in *in = (struct sockaddr_in *)ss;
@@ -525,7 +471,7 @@ static int export_prometheus(const char *listen)
 			"127.0.0.1:9761 or [::1]:9761\n", listen);
 		return -EUSAGE;
 	}
-	if (load_mhd())
+	if (mhd_load("export"))
 		return -ENOENT;
 	loop_signals();
 	d = lmhd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
