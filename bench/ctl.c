@@ -23,6 +23,7 @@
  * One JSON object on stdout; times in microseconds.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	double *td = calloc(n, sizeof(double)), *tr = calloc(n, sizeof(double));
 	double *to = calloc(n, sizeof(double));
 	struct spec none, chg;
+	char pin[PATH_MAX];
 	int i, ifindex, fd, err = 0;
 	double t0;
 
@@ -157,13 +159,13 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 		return 1;
 	for (i = 0; i < n && !err; i++) {
 		t0 = now_us();
-		fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
+		fd = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_cfg"));
 		err = fd < 0 ? -errno : raw_change(fd, netns_self(), ifindex, 20000000 + i);
 		if (fd >= 0)
 			close(fd);
 		to[i] = now_us() - t0;
 	}
-	fd = bpf_obj_get(TCBPF_PIN_DIR "/tcbpf_cfg");
+	fd = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_cfg"));
 	for (i = 0; i < n && !err && fd >= 0; i++) {
 		t0 = now_us();
 		err = raw_change(fd, netns_self(), ifindex, 30000000 + i);

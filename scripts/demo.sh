@@ -25,6 +25,7 @@ for t in iperf3 bpftool nsenter; do
 done
 
 lib_lock || { echo "demo: cannot take $LOCK_FILE" >&2; exit 1; }
+TCBPF_SHARED_PINS=1	# show the machine's pins, as an operator sees them
 lib_init || exit 1
 trap lib_cleanup EXIT
 trap 'exit 130' INT TERM

@@ -209,6 +209,7 @@ al_cleanup() {
 	done
 	al_teardown
 	py_stop
+	pins_private_remove
 	[ -n "$WORK" ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 	WORK=
 	return 0

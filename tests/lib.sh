@@ -27,7 +27,8 @@
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TCBPF_ROOT=$(cd "$LIB_DIR/.." && pwd)
 TCBPF=${TCBPF:-$TCBPF_ROOT/tcbpf}
-PIN_DIR=/sys/fs/bpf/tcbpf
+PIN_DIR=${TCBPF_PIN_DIR:-/sys/fs/bpf/tcbpf}
+PIN_PRIVATE=
 # The distribution's python3 (stdlib only): a python3 earlier in PATH may be
 # a version-manager shim that takes a second per start on a loaded machine.
 if [ -x /usr/bin/python3 ]; then
@@ -266,7 +267,22 @@ lib_init() {
 	# tcbpf records clamps in /var/lib/tcbpf: a test keeps its own record,
 	# never the machine's (a daemon there would act on ours)
 	export TCBPF_STATE_DIR="$WORK/state"
+	# and its own pins (another run's, or an older tcbpf's, must not be
+	# in the way); the demo shows the machine's: TCBPF_SHARED_PINS=1
+	if [ -z "${TCBPF_SHARED_PINS:-}" ]; then
+		PIN_PRIVATE=/sys/fs/bpf/tcbpf-test.${WORK##*.}
+		export TCBPF_PIN_DIR=$PIN_PRIVATE
+		PIN_DIR=$PIN_PRIVATE
+	fi
 	py_start
+}
+
+# Remove this run's private pin directory (its limiters are detached by
+# then; whatever a kill left is not anybody else's).
+pins_private_remove() {
+	[ -n "$PIN_PRIVATE" ] && rm -rf "$PIN_PRIVATE"
+	PIN_PRIVATE=
+	return 0
 }
 
 # pair_add HOSTDEV IFINDEX VMNS IPV4_PREFIX [IPV6_PREFIX]
@@ -350,6 +366,7 @@ lib_cleanup() {
 	tb_detach_all
 	ns_teardown
 	py_stop
+	pins_private_remove
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	WORK=
 	return 0

@@ -195,6 +195,7 @@ mon_cleanup() {
 	done
 	mon_teardown
 	py_stop
+	pins_private_remove
 	[ -n "$WORK" ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 	WORK=
 	return 0

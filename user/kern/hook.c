@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* hook.c - see hook.h. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,7 +35,7 @@ static int tcx_type(int dir)
  */
 static void link_pin_path(char *buf, size_t len, int ifindex, int dir)
 {
-	snprintf(buf, len, "%s/%llx_%d_%s", TCBPF_LINK_DIR,
+	snprintf(buf, len, "%s/links/%llx_%d_%s", tcbpf_pin_dir(),
 		 (unsigned long long)netns_self(), ifindex,
 		 dir == TCBPF_INGRESS ? "ingress" : "egress");
 }
@@ -44,13 +45,14 @@ static int tcx_attach(int ifindex, int dir, int prog_fd)
 	/* In front of other tcx programs: we pass with TCX_NEXT, so they
 	 * still run, but a limiter behind a TCX_PASS would never see packets. */
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = BPF_F_BEFORE);
-	char path[128];
+	char path[PATH_MAX], links[PATH_MAX];
 	int fd, err;
 
 	fd = bpf_link_create(prog_fd, ifindex, tcx_type(dir), &opts);
 	if (fd < 0)
 		return -errno;
-	if (mkdir(TCBPF_LINK_DIR, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(tcbpf_pin_path(links, sizeof(links), "links"), 0700) < 0 &&
+	    errno != EEXIST) {
 		err = -errno;
 		goto fail;
 	}
@@ -71,7 +73,7 @@ fail:
 
 static int tcx_detach(int ifindex, int dir)
 {
-	char path[128];
+	char path[PATH_MAX];
 	int fd;
 
 	link_pin_path(path, sizeof(path), ifindex, dir);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,25 +30,42 @@
 /*
  * The programs carry their namespace's cookie in .rodata, so each network
  * namespace with a limited device has its own pair, pinned under
- * TCBPF_NS_DIR/<cookie in hex>/; the maps are one copy for all.
+ * <pin dir>/ns/<cookie in hex>/; the maps are one copy for all.
  */
+const char *tcbpf_pin_dir(void)
+{
+	const char *d = getenv("TCBPF_PIN_DIR");
+
+	return d && *d ? d : TCBPF_PIN_DIR;
+}
+
+const char *tcbpf_pin_path(char *buf, size_t len, const char *sub)
+{
+	snprintf(buf, len, "%s/%s", tcbpf_pin_dir(), sub);
+	return buf;
+}
+
 static void prog_pin(char *buf, size_t len, __u64 netns, int dir)
 {
-	snprintf(buf, len, "%s/%llx/prog_%s", TCBPF_NS_DIR,
+	snprintf(buf, len, "%s/ns/%llx/prog_%s", tcbpf_pin_dir(),
 		 (unsigned long long)netns,
 		 dir == TCBPF_INGRESS ? "ingress" : "egress");
 }
 
 static void ns_pin_dir(char *buf, size_t len, __u64 netns)
 {
-	snprintf(buf, len, "%s/%llx", TCBPF_NS_DIR, (unsigned long long)netns);
+	snprintf(buf, len, "%s/ns/%llx", tcbpf_pin_dir(),
+		 (unsigned long long)netns);
 }
 
-static const char *const map_pin[] = {
-	TCBPF_PIN_DIR "/tcbpf_cfg",
-	TCBPF_PIN_DIR "/tcbpf_state",
-	TCBPF_PIN_DIR "/tcbpf_stats",
+static const char *const map_name[] = {
+	"tcbpf_cfg", "tcbpf_state", "tcbpf_stats",
 };
+
+static const char *map_pin(char *buf, size_t len, unsigned int i)
+{
+	return tcbpf_pin_path(buf, len, map_name[i]);
+}
 
 int tcbpf_lock(void)
 {
@@ -142,14 +160,16 @@ static int open_pinned(struct tcbpf *t, bool progs)
 	int d;
 
 	for (i = 0; i < 3; i++) {
-		*map_fd[i] = bpf_obj_get(map_pin[i]);
+		char path[PATH_MAX];
+
+		*map_fd[i] = bpf_obj_get(map_pin(path, sizeof(path), i));
 		if (*map_fd[i] < 0)
 			return -errno;
 		if (!layout_ok(*map_fd[i], i))
 			return -ESTALE;
 	}
 	for (d = 0; progs && d < TCBPF_NDIR; d++) {
-		char path[128];
+		char path[PATH_MAX];
 
 		prog_pin(path, sizeof(path), t->netns, d);
 		t->prog_fd[d] = bpf_obj_get(path);
@@ -166,9 +186,9 @@ static int open_pinned(struct tcbpf *t, bool progs)
  */
 static int load_and_pin(struct tcbpf *t)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = TCBPF_PIN_DIR);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = tcbpf_pin_dir());
 	struct bpf_program *progs[TCBPF_NDIR];
-	char dir[128], path[128];
+	char dir[PATH_MAX], nsdir[PATH_MAX], path[PATH_MAX];
 	struct tcbpf_bpf *skel;
 	int err, d;
 
@@ -176,8 +196,9 @@ static int load_and_pin(struct tcbpf *t)
 	if (err)
 		return err;
 	ns_pin_dir(dir, sizeof(dir), t->netns);
-	if ((mkdir(TCBPF_PIN_DIR, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(TCBPF_NS_DIR, 0700) < 0 && errno != EEXIST) ||
+	if ((mkdir(tcbpf_pin_dir(), 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(tcbpf_pin_path(nsdir, sizeof(nsdir), "ns"), 0700) < 0 &&
+	     errno != EEXIST) ||
 	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		err = -errno;
 		pr_warn("cannot create %s: %s\n", dir, strerror(-err));
@@ -232,7 +253,8 @@ int tcbpf_open_maps(struct tcbpf *t)
 static void load_failed(struct tcbpf *t)
 {
 	struct tcbpf_key key;
-	int fd = bpf_obj_get(map_pin[0]);
+	char path[PATH_MAX];
+	int fd = bpf_obj_get(map_pin(path, sizeof(path), 0));
 
 	unpin_ns(t->netns);
 	if (fd < 0 || (layout_ok(fd, 0) &&
@@ -288,7 +310,7 @@ void tcbpf_close(struct tcbpf *t)
 /* Unpin the program pair of namespace @netns. */
 static void unpin_ns(__u64 netns)
 {
-	char path[128];
+	char path[PATH_MAX];
 	int d;
 
 	for (d = 0; d < TCBPF_NDIR; d++) {
@@ -307,11 +329,11 @@ int tcbpf_unpin_ns(struct tcbpf *t, __u64 netns)
 
 int tcbpf_forget_dev(struct tcbpf *t, __u64 netns, int ifindex)
 {
-	char path[160];
+	char path[PATH_MAX];
 	int d;
 
 	for (d = 0; d < TCBPF_NDIR; d++) {
-		snprintf(path, sizeof(path), "%s/%llx_%d_%s", TCBPF_LINK_DIR,
+		snprintf(path, sizeof(path), "%s/links/%llx_%d_%s", tcbpf_pin_dir(),
 			 (unsigned long long)netns, ifindex,
 			 d == TCBPF_INGRESS ? "ingress" : "egress");
 		unlink(path);
@@ -321,24 +343,25 @@ int tcbpf_forget_dev(struct tcbpf *t, __u64 netns, int ifindex)
 
 int tcbpf_unpin(struct tcbpf *t)
 {
+	char path[PATH_MAX];
 	unsigned int i;
 	struct dirent *e;
 	DIR *d;
 
-	d = opendir(TCBPF_NS_DIR);
+	d = opendir(tcbpf_pin_path(path, sizeof(path), "ns"));
 	while (d && (e = readdir(d)))
 		if (e->d_name[0] != '.')
 			unpin_ns(strtoull(e->d_name, NULL, 16));
 	if (d)
 		closedir(d);
-	rmdir(TCBPF_NS_DIR);
-	for (i = 0; i < sizeof(map_pin) / sizeof(map_pin[0]); i++)
-		unlink(map_pin[i]);
-	rmdir(TCBPF_LINK_DIR);
-	if (rmdir(TCBPF_PIN_DIR) < 0 && errno != ENOENT) {
-		pr_warn("cannot remove %s: %s\n", TCBPF_PIN_DIR, strerror(errno));
+	rmdir(tcbpf_pin_path(path, sizeof(path), "ns"));
+	for (i = 0; i < sizeof(map_name) / sizeof(map_name[0]); i++)
+		unlink(map_pin(path, sizeof(path), i));
+	rmdir(tcbpf_pin_path(path, sizeof(path), "links"));
+	if (rmdir(tcbpf_pin_dir()) < 0 && errno != ENOENT) {
+		pr_warn("cannot remove %s: %s\n", tcbpf_pin_dir(), strerror(errno));
 		return -errno;
 	}
-	pr_debug("last device gone: removed %s\n", TCBPF_PIN_DIR);
+	pr_debug("last device gone: removed %s\n", tcbpf_pin_dir());
 	return 0;
 }

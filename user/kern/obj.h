@@ -3,19 +3,26 @@
  * obj.h - the loaded limiter: pinned maps under TCBPF_PIN_DIR, shared by
  * every device and every tcbpf process, and one pinned program pair per
  * network namespace (its cookie in the programs' .rodata) under
- * TCBPF_NS_DIR/<cookie>/. tcbpf_open() opens the pair of the calling
+ * <pin dir>/ns/<cookie>/. tcbpf_open() opens the pair of the calling
  * thread's namespace.
  */
 #ifndef TCBPF_OBJ_H
 #define TCBPF_OBJ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include "tcbpf.h"
 
 #define TCBPF_LOCK_FILE		"/run/tcbpf.lock"
-#define TCBPF_LINK_DIR		TCBPF_PIN_DIR "/links"
-#define TCBPF_NS_DIR		TCBPF_PIN_DIR "/ns"
+/*
+ * Where the pins live: TCBPF_PIN_DIR, or $TCBPF_PIN_DIR when set (any
+ * directory on a bpffs): a test keeps its own, never the machine's.
+ */
+const char *tcbpf_pin_dir(void);
+
+/* @sub under the pin directory ("links", "ns", "tcbpf_cfg", ...). */
+const char *tcbpf_pin_path(char *buf, size_t len, const char *sub);
 
 struct tcbpf {
 	__u64 netns;		/* cookie of the namespace the programs serve */

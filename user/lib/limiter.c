@@ -321,10 +321,10 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 		return fail(l, err, "the maps pinned in %s have another layout: "
 			    "another version of tcbpf has limiters on this host; "
 			    "detach them with that version (or move its clamps "
-			    "with it), then run this one", TCBPF_PIN_DIR);
+			    "with it), then run this one", tcbpf_pin_dir());
 	if (err && err != -ENOENT)
 		return fail(l, err, "cannot %s the limiter in %s: %s",
-			    create ? "set up" : "open", TCBPF_PIN_DIR,
+			    create ? "set up" : "open", tcbpf_pin_dir(),
 			    strerror(-err));
 	return err;
 }
