@@ -270,7 +270,7 @@ lib_init() {
 	# and its own pins (another run's, or an older tcbpf's, must not be
 	# in the way); the demo shows the machine's: TCBPF_SHARED_PINS=1
 	if [ -z "${TCBPF_SHARED_PINS:-}" ]; then
-		PIN_PRIVATE=/sys/fs/bpf/tcbpf-test.${WORK##*.}
+		PIN_PRIVATE=/sys/fs/bpf/tcbpf-test-${WORK##*.}	# bpffs refuses "."
 		export TCBPF_PIN_DIR=$PIN_PRIVATE
 		PIN_DIR=$PIN_PRIVATE
 	fi

@@ -17,7 +17,8 @@
 #define TCBPF_LOCK_FILE		"/run/tcbpf.lock"
 /*
  * Where the pins live: TCBPF_PIN_DIR, or $TCBPF_PIN_DIR when set (any
- * directory on a bpffs): a test keeps its own, never the machine's.
+ * directory on a bpffs, no "." in its names: bpffs refuses them): a test
+ * keeps its own, never the machine's.
  */
 const char *tcbpf_pin_dir(void);
 
