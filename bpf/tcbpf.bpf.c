@@ -45,7 +45,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 tcbpf_netns = 0;
 
 /*
- * parse -> classify -> take (police) or take and pace (EDT) -> count.
+ * parse -> classify -> take (police, monitor) or take and pace (EDT) ->
+ * count.
  * Per packet: one hash lookup (the device's settings, both directions),
  * the per-CPU array of the slot (counters and batched tokens) and the
  * address of its timelines (both array lookups are inlined by the
@@ -82,23 +83,27 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 	bc = &cfg->cls[cls];
 	wire_of(&w, skb, &pkt);
 
-	if (cfg->mode != TCBPF_MODE_MONITOR) {
-		st = bpf_map_lookup_elem(&tcbpf_state, &slot);
-		if (!st)
-			return TC_ACT_UNSPEC;
-		if (cfg->mode != TCBPF_MODE_EDT) {
-			if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls],
-					    w.len, w.segs))
-				fate = FATE_DROP;
-		} else {
-			now = bpf_ktime_get_ns();
-			dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
-					   edt_horizon(cfg));
-			if (!dep)
-				fate = FATE_DROP;
-			else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
-				fate = FATE_MARK;
-		}
+	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	/*
+	 * Monitor: police on the slot's own buckets (nothing else limits
+	 * the device, so they are the SPEC's alone) and count a refusal as
+	 * a would-be drop; the packet passes whatever they say.
+	 */
+	if (cfg->mode != TCBPF_MODE_EDT) {
+		if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls], w.len,
+				    w.segs))
+			fate = cfg->mode == TCBPF_MODE_MONITOR ?
+			       FATE_WOULD_DROP : FATE_DROP;
+	} else {
+		now = bpf_ktime_get_ns();
+		dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
+				   edt_horizon(cfg));
+		if (!dep)
+			fate = FATE_DROP;
+		else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
+			fate = FATE_MARK;
 	}
 	count(&pc->cls[cls], &w, fate);
 	return fate == FATE_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;

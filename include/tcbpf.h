@@ -47,7 +47,7 @@ enum tcbpf_class {
 enum tcbpf_mode {
 	TCBPF_MODE_POLICE = 0,	/* drop what exceeds the buckets */
 	TCBPF_MODE_EDT = 1,	/* stamp skb->tstamp, fq paces (egress) */
-	TCBPF_MODE_MONITOR = 2,	/* count only */
+	TCBPF_MODE_MONITOR = 2,	/* count only, and what police would drop */
 };
 
 enum tcbpf_hook {
@@ -158,6 +158,8 @@ struct tcbpf_counters {
 	__u64 drop_pkts;
 	__u64 drop_bytes;
 	__u64 mark_pkts;	/* EDT: CE marks */
+	__u64 wdrop_pkts;	/* monitor: passed, the SPEC would drop */
+	__u64 wdrop_bytes;	/* (also counted as passed) */
 };
 
 struct tcbpf_stats {

@@ -82,6 +82,12 @@ static void show_counters(const struct tcbpf_cfg *c, const struct tcbpf_stats *s
 		print_u64(PRINT_ANY, "dropped_bytes", " %llu bytes", n->drop_bytes);
 		print_u64(c->mode == TCBPF_MODE_EDT ? PRINT_ANY : PRINT_JSON,
 			  "marked_packets", ", marked %llu pkts", n->mark_pkts);
+		/* passed all the same: what the SPEC would have dropped */
+		print_u64(c->mode == TCBPF_MODE_MONITOR ? PRINT_ANY : PRINT_JSON,
+			  "would_drop_packets", ", would drop %llu pkts",
+			  n->wdrop_pkts);
+		print_u64(c->mode == TCBPF_MODE_MONITOR ? PRINT_ANY : PRINT_JSON,
+			  "would_drop_bytes", " %llu bytes", n->wdrop_bytes);
 		print_text("\n");
 		print_close_object();
 	}

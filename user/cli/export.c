@@ -148,12 +148,15 @@ void influx_write(FILE *f, const struct sample_set *s)
 					print_influx_tag(f, "netid", d->netid);
 				fprintf(f, " passed_packets=%llui,passed_bytes=%llui,"
 					"dropped_packets=%llui,dropped_bytes=%llui,"
-					"marked_packets=%llui,mode=\"%s\" %llu\n",
+					"marked_packets=%llui,would_drop_packets=%llui,"
+					"would_drop_bytes=%llui,mode=\"%s\" %llu\n",
 					(unsigned long long)c->pass_pkts,
 					(unsigned long long)c->pass_bytes,
 					(unsigned long long)c->drop_pkts,
 					(unsigned long long)c->drop_bytes,
 					(unsigned long long)c->mark_pkts,
+					(unsigned long long)c->wdrop_pkts,
+					(unsigned long long)c->wdrop_bytes,
 					mode_name(d->cfg[dir].mode),
 					(unsigned long long)s->real_ns);
 			}
@@ -192,9 +195,9 @@ static const struct {
 	const char *name, *type, *help;
 } prom_meta[M_N] = {
 	[M_PACKETS] = { "tcbpf_packets_total", "counter",
-		"Packets seen by tcbpf, by verdict (passed or dropped); their sum is the offered load." },
+		"Packets seen by tcbpf, by verdict (passed or dropped); their sum is the offered load. Monitor mode adds would_drop: of the passed, those its SPEC would have dropped (not part of that sum)." },
 	[M_BYTES] = { "tcbpf_bytes_total", "counter",
-		"Bytes of whole frames as seen at the tc hook (Ethernet header included), by verdict." },
+		"Bytes of whole frames as seen at the tc hook (Ethernet header included), by verdict (would_drop: monitor mode, part of passed)." },
 	[M_MARKED] = { "tcbpf_marked_packets_total", "counter",
 		"Packets marked CE (ECN) by the EDT pacer." },
 	[M_LIMIT_BITS] = { "tcbpf_limit_bytes_per_second", "gauge",
@@ -207,6 +210,8 @@ static const struct {
 
 static void prom_metric(FILE *f, const struct sample_set *s, int m)
 {
+	static const char *const verdict[] = { "passed", "dropped",
+					       "would_drop" };
 	int i, dir, cls, v;
 
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", prom_meta[m].name,
@@ -230,19 +235,21 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 			for (cls = 0; cls < TCBPF_NCLASS; cls++) {
 				const struct tcbpf_counters *c = &d->st[dir].cls[cls];
 				const struct tcbpf_bucket_cfg *b = &cfg->cls[cls];
-				unsigned long long val[2];
+				unsigned long long val[3];
 				int nv = 1;
 
 				switch (m) {
 				case M_PACKETS:
 					val[0] = c->pass_pkts;
 					val[1] = c->drop_pkts;
-					nv = 2;
+					val[2] = c->wdrop_pkts;
+					nv = limits ? 2 : 3;
 					break;
 				case M_BYTES:
 					val[0] = c->pass_bytes;
 					val[1] = c->drop_bytes;
-					nv = 2;
+					val[2] = c->wdrop_bytes;
+					nv = limits ? 2 : 3;
 					break;
 				case M_MARKED:
 					val[0] = c->mark_pkts;
@@ -257,9 +264,9 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 				for (v = 0; v < nv; v++) {
 					fprintf(f, "%s{", prom_meta[m].name);
 					prom_labels(f, d, dir, cls);
-					if (nv == 2)
-						prom_label(f, "verdict", v ? "dropped" :
-							   "passed", false);
+					if (nv > 1)
+						prom_label(f, "verdict",
+							   verdict[v], false);
 					fprintf(f, "} %llu\n", val[v]);
 				}
 			}

@@ -106,9 +106,9 @@ static void header_text(const struct sample_set *s, double secs)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z",
 		 localtime_r(&t, &tm));
 	printf("# %s, %.2f s\n", when, secs);
-	printf("%-15s %-7s %-7s %-7s %10s %8s %10s %8s %10s %8s\n", "DEV",
-	       "DIR", "CLASS", "MODE", "seen b/s", "pkt/s", "passed", "pkt/s",
-	       "dropped", "pkt/s");
+	printf("%-15s %-7s %-7s %-7s %10s %8s %10s %8s %10s %8s %10s %8s\n",
+	       "DEV", "DIR", "CLASS", "MODE", "seen b/s", "pkt/s", "passed",
+	       "pkt/s", "dropped", "pkt/s", "would-drop", "pkt/s");
 }
 
 static void print_interval(const struct stats_args *a,

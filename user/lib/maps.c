@@ -212,6 +212,8 @@ int maps_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out)
 			o->drop_pkts += p->drop_pkts;
 			o->drop_bytes += p->drop_bytes;
 			o->mark_pkts += p->mark_pkts;
+			o->wdrop_pkts += p->wdrop_pkts;
+			o->wdrop_bytes += p->wdrop_bytes;
 		}
 	}
 out:

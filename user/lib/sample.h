@@ -67,8 +67,9 @@ static inline bool sample_has_limiter(const struct dev_sample *d)
 /* Seconds between two samples of one device. */
 double sample_secs(const struct dev_sample *old, const struct dev_sample *new);
 
-/* Offered (seen), passed and dropped traffic over an interval. */
-enum { RATE_SEEN, RATE_PASSED, RATE_DROPPED, RATE_N };
+/* Offered (seen), passed, dropped and would-drop traffic over an interval. */
+/* would_drop: monitor mode, what its SPEC would have dropped (in passed) */
+enum { RATE_SEEN, RATE_PASSED, RATE_DROPPED, RATE_WOULD_DROP, RATE_N };
 extern const char *const rate_name[RATE_N];	/* "seen", "passed", ... */
 
 struct rate {
