@@ -1,0 +1,278 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tests/vxlan.sh - monitor mode's would-drop counters and per-VNI
+# accounting and limits on a VXLAN underlay (`vxbackend`), with real
+# floods (iperf3) between namespaces this suite creates.
+#
+#   tests/vxlan.sh [test_name...]    default: every test_* in TESTS
+#   V=1                              show the tcbpf commands
+#
+# Topology (own names and ifindexes; nothing has a route out):
+#
+#   tcbpf-vx-host   the hypervisor side
+#     vm-11-0a01  10.206.1.1/24 (ifindex 32081) -- tcbpf-vx-vm   eth0 .2
+#     vxbackend   10.206.9.1/24 (ifindex 32082) -- tcbpf-vx-peer eth0 .2
+#                 fd00:7cbf:9::1/64                              ...::2
+#     vx-00c9 (VNI 201) 10.207.201.1/24, vx-00ca (VNI 202) 10.207.202.1/24
+#     vx6-00cb (VNI 203, IPv6 underlay) 10.207.203.1/24
+#   tcbpf-vx-peer   the other host of the underlay: the same VXLANs, .2
+#
+# The suite runs in a mount namespace of its own with a fresh bpffs on
+# /sys/fs/bpf: its pins (maps of this build's layout) are never those of
+# another engineer's run on the same machine, and the other way round.
+set -u
+if [ "${TCBPF_VX_PRIVATE:-}" != 1 ] && [ "$(id -u)" -eq 0 ]; then
+	exec unshare --mount --propagation private \
+		env TCBPF_VX_PRIVATE=1 "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+HOST_NS=tcbpf-vx-host
+VM_NS=tcbpf-vx-vm
+PEER_NS=tcbpf-vx-peer
+VM2_NS=tcbpf-vx-none HOST2_NS=tcbpf-vx-none	# lib.sh's teardown: unused
+DEV=vm-11-0a01 DEV_IFX=32081
+VXB=vxbackend VXB_IFX=32082
+DEV2= DEV3=
+VX_LOCK=/run/tcbpf-vxlan.lock
+WIRE=1512	# a 1470-byte UDP payload as the hook counts it
+# A 1400-byte UDP payload in the overlay, on the underlay: + UDP, IP,
+# Ethernet inside, + VXLAN, UDP, IP (v4) and Ethernet outside.
+VXWIRE=$((1400 + 8 + 20 + 14 + 8 + 8 + 20 + 14))
+
+TESTS=(
+	test_would_drop
+)
+
+hrun() { ns_run "$HOST_NS" "$@"; }
+
+tb_try() {
+	TB_OUT=$(tb "$@" 2>"$WORK/tb.err")
+	TB_RC=$?
+	TB_ERR=$(tr '\n' ' ' <"$WORK/tb.err")
+}
+
+sent_packets() {
+	"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["end"]["sum"]["packets"])' "${FLOW_TX[$1]}" 2>/dev/null || echo 0
+}
+
+# ---------------------------------------------------------------- topology
+
+vx_setup() {
+	ns_teardown
+	ip netns del "$PEER_NS" 2>/dev/null
+	local k
+	for k in net.core.rmem_max net.core.wmem_max; do
+		[ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -ge 4194304 ] ||
+			sysctl -qw "$k=4194304"
+	done
+	mount -t bpf bpf /sys/fs/bpf || return 1
+	ip netns add "$HOST_NS" && ip -n "$HOST_NS" link set lo up || return 1
+	# the monitored "tap"
+	ip netns add "$VM_NS" || return 1
+	ip -n "$HOST_NS" link add "$DEV" index "$DEV_IFX" type veth \
+		peer name eth0 netns "$VM_NS" || return 1
+	ip -n "$HOST_NS" addr add 10.206.1.1/24 dev "$DEV" || return 1
+	ip -n "$VM_NS" addr add 10.206.1.2/24 dev eth0 || return 1
+	ip -n "$VM_NS" link set lo up && ip -n "$VM_NS" link set eth0 up &&
+		ip -n "$HOST_NS" link set "$DEV" up || return 1
+	# the underlay and its VXLANs
+	ip netns add "$PEER_NS" && ip -n "$PEER_NS" link set lo up || return 1
+	ip -n "$HOST_NS" link add "$VXB" index "$VXB_IFX" type veth \
+		peer name eth0 netns "$PEER_NS" || return 1
+	ip -n "$HOST_NS" addr add 10.206.9.1/24 dev "$VXB" || return 1
+	ip -n "$PEER_NS" addr add 10.206.9.2/24 dev eth0 || return 1
+	ip -n "$HOST_NS" addr add fd00:7cbf:9::1/64 dev "$VXB" nodad || return 1
+	ip -n "$PEER_NS" addr add fd00:7cbf:9::2/64 dev eth0 nodad || return 1
+	ip -n "$PEER_NS" link set eth0 up && ip -n "$HOST_NS" link set "$VXB" up ||
+		return 1
+	vx_pair vx-00c9 201 10.206.9 4 || return 1
+	vx_pair vx-00ca 202 10.206.9 4 || return 1
+	vx_pair vx6-00cb 203 fd00:7cbf:9: 6 || return 1
+	ns_run "$VM_NS" ping -c1 -W2 -q 10.206.1.1 >/dev/null 2>&1
+	local n
+	for n in 201 202 203; do
+		ns_run "$PEER_NS" ping -c1 -W2 -q "10.207.$n.1" >/dev/null 2>&1
+	done
+	return 0
+}
+
+# vx_pair NAME VNI UNDERLAY_PREFIX 4|6: the VXLAN on both sides, the
+# overlay 10.207.VNI.0/24 (.1 host, .2 peer)
+vx_pair() {
+	local name=$1 id=$2 p=$3 v=$4 ns i
+	for ns in "$HOST_NS" "$PEER_NS"; do
+		[ "$ns" = "$HOST_NS" ] && i=1 || i=2
+		local r=$((3 - i))
+		if [ "$v" = 4 ]; then
+			ip -n "$ns" link add "$name" type vxlan id "$id" \
+				local "$p.$i" remote "$p.$r" dstport 4789 \
+				dev "$([ "$ns" = "$HOST_NS" ] && echo "$VXB" || echo eth0)" ||
+				return 1
+		else
+			ip -n "$ns" link add "$name" type vxlan id "$id" \
+				local "$p:$i" remote "$p:$r" dstport 4789 \
+				dev "$([ "$ns" = "$HOST_NS" ] && echo "$VXB" || echo eth0)" ||
+				return 1
+		fi
+		ip -n "$ns" addr add "10.207.$id.$i/24" dev "$name" || return 1
+		ip -n "$ns" link set "$name" up || return 1
+	done
+}
+
+vx_cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	if ns_exists "$HOST_NS"; then
+		tb detach "$DEV" >/dev/null 2>&1
+		tb detach "$VXB" >/dev/null 2>&1
+	fi
+	ns_exists "$PEER_NS" && for pid in $(ip netns pids "$PEER_NS"); do
+		kill "$pid" 2>/dev/null
+	done
+	ns_teardown
+	ns_exists "$PEER_NS" && ip netns del "$PEER_NS"
+	py_stop
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	WORK=
+	return 0
+}
+
+# scrape_prometheus: one scrape of `tcbpf export prometheus` on the host
+# namespace's loopback
+scrape_prometheus() {
+	local port=$((19700 + RANDOM % 200)) pid out i
+	hrun "$TCBPF" export prometheus listen "127.0.0.1:$port" >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 1 50); do
+		out=$(hrun curl -s --max-time 1 "http://127.0.0.1:$port/metrics" 2>/dev/null) &&
+			[ -n "$out" ] && break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$out"
+}
+
+# push_influx: what one `tcbpf export influx ... count 1` posts, caught
+# by a one-request HTTP server on the host namespace's loopback
+push_influx() {
+	local port=$((19900 + RANDOM % 90)) pid
+	hrun "$PY" -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        sys.stdout.write(self.rfile.read(n).decode())
+        sys.stdout.flush()
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+s.timeout = 10
+s.handle_request()' "$port" >"$WORK/influx.txt" 2>/dev/null &
+	pid=$!
+	sleep 0.5
+	hrun "$TCBPF" export influx "http://127.0.0.1:$port/write?db=t" count 1 \
+		>/dev/null 2>&1
+	wait "$pid" 2>/dev/null
+	cat "$WORK/influx.txt"
+}
+
+# ------------------------------------------------------------------- tests
+
+# counters DEV DIR: "passed_pkts dropped_pkts would_pkts would_bytes" of
+# `show -j`, both classes
+counters() {
+	tb -j show "$1" 2>/dev/null | jget "' '.join(str(sum(d[0]['$2']['classes'][c][k] for c in ('default', 'allow'))) for k in ('passed_packets', 'dropped_packets', 'would_drop_packets', 'would_drop_bytes'))"
+}
+
+# monitor rate 5mbit, a 10 Mbit/s flood: nothing dropped, about half
+# counted as would-drop, in show, stats and both exports.
+test_would_drop() {
+	local b a sent pp dp wp wb st prom infl
+	res_begin would_drop_half_of_a_flood_twice_the_rate
+	tb_try attach "$DEV" monitor rate 5mbit burst 64k
+	if [ "$TB_RC" -ne 0 ]; then
+		res_bad "attach $DEV monitor rate 5mbit exited $TB_RC: $TB_ERR"
+		res_end
+		return
+	fi
+	read -r -a b <<<"$(counters "$DEV" ingress)"
+	flow_start wd from="$VM_NS" to="$HOST_NS" addr=10.206.1.1 bw=10M time=5
+	sleep 2
+	"$TCBPF" -n "$HOST_NS" -j stats "$DEV" interval 2 count 1 >"$WORK/st.json" 2>&1
+	flow_wait wd 0
+	read -r -a a <<<"$(counters "$DEV" ingress)"
+	sent=$(sent_packets wd)
+	pp=$((a[0] - b[0])) dp=$((a[1] - b[1])) wp=$((a[2] - b[2])) wb=$((a[3] - b[3]))
+	note "iperf3 sent $sent datagrams at 10 Mbit/s; passed $pp, dropped $dp, would drop $wp ($wb bytes)"
+	if [ -n "$FLOW_ERR" ] || [ "$sent" -eq 0 ]; then
+		res_bad "iperf3 failed: $FLOW_ERR"
+		res_end
+		return
+	fi
+	[ "$dp" -eq 0 ] || res_bad "$dp packets dropped in monitor mode"
+	[ "$pp" -ge "$sent" ] || res_bad "passed $pp packets, iperf3 sent $sent"
+	# 5 s at 10 Mbit/s against 5 Mbit/s and a 64 KB burst: the excess is
+	# (10 - 5) * 5 s - 64 KB of 50 Mbit: ~49 % of the datagrams
+	local want=$(calc "($sent * $WIRE * 8 - 5000000 * 5 - 65536 * 8) / ($WIRE * 8)")
+	note "want ~$want would-drops (the flood's excess over 5 Mbit/s + the burst)"
+	within "$wp" "$want" 10 || res_bad "would drop $wp packets, want $want +-10%"
+	[ "$wb" -eq $((wp * WIRE)) ] || res_bad "would drop $wb bytes, want $wp x $WIRE"
+	st=$(head -1 "$WORK/st.json" | jget "(d['dir'], d['class'], d['would_drop_bits_per_sec'], d['passed_bits_per_sec'], d['dropped_bits_per_sec'])")
+	note "stats (dir, class, would-drop, passed, dropped b/s): $st"
+	local wbps
+	wbps=$(head -1 "$WORK/st.json" | jget "d['would_drop_bits_per_sec']")
+	within "${wbps:-0}" 5000000 25 ||
+		res_bad "stats: would-drop ${wbps:-none} bit/s, want ~5 Mbit/s"
+	prom=$(scrape_prometheus)
+	echo "$prom" | grep -q "^tcbpf_packets_total{device=\"$DEV\",direction=\"ingress\",class=\"default\".*verdict=\"would_drop\"} $((a[2]))\$" ||
+		res_bad "Prometheus: no would_drop series of $((a[2])) packets: $(echo "$prom" | grep would_drop | head -2 | tr '\n' ' ')"
+	infl=$(push_influx)
+	echo "$infl" | grep -q "^tcbpf,dev=$DEV,dir=ingress,class=default.*would_drop_packets=$((a[2]))i,would_drop_bytes=$((a[3]))i" ||
+		res_bad "Influx: no would_drop fields of $((a[2])) packets: $(echo "$infl" | grep "dir=ingress,class=default" | head -1)"
+	"$TCBPF" -n "$HOST_NS" stats "$DEV" interval 0.5 count 1 --influx >"$WORK/st.influx" 2>&1
+	grep -q "would_drop_bps=[0-9]*i,would_drop_pps=" "$WORK/st.influx" ||
+		res_bad "stats --influx: no would_drop fields: $(head -c 300 "$WORK/st.influx")"
+	tb detach "$DEV" >/dev/null 2>&1
+	res_end
+}
+
+# --------------------------------------------------------------------- main
+
+main() {
+	local names=("$@") t
+	[ ${#names[@]} -gt 0 ] || names=("${TESTS[@]}")
+	if [ "$(id -u)" -ne 0 ]; then
+		for t in "${names[@]}"; do skip "${t#test_}" "needs root"; done
+		exit 0
+	fi
+	for t in iperf3 "$PY" nsenter ip flock unshare; do
+		command -v "$t" >/dev/null || { fail vxlan_setup "$t not found"; exit 1; }
+	done
+	[ -x "$TCBPF" ] || { fail vxlan_setup "$TCBPF not built (make)"; exit 1; }
+	exec 7>"$VX_LOCK"
+	flock -w 300 7 || { fail vxlan_setup "another run holds $VX_LOCK"; exit 1; }
+	lib_init || { fail vxlan_setup "mktemp failed"; exit 1; }
+	trap vx_cleanup EXIT
+	trap 'exit 130' INT TERM
+	if ! vx_setup; then
+		fail vxlan_setup "cannot build the test namespaces"
+		exit 1
+	fi
+	for t in "${names[@]}"; do
+		vlog "== $t"
+		"$t"
+	done
+	echo "  # vxlan: $NPASS passed, $NFAIL failed, $NSKIP skipped"
+	[ "$NFAIL" -eq 0 ]
+}
+
+main "$@"
