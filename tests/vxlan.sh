@@ -39,9 +39,12 @@ WIRE=1512	# a 1470-byte UDP payload as the hook counts it
 # A 1400-byte UDP payload in the overlay, on the underlay: + UDP, IP,
 # Ethernet inside, + VXLAN, UDP, IP (v4) and Ethernet outside.
 VXWIRE=$((1400 + 8 + 20 + 14 + 8 + 8 + 20 + 14))
+VXWIRE6=$((VXWIRE + 20))	# the same over an IPv6 underlay
 
 TESTS=(
 	test_would_drop
+	test_vxbackend_counts
+	test_vxbackend_limit
 )
 
 hrun() { ns_run "$HOST_NS" "$@"; }
@@ -242,6 +245,115 @@ test_would_drop() {
 	grep -q "would_drop_bps=[0-9]*i,would_drop_pps=" "$WORK/st.influx" ||
 		res_bad "stats --influx: no would_drop fields: $(head -c 300 "$WORK/st.influx")"
 	tb detach "$DEV" >/dev/null 2>&1
+	res_end
+}
+
+# vni_ctr PROM VNI DIR VERDICT [bytes]: a tcbpf_vxlan_*_total value
+vni_ctr() {
+	local m=packets
+	[ "${5:-}" = bytes ] && m=bytes
+	echo "$1" | awk -v want="tcbpf_vxlan_${m}_total{device=\"$VXB\",direction=\"$3\",netid=\"$2\",verdict=\"$4\"}" \
+		'$1 == want { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# Three networks at once, two over the IPv4 underlay, one over IPv6, in
+# both directions: `tcbpf attach vxbackend monitor` counts each on its
+# own (packets against what iperf3 sent), and `stats` ranks them.
+test_vxbackend_counts() {
+	local p0 p1 n v dir sent got bps
+	res_begin vxbackend_counts_per_network
+	tb_try attach "$VXB" monitor
+	if [ "$TB_RC" -ne 0 ]; then
+		res_bad "attach $VXB monitor exited $TB_RC: $TB_ERR"
+		res_end
+		return
+	fi
+	p0=$(scrape_prometheus)
+	# 00c9: 8 Mbit/s peer -> host (vxbackend ingress); 00ca: 2 Mbit/s
+	# host -> peer (egress); 00cb: 4 Mbit/s peer -> host, IPv6 outside
+	flow_start c9 from="$PEER_NS" to="$HOST_NS" addr=10.207.201.1 bw=8M len=1400 time=5
+	flow_start ca from="$HOST_NS" to="$PEER_NS" addr=10.207.202.2 bw=2M len=1400 time=5
+	flow_start cb from="$PEER_NS" to="$HOST_NS" addr=10.207.203.1 bw=4M len=1400 time=5
+	sleep 1.5
+	"$TCBPF" -n "$HOST_NS" -j stats "$VXB" interval 2.5 count 1 >"$WORK/vst.json" 2>&1
+	"$TCBPF" -n "$HOST_NS" stats "$VXB" interval 0.5 count 1 >"$WORK/vst.txt" 2>&1
+	for n in c9 ca cb; do
+		flow_wait "$n" 0 || res_bad "iperf3 $n failed: $FLOW_ERR"
+	done
+	p1=$(scrape_prometheus)
+	for v in 00c9:ingress:c9 00ca:egress:ca 00cb:ingress:cb; do
+		IFS=: read -r n dir f <<<"$v"
+		sent=$(sent_packets "$f")
+		got=$(($(vni_ctr "$p1" "$n" "$dir" passed) - $(vni_ctr "$p0" "$n" "$dir" passed)))
+		note "vni $n $dir: iperf3 sent $sent datagrams, counted $got"
+		[ "$sent" -gt 0 ] && [ "$got" -ge "$sent" ] && [ "$got" -le $((sent + 80)) ] ||
+			res_bad "vni $n $dir: counted $got packets, iperf3 sent $sent"
+		[ "$(vni_ctr "$p1" "$n" "$dir" dropped)" -eq 0 ] ||
+			res_bad "vni $n $dir: drops in monitor mode"
+	done
+	# the iperf3 control connections go the other way: a few packets
+	[ "$(vni_ctr "$p1" 00c9 egress passed)" -lt 200 ] ||
+		res_bad "vni 00c9 egress: $(vni_ctr "$p1" 00c9 egress passed) packets, want only iperf3's acks"
+	note "stats: $(tr '\n' ' ' <"$WORK/vst.txt" | cut -c1-600)"
+	# ranked by bits/s: 00c9 (8), 00cb (4), 00ca (2)
+	local order
+	order=$(grep '"vni"' "$WORK/vst.json" | "$PY" -c '
+import json, sys
+print(" ".join(json.loads(l)["netid"] for l in sys.stdin))')
+	note "stats -j order: $order"
+	[ "$order" = "00c9 00cb 00ca" ] || res_bad "stats order $order, want 00c9 00cb 00ca"
+	bps=$(grep '"netid":"00c9"' "$WORK/vst.json" | jget "d['ingress']['bits_per_sec']")
+	local want=$(calc "8000000 * $VXWIRE / 1400")
+	note "stats 00c9 ingress ${bps:-?} bit/s, want ~$want"
+	within "${bps:-0}" "$want" 15 || res_bad "stats 00c9: ${bps:-none} bit/s, want $want +-15%"
+	bps=$(grep '"netid":"00cb"' "$WORK/vst.json" | jget "d['ingress']['bits_per_sec']")
+	want=$(calc "4000000 * $VXWIRE6 / 1400")
+	note "stats 00cb ingress (IPv6 underlay) ${bps:-?} bit/s, want ~$want"
+	within "${bps:-0}" "$want" 15 || res_bad "stats 00cb: ${bps:-none} bit/s, want $want +-15%"
+	res_end
+}
+
+# `attach vxbackend vni 00c9 rate 4mbit`: 00c9 held to 4 Mbit/s under a
+# 10 Mbit/s flood, 00ca's 6 Mbit/s next to it untouched, nothing else on
+# the device dropped.
+test_vxbackend_limit() {
+	local p0 p1 d9 da pa wb want
+	res_begin vxbackend_limit_one_network
+	tb attach "$VXB" monitor >/dev/null 2>&1
+	tb_try attach "$VXB" vni 00c9 rate 4mbit burst 32k
+	if [ "$TB_RC" -ne 0 ]; then
+		res_bad "attach $VXB vni 00c9 exited $TB_RC: $TB_ERR"
+		res_end
+		return
+	fi
+	p0=$(scrape_prometheus)
+	flow_start l9 from="$PEER_NS" to="$HOST_NS" addr=10.207.201.1 bw=10M len=1400 time=5
+	flow_start la from="$PEER_NS" to="$HOST_NS" addr=10.207.202.1 bw=6M len=1400 time=5
+	flow_wait l9 1 || res_bad "iperf3 00c9 failed: $FLOW_ERR"
+	local w9=$FLOW_WIRE
+	flow_wait la 1 || res_bad "iperf3 00ca failed: $FLOW_ERR"
+	local wa=$FLOW_WIRE sa=$(sent_packets la)
+	p1=$(scrape_prometheus)
+	d9=$(($(vni_ctr "$p1" 00c9 ingress dropped) - $(vni_ctr "$p0" 00c9 ingress dropped)))
+	da=$(($(vni_ctr "$p1" 00ca ingress dropped) - $(vni_ctr "$p0" 00ca ingress dropped)))
+	pa=$(($(vni_ctr "$p1" 00ca ingress passed) - $(vni_ctr "$p0" 00ca ingress passed)))
+	# what 00c9 delivered, on the underlay: the inner frames' wire rate
+	# scaled to the outer frame
+	wb=$(calc "$w9 * $VXWIRE / (1400 + 42)")
+	want=4000000
+	note "00c9: received $(mbit "$wb") Mbit/s on the underlay (limit 4), $d9 dropped"
+	note "00ca: received $(mbit "$wa") Mbit/s inner, iperf3 sent $sa, counted $pa, $da dropped"
+	within "$wb" "$want" 10 || res_bad "00c9 received $(mbit "$wb") Mbit/s, want 4 +-10%"
+	[ "$d9" -gt 0 ] || res_bad "00c9: nothing dropped by its limit"
+	[ "$da" -eq 0 ] || res_bad "00ca: $da dropped, want none (no limit of its own)"
+	[ "$pa" -ge "$sa" ] || res_bad "00ca: counted $pa packets, iperf3 sent $sa"
+	local devdrop
+	devdrop=$(tb -j show "$VXB" | jget "sum(d[0][x]['classes'][c]['dropped_packets'] for x in ('ingress', 'egress') for c in ('default', 'allow'))")
+	[ "${devdrop:-1}" -eq 0 ] || res_bad "the device's own settings dropped ${devdrop:-?} packets"
+	# non-VXLAN traffic on the underlay passes
+	ns_run "$PEER_NS" ping -c3 -i0.2 -W2 -q 10.206.9.1 >/dev/null 2>&1 ||
+		res_bad "ping over the underlay failed"
+	tb detach "$VXB" >/dev/null 2>&1
 	res_end
 }
 

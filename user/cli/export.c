@@ -127,6 +127,33 @@ static int export_sample(struct sample_set *s)
 
 /* ------------------------------------------------------------- formats */
 
+/* tcbpf_vxlan,dev=..,dir=..,netid=VNI: what each network of an underlay
+ * carried */
+static void influx_vnis(FILE *f, const struct dev_sample *d, __u64 ts)
+{
+	char vn[16];
+	int i, dir;
+
+	for (i = 0; i < d->nvni; i++) {
+		vni_name(d->vnis[i].vni, vn, sizeof(vn));
+		for (dir = 0; dir < TCBPF_NDIR; dir++) {
+			const struct tcbpf_vni_dir *c = &d->vnis[i].c.dir[dir];
+
+			fputs("tcbpf_vxlan", f);
+			print_influx_tag(f, "dev", d->ifname);
+			print_influx_tag(f, "dir", dir_name(dir));
+			print_influx_tag(f, "netid", vn);
+			fprintf(f, " passed_packets=%llui,passed_bytes=%llui,"
+				"dropped_packets=%llui,dropped_bytes=%llui %llu\n",
+				(unsigned long long)c->pass_pkts,
+				(unsigned long long)c->pass_bytes,
+				(unsigned long long)c->drop_pkts,
+				(unsigned long long)c->drop_bytes,
+				(unsigned long long)ts);
+		}
+	}
+}
+
 void influx_write(FILE *f, const struct sample_set *s)
 {
 	int i, dir, cls;
@@ -161,6 +188,7 @@ void influx_write(FILE *f, const struct sample_set *s)
 					(unsigned long long)s->real_ns);
 			}
 		}
+		influx_vnis(f, d, s->real_ns);
 	}
 }
 
@@ -274,12 +302,54 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 	}
 }
 
+/* What each VXLAN network of an underlay carried, labelled netid=VNI. */
+static void prom_vnis(FILE *f, const struct sample_set *s)
+{
+	static const char *const name[] = { "tcbpf_vxlan_packets_total",
+					    "tcbpf_vxlan_bytes_total" };
+	int m, i, j, dir, v;
+	char vn[16];
+
+	for (m = 0; m < 2; m++) {
+		fprintf(f, "# HELP %s %s of each VXLAN network (netid: its VNI "
+			"in hex) on a VXLAN underlay, outer frames, by verdict.\n"
+			"# TYPE %s counter\n", name[m], m ? "Bytes" : "Packets",
+			name[m]);
+		for (i = 0; i < s->n; i++) {
+			const struct dev_sample *d = &s->devs[i];
+
+			for (j = 0; j < d->nvni; j++) {
+				vni_name(d->vnis[j].vni, vn, sizeof(vn));
+				for (dir = 0; dir < TCBPF_NDIR; dir++) {
+					const struct tcbpf_vni_dir *c =
+						&d->vnis[j].c.dir[dir];
+					__u64 val[2] = {
+						m ? c->pass_bytes : c->pass_pkts,
+						m ? c->drop_bytes : c->drop_pkts };
+
+					for (v = 0; v < 2; v++) {
+						fprintf(f, "%s{", name[m]);
+						prom_label(f, "device", d->ifname, true);
+						prom_label(f, "direction", dir_name(dir), false);
+						prom_label(f, "netid", vn, false);
+						prom_label(f, "verdict", v ? "dropped" :
+							   "passed", false);
+						fprintf(f, "} %llu\n",
+							(unsigned long long)val[v]);
+					}
+				}
+			}
+		}
+	}
+}
+
 void prom_write(FILE *f, const struct sample_set *s)
 {
 	int m;
 
 	for (m = 0; m < M_N; m++)
 		prom_metric(f, s, m);
+	prom_vnis(f, s);
 	fprintf(f, "# HELP tcbpf_devices Devices with a limiter in this network namespace.\n"
 		"# TYPE tcbpf_devices gauge\ntcbpf_devices %d\n", s->n);
 }

@@ -47,7 +47,10 @@ static const char *const map_pin[] = {
 	TCBPF_PIN_DIR "/tcbpf_cfg",
 	TCBPF_PIN_DIR "/tcbpf_state",
 	TCBPF_PIN_DIR "/tcbpf_stats",
+	TCBPF_PIN_DIR "/tcbpf_vni",
+	TCBPF_PIN_DIR "/tcbpf_vni_stats",
 };
+#define NMAPS	(sizeof(map_pin) / sizeof(map_pin[0]))
 
 int tcbpf_lock(void)
 {
@@ -110,6 +113,7 @@ static void fds_reset(struct tcbpf *t)
 	memset(t, 0, sizeof(*t));
 	t->netns = netns;
 	t->cfg_fd = t->state_fd = t->stats_fd = -1;
+	t->vni_fd = t->vni_stats_fd = -1;
 	t->prog_fd[0] = t->prog_fd[1] = -1;
 }
 
@@ -118,10 +122,12 @@ static void unpin_ns(__u64 netns);
 /* A pinned map with this build's key and value sizes? */
 static bool layout_ok(int fd, unsigned int i)
 {
-	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4 };
+	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4,
+		sizeof(struct tcbpf_vni_key), sizeof(struct tcbpf_vni_key) };
 	static const __u32 value[] = {
 		sizeof(struct tcbpf_dev), sizeof(struct tcbpf_state),
-		sizeof(struct tcbpf_pcpu),
+		sizeof(struct tcbpf_pcpu), sizeof(struct tcbpf_dev),
+		sizeof(struct tcbpf_vni_ctr),
 	};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -137,11 +143,12 @@ static bool layout_ok(int fd, unsigned int i)
  */
 static int open_pinned(struct tcbpf *t, bool progs)
 {
-	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd };
+	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
+			  &t->vni_stats_fd };
 	unsigned int i;
 	int d;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NMAPS; i++) {
 		*map_fd[i] = bpf_obj_get(map_pin[i]);
 		if (*map_fd[i] < 0)
 			return -errno;
@@ -274,7 +281,8 @@ out:
 
 void tcbpf_close(struct tcbpf *t)
 {
-	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd,
+	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
+		       &t->vni_stats_fd,
 		       &t->prog_fd[0], &t->prog_fd[1] };
 	unsigned int i;
 

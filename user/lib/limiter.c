@@ -22,6 +22,7 @@
 #include "lib/pace.h"
 #include "lib/spec_words.h"
 #include "lib/state.h"
+#include "lib/vni.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
@@ -620,6 +621,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		cfg[dir].netns_ino = netns_ino();
 		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
 	}
+	vni_dev_cfg(d->name, s, u.had_cfg[0] ? &u.old[0] : NULL, cfg);
 
 	err = egress_pacing(l, d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
 			    u.had_cfg[TCBPF_EGRESS] ? u.old[TCBPF_EGRESS].flags : 0,
@@ -664,6 +666,7 @@ undo:
 
 int lim_attach(struct lim *l, const char *name, const struct spec *s)
 {
+	char vmsg[256];
 	struct tcbpf t;
 	struct txn x;
 	struct dev d;
@@ -681,7 +684,11 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 	err = open_obj(l, &t, true);
 	if (!err) {
 		forget_gone(l, &t);
-		err = do_attach(l, &t, &d, s);
+		if (s->has_vni)	/* one VXLAN network of an underlay: vni.c */
+			err = vni_attach(&t, d.ifindex, name, s, vmsg,
+					 sizeof(vmsg)) ? fail(l, -EINVAL, "%s", vmsg) : 0;
+		else
+			err = do_attach(l, &t, &d, s);
 		tcbpf_close(&t);
 	}
 	txn_end(l, &x, err);

@@ -77,6 +77,14 @@ static int sample_one(struct tcbpf *t, const struct tcbpf_key *key,
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (maps_dev_has(dev, dir))
 			sample_dir(t, w, d, &dev->dir[dir], dir);
+	/* a VXLAN underlay: what each network carried */
+	free(d->vnis);
+	d->vnis = NULL;
+	d->nvni = 0;
+	if ((w->flags & SAMPLE_STATS) &&
+	    (d->cfg[d->have[0] ? 0 : 1].flags & TCBPF_F_VXLAN) &&
+	    vni_counts(t, key->ifindex, &d->vnis, &d->nvni))
+		d->nvni = 0;
 	/* per device: a slow walk must not skew its interval */
 	d->mono_ns = mono_ns();
 	return 0;
@@ -115,6 +123,10 @@ int sample_read(struct tcbpf *t, unsigned int flags, struct sample_set *s)
 
 void sample_free(struct sample_set *s)
 {
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->devs[i].vnis);
 	free(s->devs);
 	s->devs = NULL;
 	s->n = 0;

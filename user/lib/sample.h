@@ -17,6 +17,7 @@
 #include "tcbpf.h"
 #include "kern/obj.h"
 #include "lib/netid.h"
+#include "lib/vni.h"
 
 /* One device's settings and counters at one moment. */
 struct dev_sample {
@@ -30,6 +31,8 @@ struct dev_sample {
 	int hook_seen[TCBPF_NDIR];	/* SAMPLE_HOOKS: what is attached */
 	__u32 prog_id[TCBPF_NDIR];
 	__u64 mono_ns;			/* when its counters were read */
+	struct vni_count *vnis;		/* a VXLAN underlay: per network */
+	int nvni;
 };
 
 struct sample_set {
