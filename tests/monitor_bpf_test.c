@@ -2,7 +2,9 @@
 /*
  * monitor_bpf_test.c - monitor mode with a SPEC under BPF_PROG_TEST_RUN:
  * every packet passes, and what police with the same SPEC would have
- * dropped is counted as would-drop (packets and bytes, per class).
+ * dropped is counted as would-drop (packets and bytes, per class). And
+ * the VXLAN underlay (TCBPF_F_VXLAN) that a monitor usually is: each
+ * network (VNI) counted apart, a network's own limit policing it alone.
  *
  * A private copy of the skeleton (tests/testrun.h: no pins touched),
  * settings for ifindex 1 (lo), hand-built frames (tests/frames.h). Byte
@@ -254,6 +256,212 @@ static int refusal_spends_nothing_case(char *why)
 	return want_ctr(&s.cls[DEF], "default", 3, 4400, 1, 1500, why);
 }
 
+/* ---- VXLAN underlay ------------------------------------------------------ */
+
+static int vni_fd, vni_stats_fd;
+
+/* A VXLAN frame: @s (UDP to the VXLAN port) with the 8-byte VXLAN header
+ * of @vni and @flags after the UDP header. */
+static void vx_frame(struct frame *f, const struct fspec *s, __u32 vni,
+		     __u8 flags)
+{
+	__u8 *vx;
+
+	build(f, s);
+	vx = f->b + f->ports_end + 4;
+	memset(vx, 0, 8);
+	vx[0] = flags;
+	vx[4] = vni >> 16;
+	vx[5] = vni >> 8;
+	vx[6] = vni;
+}
+
+static int run1(__u32 dir, const struct frame *f)
+{
+	struct __sk_buff ctx = { .ifindex = LO_IFINDEX };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1,
+		    .data_in = f->b, .data_size_in = f->len);
+
+	if (bpf_prog_test_run_opts(tr.prog[dir], &o))
+		return -errno;
+	return (int)o.retval == TC_ACT_SHOT ? 'D' : 'P';
+}
+
+/* The network's counters of @dir summed over CPUs; zeroes when none. */
+static int vni_sum(__u32 vni, __u32 dir, struct tcbpf_vni_dir *out)
+{
+	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = vni };
+	struct tcbpf_vni_ctr per[tr.ncpus];
+	int cpu;
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(vni_stats_fd, &k, per))
+		return -errno;
+	for (cpu = 0; cpu < tr.ncpus; cpu++) {
+		out->pass_pkts += per[cpu].dir[dir].pass_pkts;
+		out->pass_bytes += per[cpu].dir[dir].pass_bytes;
+		out->drop_pkts += per[cpu].dir[dir].drop_pkts;
+		out->drop_bytes += per[cpu].dir[dir].drop_bytes;
+	}
+	return 0;
+}
+
+/* @dir of the device: an underlay on @port, monitor without buckets. */
+static int vx_put(__u32 dir, __u16 port, char *why)
+{
+	struct tcbpf_cfg c;
+
+	memset(&c, 0, sizeof(c));
+	c.slot = dir;
+	c.mode = TCBPF_MODE_MONITOR;
+	c.flags = TCBPF_F_VXLAN;
+	c.vxlan_port = port;
+	strcpy(c.ifname, "lo");
+	if (testrun_cfg_put(&tr, LO_IFINDEX, dir, &c))
+		return FAILF("writing cfg: %s", strerror(errno));
+	return 0;
+}
+
+/* No networks counted or limited; only @dir an underlay on @port. */
+static int vx_setup(__u32 dir, __u16 port, char *why)
+{
+	struct tcbpf_vni_key k, next;
+
+	while (!bpf_map_get_next_key(vni_stats_fd, NULL, &k))
+		bpf_map_delete_elem(vni_stats_fd, &k);
+	while (!bpf_map_get_next_key(vni_fd, NULL, &next))
+		bpf_map_delete_elem(vni_fd, &next);
+	if (setup(dir, TCBPF_MODE_MONITOR, DEF, 0, 0, 0, 0, why))
+		return -1;
+	return vx_put(dir, port, why);
+}
+
+static const struct fspec f_vx4 = IP4(UDP, 51234, 4789, .len = 1000);
+static const struct fspec f_vx6 = IP6(UDP, 51234, 4789, .len = 1000);
+
+/* Each network apart, IPv4 and IPv6 outside, both directions. */
+static int vx_count_case(char *why)
+{
+	struct tcbpf_vni_dir c;
+	struct frame f;
+	int i;
+
+	if (vx_setup(ING, 0, why) || vx_put(EGR, 0, why))
+		return -1;
+	for (i = 0; i < 3; i++) {
+		vx_frame(&f, &f_vx4, 0xc9, 0x08);
+		run1(ING, &f);
+	}
+	vx_frame(&f, &f_vx6, 0xc9, 0x08);
+	run1(ING, &f);
+	vx_frame(&f, &f_vx6, 0xffffff, 0x08);
+	run1(EGR, &f);
+	if (vni_sum(0xc9, ING, &c) || c.pass_pkts != 4 ||
+	    c.pass_bytes != 4000 || c.drop_pkts)
+		return FAILF("00c9 ingress: %llu pkts %llu bytes %llu dropped, "
+			     "want 4, 4000, 0", c.pass_pkts, c.pass_bytes,
+			     c.drop_pkts);
+	if (vni_sum(0xc9, EGR, &c) || c.pass_pkts)
+		return FAILF("00c9 egress: %llu pkts, want 0", c.pass_pkts);
+	if (vni_sum(0xffffff, EGR, &c) || c.pass_pkts != 1)
+		return FAILF("ffffff egress: %llu pkts, want 1", c.pass_pkts);
+	return 0;
+}
+
+/* Not VXLAN: no VNI flag, another port, TCP, a non-underlay device. */
+static int vx_not_case(char *why)
+{
+	static const struct fspec tcp = IP4(TCP, 51234, 4789, .len = 1000);
+	static const struct fspec other = IP4(UDP, 51234, 4790, .len = 1000);
+	struct tcbpf_vni_key k;
+	struct frame f;
+
+	if (vx_setup(ING, 0, why))
+		return -1;
+	vx_frame(&f, &f_vx4, 0xc9, 0x00);
+	run1(ING, &f);
+	vx_frame(&f, &tcp, 0xc9, 0x08);
+	run1(ING, &f);
+	vx_frame(&f, &other, 0xc9, 0x08);
+	run1(ING, &f);
+	if (!bpf_map_get_next_key(vni_stats_fd, NULL, &k))
+		return FAILF("network %06x counted", k.vni);
+	/* the device is no underlay: nothing counted either */
+	if (setup(ING, TCBPF_MODE_MONITOR, DEF, 0, 0, 0, 0, why))
+		return -1;
+	vx_frame(&f, &f_vx4, 0xc9, 0x08);
+	run1(ING, &f);
+	if (!bpf_map_get_next_key(vni_stats_fd, NULL, &k))
+		return FAILF("network %06x counted on a plain device", k.vni);
+	/* "vxlan-port 4790": that port, and no longer 4789 */
+	if (vx_setup(ING, 4790, why))
+		return -1;
+	vx_frame(&f, &f_vx4, 0xc9, 0x08);
+	run1(ING, &f);
+	vx_frame(&f, &other, 0xca, 0x08);
+	run1(ING, &f);
+	if (!bpf_map_get_next_key(vni_stats_fd, NULL, &k) && k.vni != 0xca)
+		return FAILF("port 4790: network %06x counted, want 00ca", k.vni);
+	if (bpf_map_get_next_key(vni_stats_fd, NULL, &k))
+		return FAILF("port 4790: nothing counted");
+	return 0;
+}
+
+/*
+ * A network with a limit of its own (police 3000 b at 1 byte/s, slot 5):
+ * its frames PPPDD; another network's and the device's untouched.
+ */
+static int vx_limit_case(char *why)
+{
+	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = 0xc9 };
+	struct tcbpf_dev dev = { .dirs = 1U << ING };
+	struct tcbpf_stats s;
+	struct tcbpf_vni_dir c;
+	char got[8] = "", other[8] = "";
+	struct frame f;
+	int i;
+
+	if (vx_setup(ING, 0, why))
+		return -1;
+	dev.dir[ING].slot = 5;
+	dev.dir[ING].mode = TCBPF_MODE_POLICE;
+	bucket_from(&dev.dir[ING].cls[DEF], SLOW_RATE, 3000, 0, 0);
+	testrun_stats_zero(&tr, 5);
+	{
+		struct tcbpf_state st = {};
+		__u32 slot = 5;
+
+		bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
+	}
+	if (bpf_map_update_elem(vni_fd, &k, &dev, BPF_ANY))
+		return FAILF("writing the network's limit: %s", strerror(errno));
+	for (i = 0; i < 5; i++) {
+		vx_frame(&f, &f_vx4, 0xc9, 0x08);
+		got[i] = run1(ING, &f);
+		vx_frame(&f, &f_vx4, 0xca, 0x08);
+		other[i] = run1(ING, &f);
+	}
+	if (strcmp(got, "PPPDD"))
+		return FAILF("00c9 verdicts %s, want PPPDD", got);
+	if (strcmp(other, "PPPPP"))
+		return FAILF("00ca verdicts %s, want PPPPP", other);
+	if (vni_sum(0xc9, ING, &c) || c.pass_pkts != 3 || c.drop_pkts != 2 ||
+	    c.drop_bytes != 2000)
+		return FAILF("00c9 counted %llu passed %llu dropped (%llu b), "
+			     "want 3, 2 (2000 b)", c.pass_pkts, c.drop_pkts,
+			     c.drop_bytes);
+	if (sum(5, &s) || s.cls[DEF].drop_pkts != 2 || s.cls[DEF].pass_pkts != 3)
+		return FAILF("slot 5: %llu passed %llu dropped, want 3, 2",
+			     s.cls[DEF].pass_pkts, s.cls[DEF].drop_pkts);
+	if (sum(ING, &s) || s.cls[DEF].pass_pkts != 5 || s.cls[DEF].drop_pkts)
+		return FAILF("the device's slot: %llu passed %llu dropped, "
+			     "want 5, 0", s.cls[DEF].pass_pkts,
+			     s.cls[DEF].drop_pkts);
+	bpf_map_delete_elem(vni_fd, &k);
+	return 0;
+}
+
 static int print_fn(enum libbpf_print_level level, const char *fmt,
 		    va_list ap)
 {
@@ -270,6 +478,9 @@ static const struct {
 	{ "monitor: allow class counts its own", allow_case },
 	{ "monitor: a would-drop spends no tokens",
 	  refusal_spends_nothing_case },
+	{ "vxlan: each network counted apart, v4 and v6", vx_count_case },
+	{ "vxlan: not vxlan, not counted; vxlan-port", vx_not_case },
+	{ "vxlan: a network's own limit polices it alone", vx_limit_case },
 };
 
 int main(void)
@@ -287,6 +498,8 @@ int main(void)
 		testrun_close(&tr);
 		return 1;
 	}
+	vni_fd = bpf_map__fd(tr.skel->maps.tcbpf_vni);
+	vni_stats_fd = bpf_map__fd(tr.skel->maps.tcbpf_vni_stats);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		report(cases[i].name, cases[i].fn(why), why);
 	testrun_close(&tr);
