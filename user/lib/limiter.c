@@ -678,7 +678,8 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 	err = lock(l);
 	if (err)
 		return err;
-	err = txn_begin(l, &x, name, s);
+	memset(&x, 0, sizeof(x));	/* a network's limit: not a clamp record */
+	err = s->has_vni ? 0 : txn_begin(l, &x, name, s);
 	if (err)
 		goto out;
 	err = open_obj(l, &t, true);
@@ -788,6 +789,9 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 	if (s->hook != TCBPF_HOOK_NONE)
 		return fail(l, -EUSAGE, "change cannot move %s to another hook: "
 			    "use attach", name);
+	if (s->has_vni || s->vxlan_port)	/* vni.c: attach keeps buckets */
+		return fail(l, -EUSAGE, "change of %s: \"vni\" and \"vxlan-port\" "
+			    "are for attach (which keeps a network's buckets)", name);
 	err = dev_resolve(l, &d, name);
 	if (err)
 		return err;
