@@ -236,8 +236,12 @@ test_would_drop() {
 	within "${wbps:-0}" 5000000 25 ||
 		res_bad "stats: would-drop ${wbps:-none} bit/s, want ~5 Mbit/s"
 	prom=$(scrape_prometheus)
-	echo "$prom" | grep -q "^tcbpf_packets_total{device=\"$DEV\",direction=\"ingress\",class=\"default\".*verdict=\"would_drop\"} $((a[2]))\$" ||
-		res_bad "Prometheus: no would_drop series of $((a[2])) packets: $(echo "$prom" | grep would_drop | head -2 | tr '\n' ' ')"
+	echo "$prom" | grep -q "^tcbpf_would_drop_packets_total{device=\"$DEV\",direction=\"ingress\",class=\"default\".*} $((a[2]))\$" ||
+		res_bad "Prometheus: no would-drop series of $((a[2])) packets: $(echo "$prom" | grep would_drop | head -2 | tr '\n' ' ')"
+	echo "$prom" | grep -q "^tcbpf_would_drop_bytes_total{device=\"$DEV\",direction=\"ingress\",class=\"default\".*} $((a[3]))\$" ||
+		res_bad "Prometheus: no would-drop series of $((a[3])) bytes"
+	# a sum over verdicts stays the offered load: no would-drop verdict
+	echo "$prom" | grep -q 'verdict="would' && res_bad "Prometheus: a would-drop verdict"
 	infl=$(push_influx)
 	echo "$infl" | grep -q "^tcbpf,dev=$DEV,dir=ingress,class=default.*would_drop_packets=$((a[2]))i,would_drop_bytes=$((a[3]))i" ||
 		res_bad "Influx: no would_drop fields of $((a[2])) packets: $(echo "$infl" | grep "dir=ingress,class=default" | head -1)"
@@ -350,6 +354,11 @@ test_vxbackend_limit() {
 	local devdrop
 	devdrop=$(tb -j show "$VXB" | jget "sum(d[0][x]['classes'][c]['dropped_packets'] for x in ('ingress', 'egress') for c in ('default', 'allow'))")
 	[ "${devdrop:-1}" -eq 0 ] || res_bad "the device's own settings dropped ${devdrop:-?} packets"
+	local sh
+	sh=$(tb -j show "$VXB" | jget "[(n['netid'], n['limited'], n['ingress']['dropped_packets'] > 0) for n in d[0]['vxlan']['networks'] if n['netid'] in ('00c9', '00ca')]")
+	note "show -j networks (netid, limited, dropped): $sh"
+	[ "$sh" = '[["00c9", true, true], ["00ca", false, false]]' ] ||
+		res_bad "show -j vxlan networks: $sh"
 	# non-VXLAN traffic on the underlay passes
 	ns_run "$PEER_NS" ping -c3 -i0.2 -W2 -q 10.206.9.1 >/dev/null 2>&1 ||
 		res_bad "ping over the underlay failed"

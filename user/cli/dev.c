@@ -154,6 +154,50 @@ static void show_dir(const struct dev_sample *d, int dir)
 	print_close_object();
 }
 
+/* A VXLAN underlay: its port and what each network carried. */
+static void show_vnis(const struct dev_sample *d)
+{
+	const struct tcbpf_cfg *c = &d->cfg[d->have[0] ? 0 : 1];
+	char vn[16];
+	int i, dir;
+
+	if (!(c->flags & TCBPF_F_VXLAN))
+		return;
+	print_open_object("vxlan");
+	print_u64(PRINT_ANY, "port", "    vxlan port %llu", c->vxlan_port);
+	print_u64(PRINT_ANY, "count", ", %llu networks\n", d->nvni);
+	print_open_array("networks");
+	for (i = 0; i < d->nvni; i++) {
+		const struct vni_count *v = &d->vnis[i];
+
+		vni_name(v->vni, vn, sizeof(vn));
+		print_open_object(NULL);
+		print_string(PRINT_ANY, "netid", "      vni %s", vn);
+		print_bool(PRINT_JSON, "limited", NULL, v->limited);
+		if (v->limited)
+			print_string(PRINT_ANY, "mode", " (own limit, %s)",
+				     mode_name(v->mode[TCBPF_INGRESS]));
+		for (dir = 0; dir < TCBPF_NDIR; dir++) {
+			const struct tcbpf_vni_dir *n = &v->c.dir[dir];
+
+			print_open_object(dir_name(dir));
+			print_text(" %s", dir_name(dir));
+			print_u64(PRINT_ANY, "passed_packets", " %llu pkts",
+				  n->pass_pkts);
+			print_u64(PRINT_ANY, "passed_bytes", " %llu bytes",
+				  n->pass_bytes);
+			print_u64(PRINT_ANY, "dropped_packets", " dropped %llu",
+				  n->drop_pkts);
+			print_u64(PRINT_JSON, "dropped_bytes", NULL, n->drop_bytes);
+			print_close_object();
+		}
+		print_text("\n");
+		print_close_object();
+	}
+	print_close_array();
+	print_close_object();
+}
+
 static void show_dev(const struct dev_sample *d)
 {
 	int dir;
@@ -175,6 +219,7 @@ static void show_dev(const struct dev_sample *d)
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (d->have[dir])
 			show_dir(d, dir);
+	show_vnis(d);
 	print_close_object();
 }
 

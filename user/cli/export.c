@@ -217,15 +217,16 @@ static void prom_labels(FILE *f, const struct dev_sample *d, int dir, int cls)
 		prom_label(f, "netid", d->netid, false);
 }
 
-enum prom_metric { M_PACKETS, M_BYTES, M_MARKED, M_LIMIT_BITS, M_LIMIT_PKTS, M_MODE, M_N };
+enum prom_metric { M_PACKETS, M_BYTES, M_MARKED, M_LIMIT_BITS, M_LIMIT_PKTS, M_MODE,
+		   M_WOULD_PKTS, M_WOULD_BYTES, M_N };
 
 static const struct {
 	const char *name, *type, *help;
 } prom_meta[M_N] = {
 	[M_PACKETS] = { "tcbpf_packets_total", "counter",
-		"Packets seen by tcbpf, by verdict (passed or dropped); their sum is the offered load. Monitor mode adds would_drop: of the passed, those its SPEC would have dropped (not part of that sum)." },
+		"Packets seen by tcbpf, by verdict (passed or dropped); their sum is the offered load." },
 	[M_BYTES] = { "tcbpf_bytes_total", "counter",
-		"Bytes of whole frames as seen at the tc hook (Ethernet header included), by verdict (would_drop: monitor mode, part of passed)." },
+		"Bytes of whole frames as seen at the tc hook (Ethernet header included), by verdict." },
 	[M_MARKED] = { "tcbpf_marked_packets_total", "counter",
 		"Packets marked CE (ECN) by the EDT pacer." },
 	[M_LIMIT_BITS] = { "tcbpf_limit_bytes_per_second", "gauge",
@@ -234,12 +235,17 @@ static const struct {
 		"Configured packet rate of the class's bucket; 0 when none." },
 	[M_MODE] = { "tcbpf_mode", "gauge",
 		"1 for the mode (police, edt, monitor) a direction of a device is in." },
+	/* metrics of their own, not a verdict: would-drops are passed too,
+	 * and a sum over verdicts must stay the offered load */
+	[M_WOULD_PKTS] = { "tcbpf_would_drop_packets_total", "counter",
+		"Monitor mode: packets passed that its SPEC (police) would have dropped." },
+	[M_WOULD_BYTES] = { "tcbpf_would_drop_bytes_total", "counter",
+		"Monitor mode: bytes passed that its SPEC (police) would have dropped." },
 };
 
 static void prom_metric(FILE *f, const struct sample_set *s, int m)
 {
-	static const char *const verdict[] = { "passed", "dropped",
-					       "would_drop" };
+	static const char *const verdict[] = { "passed", "dropped" };
 	int i, dir, cls, v;
 
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", prom_meta[m].name,
@@ -263,24 +269,28 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 			for (cls = 0; cls < TCBPF_NCLASS; cls++) {
 				const struct tcbpf_counters *c = &d->st[dir].cls[cls];
 				const struct tcbpf_bucket_cfg *b = &cfg->cls[cls];
-				unsigned long long val[3];
+				unsigned long long val[2];
 				int nv = 1;
 
 				switch (m) {
 				case M_PACKETS:
 					val[0] = c->pass_pkts;
 					val[1] = c->drop_pkts;
-					val[2] = c->wdrop_pkts;
-					nv = limits ? 2 : 3;
+					nv = 2;
 					break;
 				case M_BYTES:
 					val[0] = c->pass_bytes;
 					val[1] = c->drop_bytes;
-					val[2] = c->wdrop_bytes;
-					nv = limits ? 2 : 3;
+					nv = 2;
 					break;
 				case M_MARKED:
 					val[0] = c->mark_pkts;
+					break;
+				case M_WOULD_PKTS:
+					val[0] = c->wdrop_pkts;
+					break;
+				case M_WOULD_BYTES:
+					val[0] = c->wdrop_bytes;
 					break;
 				case M_LIMIT_BITS:
 					val[0] = limits ? b->rate_bits_per_sec / 8 : 0;
