@@ -35,7 +35,8 @@
 #define TCBPF_MAX_SLOTS		4096	/* device-directions, two per device */
 #define TCBPF_MAX_PORTS		16	/* allowlist entries per direction */
 #define TCBPF_MAX_VNIS		1024	/* VXLAN networks with a limit */
-#define TCBPF_MAX_VNI_STATS	16384	/* VXLAN networks counted */
+#define TCBPF_MAX_VNI_STATS	4096	/* VXLAN networks counted (per-CPU,
+					 * preallocated: 64 B x CPUs each) */
 #define TCBPF_VXLAN_PORT	4789	/* IANA's, Linux's default dstport */
 
 /* cls_bpf filter identity: tcbpf only ever touches this handle/priority. */
