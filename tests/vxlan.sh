@@ -362,6 +362,26 @@ test_vxbackend_limit() {
 	# non-VXLAN traffic on the underlay passes
 	ns_run "$PEER_NS" ping -c3 -i0.2 -W2 -q 10.206.9.1 >/dev/null 2>&1 ||
 		res_bad "ping over the underlay failed"
+	res_end
+
+	# `detach vxbackend vni 00c9`: the limit goes, the counting stays
+	res_begin vxbackend_detach_one_network
+	tb_try detach "$VXB" vni 00c9
+	[ "$TB_RC" -eq 0 ] || res_bad "detach $VXB vni 00c9 exited $TB_RC: $TB_ERR"
+	tb_try detach "$VXB" vni 00c9
+	[ "$TB_RC" -ne 0 ] || res_bad "a second detach of vni 00c9 succeeded"
+	p0=$(scrape_prometheus)
+	flow_start l9b from="$PEER_NS" to="$HOST_NS" addr=10.207.201.1 bw=10M len=1400 time=2
+	flow_wait l9b 0 || res_bad "iperf3 00c9 failed: $FLOW_ERR"
+	p1=$(scrape_prometheus)
+	d9=$(($(vni_ctr "$p1" 00c9 ingress dropped) - $(vni_ctr "$p0" 00c9 ingress dropped)))
+	local s9=$(sent_packets l9b)
+	local c9=$(($(vni_ctr "$p1" 00c9 ingress passed) - $(vni_ctr "$p0" 00c9 ingress passed)))
+	note "00c9 after detach: iperf3 sent $s9 at 10 Mbit/s, counted $c9, $d9 dropped"
+	[ "$d9" -eq 0 ] || res_bad "00c9: $d9 dropped after its limit was removed"
+	[ "$c9" -ge "$s9" ] && [ "$s9" -gt 0 ] || res_bad "00c9: counted $c9, iperf3 sent $s9"
+	sh=$(tb -j show "$VXB" | jget "[n['limited'] for n in d[0]['vxlan']['networks'] if n['netid'] == '00c9']")
+	[ "$sh" = '[false]' ] || res_bad "show: 00c9 limited: $sh"
 	tb detach "$VXB" >/dev/null 2>&1
 	res_end
 }

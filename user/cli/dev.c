@@ -507,6 +507,28 @@ int cmd_change(const struct opts *o, int argc, char **argv)
 	return set_dev(o, LIM_CHANGE, argc, argv);
 }
 
+/* "detach DEV vni HEX": one VXLAN network's limit only. */
+static int detach_vni(const struct opts *o, const char *dev, const char *hex)
+{
+	unsigned long vni;
+	char msg[256], *end;
+	int err;
+
+	errno = 0;
+	vni = strtoul(hex, &end, 16);
+	if (errno || !*hex || *end || *hex == '-' || vni > 0xffffff)
+		return usage_error("detach %s vni \"%s\": want a VXLAN network "
+				   "id in hex, 0 to ffffff", dev, hex);
+	err = vni_detach(dev, vni, msg, sizeof(msg));
+	if (err) {
+		pr_warn("%s\n", msg);
+		return err;
+	}
+	if (!o->json)
+		cli_info("%s vni %s: limit removed\n", dev, hex);
+	return 0;
+}
+
 int cmd_detach(const struct opts *o, int argc, char **argv)
 {
 	struct lim *l;
@@ -515,6 +537,8 @@ int cmd_detach(const struct opts *o, int argc, char **argv)
 
 	if (is_net(argc, argv))
 		return net_op(o, "detach", LIM_DETACH, argc - 1, argv + 1);
+	if (argc == 3 && !strcmp(argv[1], "vni"))
+		return detach_vni(o, argv[0], argv[2]);
 	if (argc != 1)
 		return usage_error("%s", argc ? "detach takes one device"
 					      : "detach needs a device");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* vni.c - see vni.h. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,37 @@ fail:
 		 strerror(-err));
 out:
 	free(used);
+	return err;
+}
+
+int vni_detach(const char *name, __u32 vni, char *msg, size_t len)
+{
+	unsigned int ifindex = if_nametoindex(name);
+	struct tcbpf t;
+	char vn[16];
+	int lock, err;
+
+	vni_name(vni, vn, sizeof(vn));
+	if (!ifindex) {
+		snprintf(msg, len, "cannot find device \"%s\"", name);
+		return -ENODEV;
+	}
+	lock = tcbpf_lock();
+	if (lock < 0) {
+		snprintf(msg, len, "cannot take the lock: %s", strerror(-lock));
+		return lock;
+	}
+	err = tcbpf_open(&t, false);
+	if (!err) {
+		err = maps_vni_del(&t, ifindex, vni);
+		tcbpf_close(&t);
+	}
+	tcbpf_unlock(lock);
+	if (err == -ENOENT)
+		snprintf(msg, len, "%s vni %s: no limit of its own", name, vn);
+	else if (err)
+		snprintf(msg, len, "%s vni %s: cannot remove its limit: %s",
+			 name, vn, strerror(-err));
 	return err;
 }
 

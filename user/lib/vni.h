@@ -39,6 +39,13 @@ void vni_dev_cfg(const char *name, const struct spec *s,
 int vni_attach(struct tcbpf *t, int ifindex, const char *name,
 	       const struct spec *s, char *msg, size_t len);
 
+/*
+ * "detach DEV vni HEX": remove one network's limit (its counters stay,
+ * its traffic goes back to the device's settings). Takes the lock file.
+ * 0, -ENOENT when it had none (a message in @msg either way on error).
+ */
+int vni_detach(const char *name, __u32 vni, char *msg, size_t len);
+
 /* One network's traffic over an interval, for stats and the exporters. */
 struct vni_rate {
 	__u32 vni;
