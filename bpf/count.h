@@ -20,6 +20,7 @@ enum fate {
 	FATE_PASS,
 	FATE_MARK,		/* passed, marked CE */
 	FATE_DROP,
+	FATE_WOULD_DROP,	/* monitor: passed, the SPEC would drop it */
 };
 
 /*
@@ -49,6 +50,10 @@ static __always_inline void count(struct tcbpf_counters *c,
 	}
 	if (fate == FATE_MARK)
 		c->mark_pkts++;
+	if (fate == FATE_WOULD_DROP) {
+		c->wdrop_pkts += w->segs;
+		c->wdrop_bytes += w->len;
+	}
 	c->pass_pkts += w->segs;
 	c->pass_bytes += w->len;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * maps.h - the limiter's three maps; include/tcbpf.h has their layout.
+ * maps.h - the limiter's maps; include/tcbpf.h has their layout.
  *
  * Pinned by name, so that every device's programs and the CLI share one
  * copy. bench/floor.bpf.c defines TCBPF_MAPS_PRIVATE before including
@@ -40,5 +40,22 @@ struct {
 	__type(value, struct tcbpf_pcpu);
 	TCBPF_MAP_PIN
 } tcbpf_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TCBPF_MAX_VNIS);
+	__type(key, struct tcbpf_vni_key);
+	__type(value, struct tcbpf_dev);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	TCBPF_MAP_PIN
+} tcbpf_vni SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, TCBPF_MAX_VNI_STATS);
+	__type(key, struct tcbpf_vni_key);
+	__type(value, struct tcbpf_vni_ctr);
+	TCBPF_MAP_PIN
+} tcbpf_vni_stats SEC(".maps");
 
 #endif /* TCBPF_MAPS_H */

@@ -285,4 +285,30 @@ static __always_inline void parse_skb(struct __sk_buff *skb, struct pkt *p)
 	p->flags |= PKT_MALFORMED;
 }
 
+/*
+ * The VNI of a VXLAN frame (RFC 7348): UDP to @port, then 8 bytes: flags
+ * (0x08: the VNI is valid), 3 reserved, the 24-bit VNI, 1 reserved.
+ * Returns the VNI, -1 when the frame is not VXLAN. Apart from struct pkt
+ * on purpose: parse_frame() stays what the differential fuzzer compares.
+ * Read with bpf_skb_load_bytes(): the VXLAN header may lie past the
+ * linear part.
+ */
+#define VXLAN_HLEN	8
+#define VXLAN_F_VNI	0x08
+
+static __always_inline long parse_vxlan(struct __sk_buff *skb,
+					const struct pkt *p, __u16 port)
+{
+	__u8 vx[VXLAN_HLEN];
+
+	if ((p->flags & (PKT_PORTS | PKT_MALFORMED)) != PKT_PORTS ||
+	    p->l4proto != IPPROTO_UDP || p->dport != port || !p->hdr_len)
+		return -1;
+	if (bpf_skb_load_bytes(skb, p->hdr_len, vx, sizeof(vx)))
+		return -1;
+	if (!(vx[0] & VXLAN_F_VNI))
+		return -1;
+	return (long)vx[4] << 16 | (long)vx[5] << 8 | vx[6];
+}
+
 #endif /* TCBPF_PARSE_H */

@@ -45,7 +45,52 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 tcbpf_netns = 0;
 
 /*
- * parse -> classify -> take (police) or take and pace (EDT) -> count.
+ * A VXLAN underlay (TCBPF_F_VXLAN): count the packet to its network
+ * (*@vc, made on first sight) and, when that network has a limit of its
+ * own, police it with those settings instead of the device's. Anything
+ * else (not VXLAN, no limit for its VNI) keeps the device's settings.
+ */
+static __always_inline const struct tcbpf_cfg *
+vni_step(struct __sk_buff *skb, const struct pkt *pkt,
+	 const struct tcbpf_cfg *cfg, __u32 dir, struct tcbpf_vni_ctr **vc)
+{
+	struct tcbpf_vni_key k = { .netns = tcbpf_netns,
+				   .ifindex = skb->ifindex };
+	struct tcbpf_vni_ctr zero = {};
+	struct tcbpf_dev *v;
+	long vni;
+
+	vni = parse_vxlan(skb, pkt, cfg->vxlan_port ? cfg->vxlan_port :
+				    TCBPF_VXLAN_PORT);
+	if (vni < 0)
+		return cfg;
+	k.vni = vni;
+	*vc = bpf_map_lookup_elem(&tcbpf_vni_stats, &k);
+	if (!*vc) {
+		bpf_map_update_elem(&tcbpf_vni_stats, &k, &zero, BPF_NOEXIST);
+		*vc = bpf_map_lookup_elem(&tcbpf_vni_stats, &k);
+	}
+	v = bpf_map_lookup_elem(&tcbpf_vni, &k);
+	if (v && (v->dirs & (1U << dir)))
+		return &v->dir[dir];
+	return cfg;
+}
+
+static __always_inline void vni_count(struct tcbpf_vni_dir *c,
+				      const struct wire *w, enum fate fate)
+{
+	if (fate == FATE_DROP) {
+		c->drop_pkts += w->segs;
+		c->drop_bytes += w->len;
+	} else {
+		c->pass_pkts += w->segs;
+		c->pass_bytes += w->len;
+	}
+}
+
+/*
+ * parse -> classify -> take (police, monitor) or take and pace (EDT) ->
+ * count.
  * Per packet: one hash lookup (the device's settings, both directions),
  * the per-CPU array of the slot (counters and batched tokens) and the
  * address of its timelines (both array lookups are inlined by the
@@ -58,6 +103,7 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 	const struct tcbpf_bucket_cfg *bc;
 	const struct tcbpf_cfg *cfg;
 	enum fate fate = FATE_PASS;
+	struct tcbpf_vni_ctr *vc = NULL;
 	struct tcbpf_state *st;
 	struct tcbpf_pcpu *pc;
 	struct tcbpf_dev *dev;
@@ -70,37 +116,45 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 	if (!dev || !(dev->dirs & (1U << dir)))
 		return TC_ACT_UNSPEC;
 	cfg = &dev->dir[dir];
+	parse_skb(skb, &pkt);
+	if (cfg->flags & TCBPF_F_VXLAN)
+		cfg = vni_step(skb, &pkt, cfg, dir, &vc);
 	slot = cfg->slot;
 	pc = bpf_map_lookup_elem(&tcbpf_stats, &slot);
 	if (!pc)
 		return TC_ACT_UNSPEC;
 
-	parse_skb(skb, &pkt);
 	cls = classify(cfg, &pkt, dir);
 	/* 0 or 1 as far as the verifier can tell, for the indexes below */
 	cls = cls == TCBPF_CLASS_ALLOW ? TCBPF_CLASS_ALLOW : TCBPF_CLASS_DEFAULT;
 	bc = &cfg->cls[cls];
 	wire_of(&w, skb, &pkt);
 
-	if (cfg->mode != TCBPF_MODE_MONITOR) {
-		st = bpf_map_lookup_elem(&tcbpf_state, &slot);
-		if (!st)
-			return TC_ACT_UNSPEC;
-		if (cfg->mode != TCBPF_MODE_EDT) {
-			if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls],
-					    w.len, w.segs))
-				fate = FATE_DROP;
-		} else {
-			now = bpf_ktime_get_ns();
-			dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
-					   edt_horizon(cfg));
-			if (!dep)
-				fate = FATE_DROP;
-			else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
-				fate = FATE_MARK;
-		}
+	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	/*
+	 * Monitor: police on the slot's own buckets (nothing else limits
+	 * the device, so they are the SPEC's alone) and count a refusal as
+	 * a would-be drop; the packet passes whatever they say.
+	 */
+	if (cfg->mode != TCBPF_MODE_EDT) {
+		if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls], w.len,
+				    w.segs))
+			fate = cfg->mode == TCBPF_MODE_MONITOR ?
+			       FATE_WOULD_DROP : FATE_DROP;
+	} else {
+		now = bpf_ktime_get_ns();
+		dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
+				   edt_horizon(cfg));
+		if (!dep)
+			fate = FATE_DROP;
+		else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
+			fate = FATE_MARK;
 	}
 	count(&pc->cls[cls], &w, fate);
+	if (vc)
+		vni_count(&vc->dir[dir & 1], &w, fate);
 	return fate == FATE_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 

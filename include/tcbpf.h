@@ -19,6 +19,13 @@
  *   tcbpf_stats  PERCPU_ARRAY  slot -> struct tcbpf_pcpu
  *                this CPU's counters (summed over CPUs by the CLI) and the
  *                tokens it took from the timelines in a batch (police).
+ *   tcbpf_vni    HASH   struct tcbpf_vni_key -> struct tcbpf_dev
+ *                a limit on one VXLAN network of a VXLAN underlay device
+ *                (TCBPF_F_VXLAN): its own settings and slots, as a device.
+ *   tcbpf_vni_stats  LRU_PERCPU_HASH  struct tcbpf_vni_key -> tcbpf_vni_ctr
+ *                what each VXLAN network carried on such a device, every
+ *                network seen (entries made by the programs; the least
+ *                recently seen go first when it is full).
  */
 #ifndef TCBPF_H
 #define TCBPF_H
@@ -27,6 +34,10 @@
 #define TCBPF_MAX_DEVS		2048	/* devices with settings */
 #define TCBPF_MAX_SLOTS		4096	/* device-directions, two per device */
 #define TCBPF_MAX_PORTS		16	/* allowlist entries per direction */
+#define TCBPF_MAX_VNIS		1024	/* VXLAN networks with a limit */
+#define TCBPF_MAX_VNI_STATS	4096	/* VXLAN networks counted (per-CPU,
+					 * preallocated: 64 B x CPUs each) */
+#define TCBPF_VXLAN_PORT	4789	/* IANA's, Linux's default dstport */
 
 /* cls_bpf filter identity: tcbpf only ever touches this handle/priority. */
 #define TCBPF_TC_HANDLE		0x7cbf
@@ -47,7 +58,7 @@ enum tcbpf_class {
 enum tcbpf_mode {
 	TCBPF_MODE_POLICE = 0,	/* drop what exceeds the buckets */
 	TCBPF_MODE_EDT = 1,	/* stamp skb->tstamp, fq paces (egress) */
-	TCBPF_MODE_MONITOR = 2,	/* count only */
+	TCBPF_MODE_MONITOR = 2,	/* count only, and what police would drop */
 };
 
 enum tcbpf_hook {
@@ -68,6 +79,7 @@ enum tcbpf_hook {
 #define TCBPF_F_LATENCY_SET	(1U << 3)	/* horizon_ns given, not derived */
 #define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
 #define TCBPF_F_TREE_KEPT	(1U << 5)	/* EDT wanted, root qdisc tree kept: policing */
+#define TCBPF_F_VXLAN		(1U << 6)	/* a VXLAN underlay: count per VNI */
 
 /*
  * A device is named by its network namespace's cookie (SO_NETNS_COOKIE,
@@ -129,7 +141,8 @@ struct tcbpf_cfg {
 	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];
 	__u32 hook;		/* enum tcbpf_hook, for show and detach */
-	__u32 pad;
+	__u16 vxlan_port;	/* TCBPF_F_VXLAN: UDP port, 0 = 4789 */
+	__u16 pad;
 	__u64 netns_ino;	/* the namespace's inode, for people and for
 				 * finding it again (the key has its cookie) */
 	char ifname[16];	/* for people reading bpftool map dump */
@@ -158,6 +171,8 @@ struct tcbpf_counters {
 	__u64 drop_pkts;
 	__u64 drop_bytes;
 	__u64 mark_pkts;	/* EDT: CE marks */
+	__u64 wdrop_pkts;	/* monitor: passed, the SPEC would drop */
+	__u64 wdrop_bytes;	/* (also counted as passed) */
 };
 
 struct tcbpf_stats {
@@ -177,6 +192,25 @@ struct tcbpf_local {
 struct tcbpf_pcpu {
 	struct tcbpf_counters cls[TCBPF_NCLASS];
 	struct tcbpf_local tok[TCBPF_NCLASS];
+};
+
+/* One VXLAN network (24-bit VNI) of one device. */
+struct tcbpf_vni_key {
+	__u64 netns;
+	__u32 ifindex;
+	__u32 vni;
+};
+
+/* What one VXLAN network carried, per direction (this CPU's share). */
+struct tcbpf_vni_dir {
+	__u64 pass_pkts;	/* whole outer frames, as the device sees them */
+	__u64 pass_bytes;
+	__u64 drop_pkts;	/* by the network's own limit */
+	__u64 drop_bytes;
+};
+
+struct tcbpf_vni_ctr {
+	struct tcbpf_vni_dir dir[TCBPF_NDIR];
 };
 
 #endif /* TCBPF_H */

@@ -802,9 +802,10 @@ static int monitor_case(char *why)
 		return -1;
 	if (check_counters(ING, DEF, 6, 6000, 0, 0, why))
 		return -1;
-	if (state_read(ING, &st) || st.cls[DEF].tat_bytes ||
-	    st.cls[DEF].tat_pkts)
-		return FAILF("monitor mode moved the timelines");
+	/* its buckets are the SPEC's own: they count would-be drops */
+	if (state_read(ING, &st) || !st.cls[DEF].tat_bytes ||
+	    !st.cls[DEF].tat_pkts)
+		return FAILF("monitor mode left its timelines unmoved");
 	return 0;
 }
 

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers man completion unit state nl linkwatch bpf parse fuzz integration monitor alerts pkg)
+	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf parse fuzz integration monitor vxlan alerts pkg)
 fi
 
 pass=0 fail=0 skip=0
@@ -24,11 +24,13 @@ for s in "${suites[@]}"; do
 	nl)		cmd=("$OUT/tests/nl_test") ;;
 	linkwatch)	cmd=("$OUT/tests/linkwatch_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
+	monitor_bpf)	cmd=("$OUT/tests/monitor_bpf_test") ;;
 	parse)		cmd=("$OUT/tests/parse_test") ;;
 	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;
 	alerts)		cmd=(tests/alerts.sh) ;;
+	vxlan)		cmd=(tests/vxlan.sh) ;;
 	man)		cmd=(tests/pkg.sh man) ;;
 	completion)	cmd=(tests/pkg.sh completion) ;;
 	pkg)		cmd=(tests/pkg.sh deb) ;;

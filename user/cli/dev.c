@@ -82,6 +82,12 @@ static void show_counters(const struct tcbpf_cfg *c, const struct tcbpf_stats *s
 		print_u64(PRINT_ANY, "dropped_bytes", " %llu bytes", n->drop_bytes);
 		print_u64(c->mode == TCBPF_MODE_EDT ? PRINT_ANY : PRINT_JSON,
 			  "marked_packets", ", marked %llu pkts", n->mark_pkts);
+		/* passed all the same: what the SPEC would have dropped */
+		print_u64(c->mode == TCBPF_MODE_MONITOR ? PRINT_ANY : PRINT_JSON,
+			  "would_drop_packets", ", would drop %llu pkts",
+			  n->wdrop_pkts);
+		print_u64(c->mode == TCBPF_MODE_MONITOR ? PRINT_ANY : PRINT_JSON,
+			  "would_drop_bytes", " %llu bytes", n->wdrop_bytes);
 		print_text("\n");
 		print_close_object();
 	}
@@ -148,6 +154,50 @@ static void show_dir(const struct dev_sample *d, int dir)
 	print_close_object();
 }
 
+/* A VXLAN underlay: its port and what each network carried. */
+static void show_vnis(const struct dev_sample *d)
+{
+	const struct tcbpf_cfg *c = &d->cfg[d->have[0] ? 0 : 1];
+	char vn[16];
+	int i, dir;
+
+	if (!(c->flags & TCBPF_F_VXLAN))
+		return;
+	print_open_object("vxlan");
+	print_u64(PRINT_ANY, "port", "    vxlan port %llu", c->vxlan_port);
+	print_u64(PRINT_ANY, "count", ", %llu networks\n", d->nvni);
+	print_open_array("networks");
+	for (i = 0; i < d->nvni; i++) {
+		const struct vni_count *v = &d->vnis[i];
+
+		vni_name(v->vni, vn, sizeof(vn));
+		print_open_object(NULL);
+		print_string(PRINT_ANY, "netid", "      vni %s", vn);
+		print_bool(PRINT_JSON, "limited", NULL, v->limited);
+		if (v->limited)
+			print_string(PRINT_ANY, "mode", " (own limit, %s)",
+				     mode_name(v->mode[TCBPF_INGRESS]));
+		for (dir = 0; dir < TCBPF_NDIR; dir++) {
+			const struct tcbpf_vni_dir *n = &v->c.dir[dir];
+
+			print_open_object(dir_name(dir));
+			print_text(" %s", dir_name(dir));
+			print_u64(PRINT_ANY, "passed_packets", " %llu pkts",
+				  n->pass_pkts);
+			print_u64(PRINT_ANY, "passed_bytes", " %llu bytes",
+				  n->pass_bytes);
+			print_u64(PRINT_ANY, "dropped_packets", " dropped %llu",
+				  n->drop_pkts);
+			print_u64(PRINT_JSON, "dropped_bytes", NULL, n->drop_bytes);
+			print_close_object();
+		}
+		print_text("\n");
+		print_close_object();
+	}
+	print_close_array();
+	print_close_object();
+}
+
 static void show_dev(const struct dev_sample *d)
 {
 	int dir;
@@ -169,6 +219,7 @@ static void show_dev(const struct dev_sample *d)
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (d->have[dir])
 			show_dir(d, dir);
+	show_vnis(d);
 	print_close_object();
 }
 
@@ -456,6 +507,28 @@ int cmd_change(const struct opts *o, int argc, char **argv)
 	return set_dev(o, LIM_CHANGE, argc, argv);
 }
 
+/* "detach DEV vni HEX": one VXLAN network's limit only. */
+static int detach_vni(const struct opts *o, const char *dev, const char *hex)
+{
+	unsigned long vni;
+	char msg[256], *end;
+	int err;
+
+	errno = 0;
+	vni = strtoul(hex, &end, 16);
+	if (errno || !*hex || *end || *hex == '-' || vni > 0xffffff)
+		return usage_error("detach %s vni \"%s\": want a VXLAN network "
+				   "id in hex, 0 to ffffff", dev, hex);
+	err = vni_detach(dev, vni, msg, sizeof(msg));
+	if (err) {
+		pr_warn("%s\n", msg);
+		return err;
+	}
+	if (!o->json)
+		cli_info("%s vni %s: limit removed\n", dev, hex);
+	return 0;
+}
+
 int cmd_detach(const struct opts *o, int argc, char **argv)
 {
 	struct lim *l;
@@ -464,6 +537,8 @@ int cmd_detach(const struct opts *o, int argc, char **argv)
 
 	if (is_net(argc, argv))
 		return net_op(o, "detach", LIM_DETACH, argc - 1, argv + 1);
+	if (argc == 3 && !strcmp(argv[1], "vni"))
+		return detach_vni(o, argv[0], argv[2]);
 	if (argc != 1)
 		return usage_error("%s", argc ? "detach takes one device"
 					      : "detach needs a device");

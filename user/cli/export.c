@@ -73,6 +73,33 @@ static int export_sample(struct sample_set *s)
 
 /* ------------------------------------------------------------- formats */
 
+/* tcbpf_vxlan,dev=..,dir=..,netid=VNI: what each network of an underlay
+ * carried */
+static void influx_vnis(FILE *f, const struct dev_sample *d, __u64 ts)
+{
+	char vn[16];
+	int i, dir;
+
+	for (i = 0; i < d->nvni; i++) {
+		vni_name(d->vnis[i].vni, vn, sizeof(vn));
+		for (dir = 0; dir < TCBPF_NDIR; dir++) {
+			const struct tcbpf_vni_dir *c = &d->vnis[i].c.dir[dir];
+
+			fputs("tcbpf_vxlan", f);
+			print_influx_tag(f, "dev", d->ifname);
+			print_influx_tag(f, "dir", dir_name(dir));
+			print_influx_tag(f, "netid", vn);
+			fprintf(f, " passed_packets=%llui,passed_bytes=%llui,"
+				"dropped_packets=%llui,dropped_bytes=%llui %llu\n",
+				(unsigned long long)c->pass_pkts,
+				(unsigned long long)c->pass_bytes,
+				(unsigned long long)c->drop_pkts,
+				(unsigned long long)c->drop_bytes,
+				(unsigned long long)ts);
+		}
+	}
+}
+
 void influx_write(FILE *f, const struct sample_set *s)
 {
 	int i, dir, cls;
@@ -94,16 +121,20 @@ void influx_write(FILE *f, const struct sample_set *s)
 					print_influx_tag(f, "netid", d->netid);
 				fprintf(f, " passed_packets=%llui,passed_bytes=%llui,"
 					"dropped_packets=%llui,dropped_bytes=%llui,"
-					"marked_packets=%llui,mode=\"%s\" %llu\n",
+					"marked_packets=%llui,would_drop_packets=%llui,"
+					"would_drop_bytes=%llui,mode=\"%s\" %llu\n",
 					(unsigned long long)c->pass_pkts,
 					(unsigned long long)c->pass_bytes,
 					(unsigned long long)c->drop_pkts,
 					(unsigned long long)c->drop_bytes,
 					(unsigned long long)c->mark_pkts,
+					(unsigned long long)c->wdrop_pkts,
+					(unsigned long long)c->wdrop_bytes,
 					mode_name(d->cfg[dir].mode),
 					(unsigned long long)s->real_ns);
 			}
 		}
+		influx_vnis(f, d, s->real_ns);
 	}
 }
 
@@ -132,7 +163,8 @@ static void prom_labels(FILE *f, const struct dev_sample *d, int dir, int cls)
 		prom_label(f, "netid", d->netid, false);
 }
 
-enum prom_metric { M_PACKETS, M_BYTES, M_MARKED, M_LIMIT_BITS, M_LIMIT_PKTS, M_MODE, M_N };
+enum prom_metric { M_PACKETS, M_BYTES, M_MARKED, M_LIMIT_BITS, M_LIMIT_PKTS, M_MODE,
+		   M_WOULD_PKTS, M_WOULD_BYTES, M_N };
 
 static const struct {
 	const char *name, *type, *help;
@@ -149,10 +181,17 @@ static const struct {
 		"Configured packet rate of the class's bucket; 0 when none." },
 	[M_MODE] = { "tcbpf_mode", "gauge",
 		"1 for the mode (police, edt, monitor) a direction of a device is in." },
+	/* metrics of their own, not a verdict: would-drops are passed too,
+	 * and a sum over verdicts must stay the offered load */
+	[M_WOULD_PKTS] = { "tcbpf_would_drop_packets_total", "counter",
+		"Monitor mode: packets passed that its SPEC (police) would have dropped." },
+	[M_WOULD_BYTES] = { "tcbpf_would_drop_bytes_total", "counter",
+		"Monitor mode: bytes passed that its SPEC (police) would have dropped." },
 };
 
 static void prom_metric(FILE *f, const struct sample_set *s, int m)
 {
+	static const char *const verdict[] = { "passed", "dropped" };
 	int i, dir, cls, v;
 
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", prom_meta[m].name,
@@ -193,6 +232,12 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 				case M_MARKED:
 					val[0] = c->mark_pkts;
 					break;
+				case M_WOULD_PKTS:
+					val[0] = c->wdrop_pkts;
+					break;
+				case M_WOULD_BYTES:
+					val[0] = c->wdrop_bytes;
+					break;
 				case M_LIMIT_BITS:
 					val[0] = limits ? b->rate_bits_per_sec / 8 : 0;
 					break;
@@ -203,10 +248,51 @@ static void prom_metric(FILE *f, const struct sample_set *s, int m)
 				for (v = 0; v < nv; v++) {
 					fprintf(f, "%s{", prom_meta[m].name);
 					prom_labels(f, d, dir, cls);
-					if (nv == 2)
+					if (nv > 1)
+						prom_label(f, "verdict",
+							   verdict[v], false);
+					fprintf(f, "} %llu\n", val[v]);
+				}
+			}
+		}
+	}
+}
+
+/* What each VXLAN network of an underlay carried, labelled netid=VNI. */
+static void prom_vnis(FILE *f, const struct sample_set *s)
+{
+	static const char *const name[] = { "tcbpf_vxlan_packets_total",
+					    "tcbpf_vxlan_bytes_total" };
+	int m, i, j, dir, v;
+	char vn[16];
+
+	for (m = 0; m < 2; m++) {
+		fprintf(f, "# HELP %s %s of each VXLAN network (netid: its VNI "
+			"in hex) on a VXLAN underlay, outer frames, by verdict.\n"
+			"# TYPE %s counter\n", name[m], m ? "Bytes" : "Packets",
+			name[m]);
+		for (i = 0; i < s->n; i++) {
+			const struct dev_sample *d = &s->devs[i];
+
+			for (j = 0; j < d->nvni; j++) {
+				vni_name(d->vnis[j].vni, vn, sizeof(vn));
+				for (dir = 0; dir < TCBPF_NDIR; dir++) {
+					const struct tcbpf_vni_dir *c =
+						&d->vnis[j].c.dir[dir];
+					__u64 val[2] = {
+						m ? c->pass_bytes : c->pass_pkts,
+						m ? c->drop_bytes : c->drop_pkts };
+
+					for (v = 0; v < 2; v++) {
+						fprintf(f, "%s{", name[m]);
+						prom_label(f, "device", d->ifname, true);
+						prom_label(f, "direction", dir_name(dir), false);
+						prom_label(f, "netid", vn, false);
 						prom_label(f, "verdict", v ? "dropped" :
 							   "passed", false);
-					fprintf(f, "} %llu\n", val[v]);
+						fprintf(f, "} %llu\n",
+							(unsigned long long)val[v]);
+					}
 				}
 			}
 		}
@@ -219,6 +305,7 @@ void prom_write(FILE *f, const struct sample_set *s)
 
 	for (m = 0; m < M_N; m++)
 		prom_metric(f, s, m);
+	prom_vnis(f, s);
 	fprintf(f, "# HELP tcbpf_devices Devices with a limiter in this network namespace.\n"
 		"# TYPE tcbpf_devices gauge\ntcbpf_devices %d\n", s->n);
 }

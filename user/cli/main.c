@@ -81,6 +81,7 @@ static void usage(FILE *f)
 "KEY  := rate RATE | burst SIZE | pps { N | none } | pburst N | allow PORTS\n"
 "      | allow-rate RATE | allow-burst SIZE | delay TIME | latency TIME | ecn TIME\n"
 "      | mode { police | edt | monitor } | monitor | hook { auto | tc | tcx }\n"
+"      | vni HEX | vxlan-port PORT\n"
 "PORTS := none | [tcp/|udp/|sctp/]PORT[-PORT][,...]   (a bare port: tcp and udp)\n\n"
 "ingress is traffic FROM the VM (policed), egress traffic TO the VM.\n"
 "Keys before a direction word apply to both directions.\n"

@@ -106,9 +106,81 @@ static void header_text(const struct sample_set *s, double secs)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z",
 		 localtime_r(&t, &tm));
 	printf("# %s, %.2f s\n", when, secs);
-	printf("%-15s %-7s %-7s %-7s %10s %8s %10s %8s %10s %8s\n", "DEV",
-	       "DIR", "CLASS", "MODE", "seen b/s", "pkt/s", "passed", "pkt/s",
-	       "dropped", "pkt/s");
+	printf("%-15s %-7s %-7s %-7s %10s %8s %10s %8s %10s %8s %10s %8s\n",
+	       "DEV", "DIR", "CLASS", "MODE", "seen b/s", "pkt/s", "passed",
+	       "pkt/s", "dropped", "pkt/s", "would-drop", "pkt/s");
+}
+
+#define STATS_TOP_VNIS	10
+
+/* One VXLAN network of an underlay: a JSON line, Influx line or row. */
+static void vni_line(const struct stats_args *a, const struct dev_sample *d,
+		     const struct vni_rate *v, __u64 ts, double secs)
+{
+	char vn[16], b1[16], b2[16], b3[16], b4[16];
+	int dir;
+
+	vni_name(v->vni, vn, sizeof(vn));
+	if (a->influx) {
+		fputs("tcbpf_vxlan_rate", stdout);
+		print_influx_tag(stdout, "dev", d->ifname);
+		print_influx_tag(stdout, "netid", vn);
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			printf("%c%s_bps=%lldi,%s_pps=%lldi,%s_dropped_bps=%lldi",
+			       dir ? ',' : ' ', dir_name(dir),
+			       (long long)u64_round(v->bps[dir]), dir_name(dir),
+			       (long long)u64_round(v->pps[dir]), dir_name(dir),
+			       (long long)u64_round(v->drop_bps[dir]));
+		printf(" %llu\n", (unsigned long long)ts);
+		return;
+	}
+	if (!a->json) {
+		printf("  vni %-8s in %10s %8s  out %10s %8s  dropped %s / %s\n",
+		       vn, fmt_bits(b1, sizeof(b1), v->bps[TCBPF_INGRESS]),
+		       fmt_bits(b2, sizeof(b2), v->pps[TCBPF_INGRESS]),
+		       fmt_bits(b3, sizeof(b3), v->bps[TCBPF_EGRESS]),
+		       fmt_bits(b4, sizeof(b4), v->pps[TCBPF_EGRESS]),
+		       fmt_bits(b1, sizeof(b1), v->drop_bps[TCBPF_INGRESS]),
+		       fmt_bits(b2, sizeof(b2), v->drop_bps[TCBPF_EGRESS]));
+		return;
+	}
+	print_start(true);
+	print_open_object(NULL);
+	print_u64(PRINT_JSON, "time_ns", NULL, ts);
+	print_u64(PRINT_JSON, "interval_ms", NULL, u64_round(secs * 1000));
+	print_string(PRINT_JSON, "ifname", NULL, d->ifname);
+	print_string(PRINT_JSON, "netid", NULL, vn);
+	print_u64(PRINT_JSON, "vni", NULL, v->vni);
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		print_open_object(dir_name(dir));
+		print_u64(PRINT_JSON, "bits_per_sec", NULL, u64_round(v->bps[dir]));
+		print_u64(PRINT_JSON, "packets_per_sec", NULL,
+			  u64_round(v->pps[dir]));
+		print_u64(PRINT_JSON, "dropped_bits_per_sec", NULL,
+			  u64_round(v->drop_bps[dir]));
+		print_u64(PRINT_JSON, "dropped_packets_per_sec", NULL,
+			  u64_round(v->drop_pps[dir]));
+		print_close_object();
+	}
+	print_close_object();
+	print_end();
+}
+
+/* A VXLAN underlay: its top networks by bits/s, then pkt/s. */
+static void print_vnis(const struct stats_args *a, const struct dev_sample *o,
+		       const struct dev_sample *d, double secs, __u64 ts)
+{
+	struct vni_rate *r;
+	int i, n;
+
+	if (vni_rates(o->vnis, o->nvni, d->vnis, d->nvni, secs, &r, &n))
+		return;
+	if (!a->json && !a->influx)
+		printf("%s: top VXLAN networks of %d (in = arriving, out = "
+		       "leaving; bits/s, pkt/s)\n", d->ifname, n);
+	for (i = 0; i < n && i < STATS_TOP_VNIS; i++)
+		vni_line(a, d, &r[i], ts, secs);
+	free(r);
 }
 
 static void print_interval(const struct stats_args *a,
@@ -145,6 +217,8 @@ static void print_interval(const struct stats_args *a,
 						   cur->real_ns, secs);
 			}
 		}
+		if (d->nvni)
+			print_vnis(a, o, d, secs, cur->real_ns);
 	}
 	fflush(stdout);
 }

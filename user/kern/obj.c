@@ -59,8 +59,10 @@ static void ns_pin_dir(char *buf, size_t len, __u64 netns)
 }
 
 static const char *const map_name[] = {
-	"tcbpf_cfg", "tcbpf_state", "tcbpf_stats",
+	"tcbpf_cfg", "tcbpf_state", "tcbpf_stats", "tcbpf_vni",
+	"tcbpf_vni_stats",
 };
+#define NMAPS	(sizeof(map_name) / sizeof(map_name[0]))
 
 static const char *map_pin(char *buf, size_t len, unsigned int i)
 {
@@ -128,6 +130,7 @@ static void fds_reset(struct tcbpf *t)
 	memset(t, 0, sizeof(*t));
 	t->netns = netns;
 	t->cfg_fd = t->state_fd = t->stats_fd = -1;
+	t->vni_fd = t->vni_stats_fd = -1;
 	t->prog_fd[0] = t->prog_fd[1] = -1;
 }
 
@@ -136,10 +139,12 @@ static void unpin_ns(__u64 netns);
 /* A pinned map with this build's key and value sizes? */
 static bool layout_ok(int fd, unsigned int i)
 {
-	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4 };
+	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4,
+		sizeof(struct tcbpf_vni_key), sizeof(struct tcbpf_vni_key) };
 	static const __u32 value[] = {
 		sizeof(struct tcbpf_dev), sizeof(struct tcbpf_state),
-		sizeof(struct tcbpf_pcpu),
+		sizeof(struct tcbpf_pcpu), sizeof(struct tcbpf_dev),
+		sizeof(struct tcbpf_vni_ctr),
 	};
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -155,11 +160,12 @@ static bool layout_ok(int fd, unsigned int i)
  */
 static int open_pinned(struct tcbpf *t, bool progs)
 {
-	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd };
+	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
+			  &t->vni_stats_fd };
 	unsigned int i;
 	int d;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NMAPS; i++) {
 		char path[PATH_MAX];
 
 		*map_fd[i] = bpf_obj_get(map_pin(path, sizeof(path), i));
@@ -296,7 +302,8 @@ out:
 
 void tcbpf_close(struct tcbpf *t)
 {
-	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd,
+	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
+		       &t->vni_stats_fd,
 		       &t->prog_fd[0], &t->prog_fd[1] };
 	unsigned int i;
 

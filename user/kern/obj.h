@@ -30,6 +30,8 @@ struct tcbpf {
 	int cfg_fd;
 	int state_fd;
 	int stats_fd;
+	int vni_fd;		/* per-VXLAN-network limits */
+	int vni_stats_fd;	/* per-VXLAN-network counters */
 	int prog_fd[TCBPF_NDIR];
 	__u32 prog_id[TCBPF_NDIR];
 	int ncpus;

@@ -22,6 +22,7 @@
 #include "lib/pace.h"
 #include "lib/spec_words.h"
 #include "lib/state.h"
+#include "lib/vni.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
@@ -620,6 +621,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		cfg[dir].netns_ino = netns_ino();
 		snprintf(cfg[dir].ifname, sizeof(cfg[dir].ifname), "%s", d->name);
 	}
+	vni_dev_cfg(d->name, s, u.had_cfg[0] ? &u.old[0] : NULL, cfg);
 
 	err = egress_pacing(l, d, s->dir[TCBPF_EGRESS].set, &cfg[TCBPF_EGRESS],
 			    u.had_cfg[TCBPF_EGRESS] ? u.old[TCBPF_EGRESS].flags : 0,
@@ -664,6 +666,7 @@ undo:
 
 int lim_attach(struct lim *l, const char *name, const struct spec *s)
 {
+	char vmsg[256];
 	struct tcbpf t;
 	struct txn x;
 	struct dev d;
@@ -675,13 +678,18 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 	err = lock(l);
 	if (err)
 		return err;
-	err = txn_begin(l, &x, name, s);
+	memset(&x, 0, sizeof(x));	/* a network's limit: not a clamp record */
+	err = s->has_vni ? 0 : txn_begin(l, &x, name, s);
 	if (err)
 		goto out;
 	err = open_obj(l, &t, true);
 	if (!err) {
 		forget_gone(l, &t);
-		err = do_attach(l, &t, &d, s);
+		if (s->has_vni)	/* one VXLAN network of an underlay: vni.c */
+			err = vni_attach(&t, d.ifindex, name, s, vmsg,
+					 sizeof(vmsg)) ? fail(l, -EINVAL, "%s", vmsg) : 0;
+		else
+			err = do_attach(l, &t, &d, s);
 		tcbpf_close(&t);
 	}
 	txn_end(l, &x, err);
@@ -781,6 +789,9 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 	if (s->hook != TCBPF_HOOK_NONE)
 		return fail(l, -EUSAGE, "change cannot move %s to another hook: "
 			    "use attach", name);
+	if (s->has_vni || s->vxlan_port)	/* vni.c: attach keeps buckets */
+		return fail(l, -EUSAGE, "change of %s: \"vni\" and \"vxlan-port\" "
+			    "are for attach (which keeps a network's buckets)", name);
 	err = dev_resolve(l, &d, name);
 	if (err)
 		return err;

@@ -65,11 +65,166 @@ int maps_put_dev(struct tcbpf *t, int ifindex,
 	return dev_write(t, ifindex, &dev);
 }
 
+/* ------------------------------------------------------- VXLAN networks */
+
+static void vni_key_of(struct tcbpf_vni_key *k, const struct tcbpf *t,
+		       int ifindex, __u32 vni)
+{
+	memset(k, 0, sizeof(*k));
+	k->netns = t->netns;
+	k->ifindex = ifindex;
+	k->vni = vni;
+}
+
+/*
+ * Every entry of @fd (keyed by struct tcbpf_vni_key) of device @dev, the
+ * keys read first so that @cb may delete. @val: a buffer of the map's
+ * value size (per-CPU maps: all CPUs').
+ */
+static int vni_walk(struct tcbpf *t, int fd, const struct tcbpf_key *dev,
+		    void *val, maps_vni_cb_t cb, void *ctx)
+{
+	struct tcbpf_vni_key *keys = NULL, *k, cur, next;
+	int i, n = 0, err = 0;
+	bool first = true;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
+		first = false;
+		cur = next;
+		if (cur.netns != dev->netns || cur.ifindex != dev->ifindex)
+			continue;
+		k = realloc(keys, (n + 1) * sizeof(*keys));
+		if (!k) {
+			free(keys);
+			return -ENOMEM;
+		}
+		keys = k;
+		keys[n++] = cur;
+	}
+	for (i = 0; i < n && !err; i++) {
+		if (bpf_map_lookup_elem(fd, &keys[i], val))
+			continue;	/* deleted meanwhile */
+		err = cb(t, &keys[i], val, ctx);
+	}
+	free(keys);
+	return err;
+}
+
+int maps_vni_get(struct tcbpf *t, int ifindex, __u32 vni,
+		 struct tcbpf_dev *dev)
+{
+	struct tcbpf_vni_key k;
+
+	vni_key_of(&k, t, ifindex, vni);
+	if (t->vni_fd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(t->vni_fd, &k, dev))
+		return -errno;
+	return 0;
+}
+
+int maps_vni_put(struct tcbpf *t, int ifindex, __u32 vni,
+		 const struct tcbpf_dev *dev)
+{
+	struct tcbpf_vni_key k;
+
+	vni_key_of(&k, t, ifindex, vni);
+	if (bpf_map_update_elem(t->vni_fd, &k, dev, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int maps_vni_del(struct tcbpf *t, int ifindex, __u32 vni)
+{
+	struct tcbpf_vni_key k;
+
+	vni_key_of(&k, t, ifindex, vni);
+	if (bpf_map_delete_elem(t->vni_fd, &k))
+		return -errno;
+	return 0;
+}
+
+int maps_vni_foreach(struct tcbpf *t, int ifindex, maps_vni_cb_t cb, void *ctx)
+{
+	struct tcbpf_key dev;
+	struct tcbpf_dev val;
+
+	key_of(&dev, t, ifindex);
+	return vni_walk(t, t->vni_fd, &dev, &val, cb, ctx);
+}
+
+struct vni_sum {
+	maps_vni_cb_t cb;
+	void *ctx;
+	int ncpus;
+};
+
+static int vni_sum_one(struct tcbpf *t, const struct tcbpf_vni_key *k,
+		       void *val, void *ctx)
+{
+	const struct tcbpf_vni_ctr *per = val;
+	struct vni_sum *s = ctx;
+	struct tcbpf_vni_ctr sum = {};
+	int cpu, d;
+
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		for (d = 0; d < TCBPF_NDIR; d++) {
+			sum.dir[d].pass_pkts += per[cpu].dir[d].pass_pkts;
+			sum.dir[d].pass_bytes += per[cpu].dir[d].pass_bytes;
+			sum.dir[d].drop_pkts += per[cpu].dir[d].drop_pkts;
+			sum.dir[d].drop_bytes += per[cpu].dir[d].drop_bytes;
+		}
+	}
+	return s->cb(t, k, &sum, s->ctx);
+}
+
+int maps_vni_stats(struct tcbpf *t, int ifindex, maps_vni_cb_t cb, void *ctx)
+{
+	struct vni_sum s = { .cb = cb, .ctx = ctx, .ncpus = t->ncpus };
+	struct tcbpf_key dev;
+	void *per;
+	int err;
+
+	key_of(&dev, t, ifindex);
+	per = calloc(t->ncpus, sizeof(struct tcbpf_vni_ctr));
+	if (!per)
+		return -ENOMEM;
+	err = vni_walk(t, t->vni_stats_fd, &dev, per, vni_sum_one, &s);
+	free(per);
+	return err;
+}
+
+static int vni_del_one(struct tcbpf *t, const struct tcbpf_vni_key *k,
+		       void *val, void *fd)
+{
+	bpf_map_delete_elem(*(int *)fd, k);
+	return 0;
+}
+
+/* A device's settings went: so do its networks' limits and counters. */
+static void vni_del_all(struct tcbpf *t, const struct tcbpf_key *dev)
+{
+	int fds[] = { t->vni_fd, t->vni_stats_fd };
+	void *buf = calloc(t->ncpus > 0 ? t->ncpus : 1,
+			   sizeof(struct tcbpf_vni_ctr) > sizeof(struct tcbpf_dev) ?
+			   sizeof(struct tcbpf_vni_ctr) : sizeof(struct tcbpf_dev));
+	unsigned int i;
+
+	if (!buf)
+		return;
+	for (i = 0; i < 2; i++)
+		vni_walk(t, fds[i], dev, buf, vni_del_one, &fds[i]);
+	free(buf);
+}
+
 int maps_del_dev(struct tcbpf *t, int ifindex)
 {
 	struct tcbpf_key key;
 
 	key_of(&key, t, ifindex);
+	vni_del_all(t, &key);
 	if (bpf_map_delete_elem(t->cfg_fd, &key))
 		return -errno;
 	return 0;
@@ -150,6 +305,7 @@ bool maps_empty(struct tcbpf *t)
 
 int maps_del_key(struct tcbpf *t, const struct tcbpf_key *key)
 {
+	vni_del_all(t, key);
 	if (bpf_map_delete_elem(t->cfg_fd, key))
 		return -errno;
 	return 0;
@@ -166,10 +322,26 @@ static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,
 	return 0;
 }
 
+static int mark_vni_used(struct tcbpf *t, const struct tcbpf_vni_key *k,
+			 void *val, void *used)
+{
+	return mark_used(t, NULL, val, used);
+}
+
+/* Every device's VXLAN networks' limits: their slots are taken too. */
+static int mark_vnis(struct tcbpf *t, const struct tcbpf_key *key,
+		     const struct tcbpf_dev *dev, void *used)
+{
+	struct tcbpf_dev val;
+
+	mark_used(t, key, dev, used);
+	return vni_walk(t, t->vni_fd, key, &val, mark_vni_used, used);
+}
+
 int maps_slots_used(struct tcbpf *t, unsigned char used[TCBPF_MAX_SLOTS])
 {
 	memset(used, 0, TCBPF_MAX_SLOTS);
-	return maps_foreach(t, mark_used, used);
+	return maps_foreach(t, mark_vnis, used);
 }
 
 int maps_slot_reset(struct tcbpf *t, __u32 slot)
@@ -212,6 +384,8 @@ int maps_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out)
 			o->drop_pkts += p->drop_pkts;
 			o->drop_bytes += p->drop_bytes;
 			o->mark_pkts += p->mark_pkts;
+			o->wdrop_pkts += p->wdrop_pkts;
+			o->wdrop_bytes += p->wdrop_bytes;
 		}
 	}
 out:

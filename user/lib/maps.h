@@ -61,6 +61,24 @@ int maps_slots_used(struct tcbpf *t, unsigned char used[TCBPF_MAX_SLOTS]);
 /* Zero a slot's bucket state, counters and batched tokens. */
 int maps_slot_reset(struct tcbpf *t, __u32 slot);
 
+/*
+ * VXLAN networks of a VXLAN underlay device (TCBPF_F_VXLAN): a network's
+ * own limit (a struct tcbpf_dev with slots of its own, which
+ * maps_slots_used() counts), and what each network carried. Deleting the
+ * device (maps_del_dev(), maps_del_key()) deletes its networks' entries.
+ */
+int maps_vni_get(struct tcbpf *t, int ifindex, __u32 vni,
+		 struct tcbpf_dev *dev);
+int maps_vni_put(struct tcbpf *t, int ifindex, __u32 vni,
+		 const struct tcbpf_dev *dev);
+int maps_vni_del(struct tcbpf *t, int ifindex, __u32 vni);
+/* @val: a struct tcbpf_dev (foreach) or struct tcbpf_vni_ctr summed over
+ * the CPUs (stats). */
+typedef int (*maps_vni_cb_t)(struct tcbpf *t, const struct tcbpf_vni_key *k,
+			     void *val, void *ctx);
+int maps_vni_foreach(struct tcbpf *t, int ifindex, maps_vni_cb_t cb, void *ctx);
+int maps_vni_stats(struct tcbpf *t, int ifindex, maps_vni_cb_t cb, void *ctx);
+
 /* Counters of a slot summed over CPUs. */
 int maps_read_stats(struct tcbpf *t, __u32 slot, struct tcbpf_stats *out);
 

@@ -10,7 +10,8 @@
 #include "kern/hook.h"
 #include "util/clock.h"
 
-const char *const rate_name[RATE_N] = { "seen", "passed", "dropped" };
+const char *const rate_name[RATE_N] = { "seen", "passed", "dropped",
+					 "would_drop" };
 
 struct walk {
 	struct sample_set *s;
@@ -76,6 +77,14 @@ static int sample_one(struct tcbpf *t, const struct tcbpf_key *key,
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (maps_dev_has(dev, dir))
 			sample_dir(t, w, d, &dev->dir[dir], dir);
+	/* a VXLAN underlay: what each network carried */
+	free(d->vnis);
+	d->vnis = NULL;
+	d->nvni = 0;
+	if ((w->flags & SAMPLE_STATS) &&
+	    (d->cfg[d->have[0] ? 0 : 1].flags & TCBPF_F_VXLAN) &&
+	    vni_counts(t, key->ifindex, &d->vnis, &d->nvni))
+		d->nvni = 0;
 	/* per device: a slow walk must not skew its interval */
 	d->mono_ns = mono_ns();
 	return 0;
@@ -114,6 +123,10 @@ int sample_read(struct tcbpf *t, unsigned int flags, struct sample_set *s)
 
 void sample_free(struct sample_set *s)
 {
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->devs[i].vnis);
 	free(s->devs);
 	s->devs = NULL;
 	s->n = 0;
@@ -157,7 +170,7 @@ void rate_between(const struct dev_sample *old, const struct dev_sample *new,
 		  double secs, int dir, int cls, struct rate *r)
 {
 	bool reset = old->cfg[dir].slot != new->cfg[dir].slot;
-	__u64 pb = 0, pp = 0, db = 0, dp = 0;
+	__u64 pb = 0, pp = 0, db = 0, dp = 0, wb = 0, wp = 0;
 	int c;
 
 	memset(r, 0, sizeof(*r));
@@ -173,11 +186,16 @@ void rate_between(const struct dev_sample *old, const struct dev_sample *new,
 		pp += reset ? n->pass_pkts : delta(o->pass_pkts, n->pass_pkts);
 		db += reset ? n->drop_bytes : delta(o->drop_bytes, n->drop_bytes);
 		dp += reset ? n->drop_pkts : delta(o->drop_pkts, n->drop_pkts);
+		wb += reset ? n->wdrop_bytes :
+		      delta(o->wdrop_bytes, n->wdrop_bytes);
+		wp += reset ? n->wdrop_pkts : delta(o->wdrop_pkts, n->wdrop_pkts);
 	}
 	r->bps[RATE_PASSED] = pb * 8.0 / secs;
 	r->pps[RATE_PASSED] = pp / secs;
 	r->bps[RATE_DROPPED] = db * 8.0 / secs;
 	r->pps[RATE_DROPPED] = dp / secs;
+	r->bps[RATE_WOULD_DROP] = wb * 8.0 / secs;
+	r->pps[RATE_WOULD_DROP] = wp / secs;
 	r->bps[RATE_SEEN] = (pb + db) * 8.0 / secs;
 	r->pps[RATE_SEEN] = (pp + dp) / secs;
 }

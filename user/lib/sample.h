@@ -17,6 +17,7 @@
 #include "tcbpf.h"
 #include "kern/obj.h"
 #include "lib/netid.h"
+#include "lib/vni.h"
 
 /* One device's settings and counters at one moment. */
 struct dev_sample {
@@ -30,6 +31,8 @@ struct dev_sample {
 	int hook_seen[TCBPF_NDIR];	/* SAMPLE_HOOKS: what is attached */
 	__u32 prog_id[TCBPF_NDIR];
 	__u64 mono_ns;			/* when its counters were read */
+	struct vni_count *vnis;		/* a VXLAN underlay: per network */
+	int nvni;
 };
 
 struct sample_set {
@@ -67,8 +70,9 @@ static inline bool sample_has_limiter(const struct dev_sample *d)
 /* Seconds between two samples of one device. */
 double sample_secs(const struct dev_sample *old, const struct dev_sample *new);
 
-/* Offered (seen), passed and dropped traffic over an interval. */
-enum { RATE_SEEN, RATE_PASSED, RATE_DROPPED, RATE_N };
+/* Offered (seen), passed, dropped and would-drop traffic over an interval. */
+/* would_drop: monitor mode, what its SPEC would have dropped (in passed) */
+enum { RATE_SEEN, RATE_PASSED, RATE_DROPPED, RATE_WOULD_DROP, RATE_N };
 extern const char *const rate_name[RATE_N];	/* "seen", "passed", ... */
 
 struct rate {

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/spec.h"
@@ -466,6 +467,49 @@ static int check_repeat(const struct spec *spec, struct seen *seen,
 	return 0;
 }
 
+/*
+ * The keys of the device, not of a direction: "vni HEX" (a VXLAN network
+ * in the hex form of interface names, 00c9 = 201) and "vxlan-port N".
+ * 1 when @word is one of them (stored, *@i moved past the value), 0 when
+ * not, -EINVAL on a bad or repeated value.
+ */
+static int parse_vx_key(struct spec *spec, int argc, char **argv, int *i,
+			char *errbuf, size_t errlen)
+{
+	const char *w = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	bool vni = !strcmp(w, "vni");
+	unsigned long n;
+	char *end;
+
+	if (!vni && strcmp(w, "vxlan-port"))
+		return 0;
+	if (!v) {
+		seterr(errbuf, errlen, "\"%s\" needs a value", w);
+		return -EINVAL;
+	}
+	if (vni ? spec->has_vni : spec->vxlan_port != 0) {
+		seterr(errbuf, errlen, "\"%s\" given twice", w);
+		return -EINVAL;
+	}
+	errno = 0;
+	n = strtoul(v, &end, vni ? 16 : 10);
+	if (errno || !*v || *end || *v == '-' || *v == '+' ||
+	    (vni ? n > 0xffffff : !n || n > 65535)) {
+		seterr(errbuf, errlen, vni ?
+		       "\"vni %s\": want a VXLAN network id in hex, 0 to ffffff" :
+		       "\"vxlan-port %s\": want a UDP port, 1 to 65535", v);
+		return -EINVAL;
+	}
+	if (vni) {
+		spec->vni = n;
+		spec->has_vni = true;
+	} else {
+		spec->vxlan_port = n;
+	}
+	(*i)++;
+	return 1;
+}
+
 int spec_parse(struct spec *spec, int argc, char **argv,
 	       char *errbuf, size_t errlen)
 {
@@ -488,6 +532,11 @@ int spec_parse(struct spec *spec, int argc, char **argv,
 			mask = m;
 			continue;
 		}
+		err = parse_vx_key(spec, argc, argv, &i, errbuf, errlen);
+		if (err < 0)
+			return err;
+		if (err)
+			continue;
 		/* "monitor" alone reads better than "mode monitor" in a runbook */
 		if (strcmp(word, "monitor") == 0) {
 			k = mode;

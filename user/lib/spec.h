@@ -3,6 +3,7 @@
 #ifndef TCBPF_SPEC_H
 #define TCBPF_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -65,6 +66,10 @@ struct spec_dir {
 struct spec {
 	struct spec_dir dir[TCBPF_NDIR];
 	uint32_t hook;			/* enum tcbpf_hook; NONE = auto */
+	/* "vni HEX": the SPEC is one VXLAN network's on an underlay */
+	uint32_t vni;
+	bool has_vni;
+	uint16_t vxlan_port;		/* "vxlan-port N": 0 = none given */
 };
 
 /*
