@@ -17,13 +17,18 @@
 #define TCBPF_LINK_DIR		TCBPF_PIN_DIR "/links"
 #define TCBPF_NS_DIR		TCBPF_PIN_DIR "/ns"
 
+/* Program indexes: the two directions', then the pacing ifb's egress one. */
+#define TCBPF_PROG_PACE		TCBPF_NDIR
+#define TCBPF_NPROG		(TCBPF_NDIR + 1)
+
 struct tcbpf {
 	__u64 netns;		/* cookie of the namespace the programs serve */
 	int cfg_fd;
 	int state_fd;
 	int stats_fd;
-	int prog_fd[TCBPF_NDIR];
-	__u32 prog_id[TCBPF_NDIR];
+	int prog_fd[TCBPF_NPROG];	/* the pace program's -1 when a load
+					 * of an older tcbpf has none */
+	__u32 prog_id[TCBPF_NPROG];
 	int ncpus;
 	bool created;		/* this process loaded and pinned it */
 };
