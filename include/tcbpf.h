@@ -69,7 +69,8 @@ enum tcbpf_hook {
 #define TCBPF_F_LATENCY_SET	(1U << 3)	/* horizon_ns given, not derived */
 #define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
 #define TCBPF_F_TREE_KEPT	(1U << 5)	/* EDT wanted, root qdisc tree kept: policing */
-#define TCBPF_F_NO_IFB		(1U << 6)	/* ingress EDT wanted, no ifb: policing */
+#define TCBPF_F_NO_IFB		(1U << 6)	/* ingress EDT wanted, no ifb: policing
+						 * (with TCBPF_F_NO_FQ, its reason) */
 
 /* The shared pacing device of ingress EDT, one per network namespace. */
 #define TCBPF_PACE_IFNAME	"tcbpf-ifb0"
