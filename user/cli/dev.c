@@ -134,7 +134,7 @@ static void show_dir(const struct dev_sample *d, int dir)
 			print_text(" ecn off");
 	}
 	if (c->flags & TCBPF_F_NO_IFB)
-		print_text(" (no ifb: pacing unavailable)");
+		print_text(" (no ifb pacing here: policing)");
 	else if (c->flags & TCBPF_F_NO_FQ)
 		print_text(" (no fq: pacing unavailable)");
 	if (dir == TCBPF_INGRESS && c->mode == TCBPF_MODE_EDT) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 
 #include "lib/ingress.h"
@@ -12,6 +13,30 @@
 #include "kern/link.h"
 #include "kern/qdisc.h"
 #include "util/log.h"
+
+/*
+ * ifb takes only packets marked redirected (ifb_xmit drops the rest, and
+ * counts them in its rx_dropped). act_mirred marks them; bpf_redirect()
+ * does since Linux 6.4 ("bpf, net: Support redirecting to ifb with bpf",
+ * skb_set_redirected_noclear() in __bpf_tx_skb()). Measured: on 6.1 every
+ * packet tcbpf_ingress redirected to the ifb was dropped there; on 6.18
+ * they come back on the device's receive path. No probe short of sending
+ * traffic tells, so the release decides. Returns 0, or -EOPNOTSUPP with
+ * @why.
+ */
+static int redirect_reaches_ifb(char *why, size_t len)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;	/* unknown: let the attach try */
+	if (major > 6 || (major == 6 && minor >= 4))
+		return 0;
+	snprintf(why, len, "kernel %s drops packets bpf_redirect() sends to "
+		 "an ifb (it needs 6.4 or later)", u.release);
+	return -EOPNOTSUPP;
+}
 
 /* A device of this namespace pacing through the ifb, other than @skip. */
 static bool paces(const struct tcbpf *t, const struct tcbpf_key *k,
@@ -133,8 +158,11 @@ int ingress_pacing(struct tcbpf *t, const char *dev, __u32 cmd_set,
 		return 1;
 	}
 	fastest(t, cfg, 0, &rate, &horizon);
-	ifb = ifb_ready(t, rate, horizon, hook, &made, &no_ifb, why,
-			sizeof(why));
+	ifb = redirect_reaches_ifb(why, sizeof(why));
+	no_ifb = ifb < 0;
+	if (!ifb)
+		ifb = ifb_ready(t, rate, horizon, hook, &made, &no_ifb, why,
+				sizeof(why));
 	if (ifb > 0) {
 		cfg->pace_ifindex = ifb;
 		return 0;
