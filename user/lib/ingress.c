@@ -52,15 +52,13 @@ static bool paces(const struct tcbpf *t, const struct tcbpf_key *k,
 /*
  * The fastest rate and longest horizon among the namespace's pacing
  * devices and @cfg: the shared fq must hold what any of them queues.
- * Returns how many other devices pace.
  */
-static int fastest(const struct tcbpf *t, const struct tcbpf_cfg *cfg,
+static void fastest(const struct tcbpf *t, const struct tcbpf_cfg *cfg,
 		   int self, __u64 *rate, __u64 *horizon)
 {
 	struct tcbpf_key k, next;
 	struct tcbpf_dev v;
 	void *prev = NULL;
-	int n = 0;
 
 	*rate = cfg->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec;
 	*horizon = cfg->horizon_ns;
@@ -70,13 +68,11 @@ static int fastest(const struct tcbpf *t, const struct tcbpf_cfg *cfg,
 		if (bpf_map_lookup_elem(t->cfg_fd, &k, &v) ||
 		    !paces(t, &k, &v, self))
 			continue;
-		n++;
 		if (v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec > *rate)
 			*rate = v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec;
 		if (v.dir[TCBPF_INGRESS].horizon_ns > *horizon)
 			*horizon = v.dir[TCBPF_INGRESS].horizon_ns;
 	}
-	return n;
 }
 
 /*
