@@ -5,7 +5,11 @@
  * by {namespace, ifindex}, state and counters by the direction's slot, so
  * the CLI changes rates by rewriting maps, never programs.
  *
- *   ingress: packets arriving on the device, i.e. FROM the VM: policed.
+ *   ingress: packets arriving on the device, i.e. FROM the VM: policed;
+ *            in EDT mode the default class is redirected to the
+ *            namespace's pacing ifb, whose egress program (tcbpf_pace)
+ *            stamps the departure time for its fq, which hands the packet
+ *            back to the device's receive path at that time.
  *   egress:  packets leaving through the device, i.e. TO the VM: policed
  *            (EDT pacing with fq where the device has it).
  *
@@ -33,6 +37,7 @@
 
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7	/* == TCX_REDIRECT */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -130,6 +135,16 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 	bc = &cfg->cls[cls];
 	wire_of(&w, skb, &pkt);
 
+	/*
+	 * Ingress EDT: a departure time stamped here would not survive the
+	 * redirect (skb_set_redirected() clears it), so the pacing ifb's
+	 * egress program takes and stamps it, and counts. The allow class
+	 * is not redirected: policed here, never delayed.
+	 */
+	if (dir == TCBPF_INGRESS && cfg->mode == TCBPF_MODE_EDT &&
+	    cls == TCBPF_CLASS_DEFAULT && cfg->pace_ifindex)
+		return bpf_redirect(cfg->pace_ifindex, 0);
+
 	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
 	if (!st)
 		return TC_ACT_UNSPEC;
@@ -138,7 +153,7 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 	 * the device, so they are the SPEC's alone) and count a refusal as
 	 * a would-be drop; the packet passes whatever they say.
 	 */
-	if (cfg->mode != TCBPF_MODE_EDT) {
+	if (cfg->mode != TCBPF_MODE_EDT || dir == TCBPF_INGRESS) {
 		if (!buckets_police(bc, &st->cls[cls], &pc->tok[cls], w.len,
 				    w.segs))
 			fate = cfg->mode == TCBPF_MODE_MONITOR ?
@@ -168,4 +183,54 @@ SEC("tc")
 int tcbpf_egress(struct __sk_buff *skb)
 {
 	return limit(skb, TCBPF_EGRESS);
+}
+
+/*
+ * The egress program of the namespace's pacing ifb: every packet here was
+ * redirected by tcbpf_ingress from a device in ingress EDT mode, whose
+ * ifindex the skb still carries (skb_iif, until ifb hands it back). Take
+ * its departure time from that device's default class, drop it beyond the
+ * horizon, mark it CE past the ECN threshold, stamp it for fq and count.
+ * A packet whose device is no longer pacing (settings changed while it was
+ * on its way) passes untouched.
+ */
+SEC("tc")
+int tcbpf_pace(struct __sk_buff *skb)
+{
+	struct tcbpf_key key = { .netns = tcbpf_netns,
+				 .ifindex = skb->ingress_ifindex };
+	const __u32 cls = TCBPF_CLASS_DEFAULT;
+	const struct tcbpf_cfg *cfg;
+	enum fate fate = FATE_PASS;
+	struct tcbpf_state *st;
+	struct tcbpf_pcpu *pc;
+	struct tcbpf_dev *dev;
+	struct pkt pkt;
+	struct wire w;
+	__u32 slot;
+	__u64 now, dep;
+
+	dev = bpf_map_lookup_elem(&tcbpf_cfg, &key);
+	if (!dev || !(dev->dirs & (1U << TCBPF_INGRESS)))
+		return TC_ACT_UNSPEC;
+	cfg = &dev->dir[TCBPF_INGRESS];
+	if (cfg->mode != TCBPF_MODE_EDT)
+		return TC_ACT_UNSPEC;
+	slot = cfg->slot;
+	pc = bpf_map_lookup_elem(&tcbpf_stats, &slot);
+	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+	if (!pc || !st)
+		return TC_ACT_UNSPEC;
+
+	parse_skb(skb, &pkt);
+	wire_of(&w, skb, &pkt);
+	now = bpf_ktime_get_ns();
+	dep = buckets_take(&cfg->cls[cls], &st->cls[cls], now, w.len, w.segs,
+			   edt_horizon(cfg));
+	if (!dep)
+		fate = FATE_DROP;
+	else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
+		fate = FATE_MARK;
+	count(&pc->cls[cls], &w, fate);
+	return fate == FATE_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }

@@ -57,7 +57,8 @@ enum tcbpf_class {
 
 enum tcbpf_mode {
 	TCBPF_MODE_POLICE = 0,	/* drop what exceeds the buckets */
-	TCBPF_MODE_EDT = 1,	/* stamp skb->tstamp, fq paces (egress) */
+	TCBPF_MODE_EDT = 1,	/* stamp skb->tstamp, fq paces (ingress: on
+				 * the pacing ifb) */
 	TCBPF_MODE_MONITOR = 2,	/* count only, and what police would drop */
 };
 
@@ -80,6 +81,11 @@ enum tcbpf_hook {
 #define TCBPF_F_ECN_SET		(1U << 4)	/* ecn_ns given, not derived */
 #define TCBPF_F_TREE_KEPT	(1U << 5)	/* EDT wanted, root qdisc tree kept: policing */
 #define TCBPF_F_VXLAN		(1U << 6)	/* a VXLAN underlay: count per VNI */
+#define TCBPF_F_NO_IFB		(1U << 7)	/* ingress EDT wanted, no ifb: policing
+						 * (with TCBPF_F_NO_FQ, its reason) */
+
+/* The shared pacing device of ingress EDT, one per network namespace. */
+#define TCBPF_PACE_IFNAME	"tcbpf-ifb0"
 
 /*
  * A device is named by its network namespace's cookie (SO_NETNS_COOKIE,
@@ -141,8 +147,12 @@ struct tcbpf_cfg {
 	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];
 	__u32 hook;		/* enum tcbpf_hook, for show and detach */
-	__u16 vxlan_port;	/* TCBPF_F_VXLAN: UDP port, 0 = 4789 */
-	__u16 pad;
+#define TCBPF_F_VXLAN		(1U << 6)	/* a VXLAN underlay: count per VNI */
+#define TCBPF_F_NO_IFB		(1U << 7)	/* ingress EDT wanted, no ifb: policing
+						 * (with TCBPF_F_NO_FQ, its reason) */
+
+/* The shared pacing device of ingress EDT, one per network namespace. */
+#define TCBPF_PACE_IFNAME	"tcbpf-ifb0"
 	__u64 netns_ino;	/* the namespace's inode, for people and for
 				 * finding it again (the key has its cookie) */
 	char ifname[16];	/* for people reading bpftool map dump */

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf parse fuzz integration monitor vxlan alerts pkg)
+	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf pace parse fuzz integration ingress monitor vxlan alerts pkg)
 fi
 
 pass=0 fail=0 skip=0
@@ -25,6 +25,8 @@ for s in "${suites[@]}"; do
 	linkwatch)	cmd=("$OUT/tests/linkwatch_test") ;;
 	bpf)		cmd=("$OUT/tests/bpf_test") ;;
 	monitor_bpf)	cmd=("$OUT/tests/monitor_bpf_test") ;;
+	pace)		cmd=("$OUT/tests/pace_test") ;;
+	ingress)	cmd=(tests/ingress.sh) ;;
 	parse)		cmd=("$OUT/tests/parse_test") ;;
 	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;

@@ -30,7 +30,7 @@ ROOT=$(pwd -P)
 OUTPUT=${OUTPUT:-.output}
 case $OUTPUT in /*) ;; *) OUTPUT=$ROOT/$OUTPUT ;; esac
 OUT=$OUTPUT/vmtest
-SUITES=${VMTEST_SUITES:-tests/vm/guest-default.sh tests/vm/guest-edt.sh unit nl bpf tests/vm/integration-vm.sh tests/vm/compare.sh}
+SUITES=${VMTEST_SUITES:-tests/vm/guest-default.sh tests/vm/guest-edt.sh tests/vm/guest-ingress.sh unit nl bpf pace tests/vm/integration-vm.sh tests/vm/compare.sh}
 TIMEOUT=${VMTEST_TIMEOUT:-1500}
 
 summary_fail() {

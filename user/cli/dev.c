@@ -139,8 +139,14 @@ static void show_dir(const struct dev_sample *d, int dir)
 		if (!c->ecn_ns)
 			print_text(" ecn off");
 	}
-	if (c->flags & TCBPF_F_NO_FQ)
+	if (c->flags & TCBPF_F_NO_IFB)
+		print_text(" (no ifb pacing here: policing)");
+	else if (c->flags & TCBPF_F_NO_FQ)
 		print_text(" (no fq: pacing unavailable)");
+	if (dir == TCBPF_INGRESS && c->mode == TCBPF_MODE_EDT) {
+		print_u64(PRINT_JSON, "pace_ifindex", NULL, c->pace_ifindex);
+		print_text(" (paced through " TCBPF_PACE_IFNAME ")");
+	}
 	if (c->flags & TCBPF_F_TREE_KEPT)
 		print_text(" (root qdisc tree kept: not pacing)");
 	show_allow(c);

@@ -45,11 +45,15 @@ const char *tcbpf_pin_path(char *buf, size_t len, const char *sub)
 	return buf;
 }
 
-static void prog_pin(char *buf, size_t len, __u64 netns, int dir)
+static void prog_pin(char *buf, size_t len, __u64 netns, int prog)
 {
+	static const char *const name[TCBPF_NPROG] = {
+		[TCBPF_INGRESS] = "ingress", [TCBPF_EGRESS] = "egress",
+		[TCBPF_PROG_PACE] = "pace",
+	};
+
 	snprintf(buf, len, "%s/ns/%llx/prog_%s", tcbpf_pin_dir(),
-		 (unsigned long long)netns,
-		 dir == TCBPF_INGRESS ? "ingress" : "egress");
+		 (unsigned long long)netns, name[prog]);
 }
 
 static void ns_pin_dir(char *buf, size_t len, __u64 netns)
@@ -131,7 +135,7 @@ static void fds_reset(struct tcbpf *t)
 	t->netns = netns;
 	t->cfg_fd = t->state_fd = t->stats_fd = -1;
 	t->vni_fd = t->vni_stats_fd = -1;
-	t->prog_fd[0] = t->prog_fd[1] = -1;
+	t->prog_fd[0] = t->prog_fd[1] = t->prog_fd[TCBPF_PROG_PACE] = -1;
 }
 
 static void unpin_ns(__u64 netns);
@@ -183,17 +187,26 @@ static int open_pinned(struct tcbpf *t, bool progs)
 			return -errno;
 		t->prog_id[d] = prog_id_of(t->prog_fd[d]);
 	}
+	if (progs) {	/* optional: an older tcbpf's load has no pacer */
+		char path[128];
+
+		prog_pin(path, sizeof(path), t->netns, TCBPF_PROG_PACE);
+		t->prog_fd[TCBPF_PROG_PACE] = bpf_obj_get(path);
+		if (t->prog_fd[TCBPF_PROG_PACE] >= 0)
+			t->prog_id[TCBPF_PROG_PACE] =
+				prog_id_of(t->prog_fd[TCBPF_PROG_PACE]);
+	}
 	return 0;
 }
 
 /*
  * Load the skeleton with pin_root_path, so libbpf pins the maps by name
- * (or reuses pinned ones of a compatible layout), then pin both programs.
+ * (or reuses pinned ones of a compatible layout), then pin the programs.
  */
 static int load_and_pin(struct tcbpf *t)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = tcbpf_pin_dir());
-	struct bpf_program *progs[TCBPF_NDIR];
+	struct bpf_program *progs[TCBPF_NPROG];
 	char dir[PATH_MAX], nsdir[PATH_MAX], path[PATH_MAX];
 	struct tcbpf_bpf *skel;
 	int err, d;
@@ -225,7 +238,8 @@ static int load_and_pin(struct tcbpf *t)
 	}
 	progs[TCBPF_INGRESS] = skel->progs.tcbpf_ingress;
 	progs[TCBPF_EGRESS] = skel->progs.tcbpf_egress;
-	for (d = 0; d < TCBPF_NDIR; d++) {
+	progs[TCBPF_PROG_PACE] = skel->progs.tcbpf_pace;
+	for (d = 0; d < TCBPF_NPROG; d++) {
 		prog_pin(path, sizeof(path), t->netns, d);
 		unlink(path);	/* a stale pin of an older load */
 		err = bpf_program__pin(progs[d], path);
@@ -303,8 +317,8 @@ out:
 void tcbpf_close(struct tcbpf *t)
 {
 	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
-		       &t->vni_stats_fd,
-		       &t->prog_fd[0], &t->prog_fd[1] };
+		       &t->vni_stats_fd, &t->prog_fd[0], &t->prog_fd[1],
+		       &t->prog_fd[TCBPF_PROG_PACE] };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -320,7 +334,7 @@ static void unpin_ns(__u64 netns)
 	char path[PATH_MAX];
 	int d;
 
-	for (d = 0; d < TCBPF_NDIR; d++) {
+	for (d = 0; d < TCBPF_NPROG; d++) {
 		prog_pin(path, sizeof(path), netns, d);
 		unlink(path);
 	}

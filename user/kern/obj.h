@@ -25,6 +25,10 @@ const char *tcbpf_pin_dir(void);
 /* @sub under the pin directory ("links", "ns", "tcbpf_cfg", ...). */
 const char *tcbpf_pin_path(char *buf, size_t len, const char *sub);
 
+/* Program indexes: the two directions', then the pacing ifb's egress one. */
+#define TCBPF_PROG_PACE		TCBPF_NDIR
+#define TCBPF_NPROG		(TCBPF_NDIR + 1)
+
 struct tcbpf {
 	__u64 netns;		/* cookie of the namespace the programs serve */
 	int cfg_fd;
@@ -32,8 +36,9 @@ struct tcbpf {
 	int stats_fd;
 	int vni_fd;		/* per-VXLAN-network limits */
 	int vni_stats_fd;	/* per-VXLAN-network counters */
-	int prog_fd[TCBPF_NDIR];
-	__u32 prog_id[TCBPF_NDIR];
+	int prog_fd[TCBPF_NPROG];	/* the pace program's -1 when a load
+					 * of an older tcbpf has none */
+	__u32 prog_id[TCBPF_NPROG];
 	int ncpus;
 	bool created;		/* this process loaded and pinned it */
 };

@@ -17,6 +17,7 @@
 #include "lib/limiter.h"
 #include "lib/cfg.h"
 #include "lib/gone.h"
+#include "lib/ingress.h"
 #include "lib/maps.h"
 #include "lib/names.h"
 #include "lib/pace.h"
@@ -466,6 +467,7 @@ static void attach_undo(struct lim *l, struct tcbpf *t, const struct dev *d,
 		hook_clsact_release(d->ifindex);
 	if (u->made_fq)
 		pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+	ingress_release(t);
 	gc(l, t);
 }
 
@@ -628,6 +630,15 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			    &u.made_fq, &drop_fq);
 	if (err)
 		goto undo;
+	err = ingress_pacing(t, d->name, s->dir[TCBPF_INGRESS].set,
+			     &cfg[TCBPF_INGRESS], u.had_cfg[TCBPF_INGRESS] ?
+			     u.old[TCBPF_INGRESS].flags : 0, hook, msg, sizeof(msg));
+	if (err < 0) {
+		fail(l, err, "%s", msg);
+		goto undo;
+	}
+	if (err > 0 && msg[0])
+		note(l, d->name, "%s", msg);
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (u.had_cfg[dir])
@@ -658,6 +669,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	ingress_release(t);
 	return 0;
 undo:
 	attach_undo(l, t, d, &u);
@@ -728,6 +740,17 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 			    old[TCBPF_EGRESS].flags, &made_fq, &drop_fq);
 	if (err)
 		return err;
+	err = ingress_pacing(t, d->name, s->dir[TCBPF_INGRESS].set,
+			     &cfg[TCBPF_INGRESS], old[TCBPF_INGRESS].flags,
+			     old[TCBPF_INGRESS].hook, msg, sizeof(msg));
+	if (err < 0) {
+		fail(l, err, "%s", msg);
+		if (made_fq)
+			pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
+		return err;
+	}
+	if (err > 0 && msg[0])
+		note(l, d->name, "%s", msg);
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		maps_rescale(t, &old[dir], &cfg[dir]);
 	/* both directions in one update: a reader, or a kill, sees the old
@@ -742,6 +765,7 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (drop_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	ingress_release(t);
 	return 0;
 }
 
@@ -839,6 +863,7 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		return ret;
 	maps_del_dev(t, d->ifindex);
 	slots_changed(l);
+	ingress_release(t);
 	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	if (own) {

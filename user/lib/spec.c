@@ -644,11 +644,6 @@ static int check_dir(const struct spec_dir *d, const struct spec_dir *g,
 	const char *dn = dir_words[dir];
 	char b1[32], b2[32];
 
-	if (dir == TCBPF_INGRESS && d->mode == TCBPF_MODE_EDT) {
-		seterr(err, errlen, "%s ingress: \"mode edt\": traffic from the "
-		       "VM has no queue to wait in; it can only be policed", dev);
-		return -EINVAL;
-	}
 	if (dir == TCBPF_INGRESS && (g->set & SPEC_DELAY) && d->delay) {
 		seterr(err, errlen, "%s ingress: \"delay %s\": only traffic to "
 		       "the VM (egress) can be delayed", dev,

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* ingress.c - see ingress.h. Policy only: kern/ does the talking. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+
+#include "lib/ingress.h"
+#include "lib/pace.h"
+#include "lib/spec.h"
+#include "kern/hook.h"
+#include "kern/link.h"
+#include "kern/qdisc.h"
+#include "util/log.h"
+
+/*
+ * ifb takes only packets marked redirected (ifb_xmit drops the rest, and
+ * counts them in its rx_dropped). act_mirred marks them; bpf_redirect()
+ * does since Linux 6.4 ("bpf, net: Support redirecting to ifb with bpf",
+ * skb_set_redirected_noclear() in __bpf_tx_skb()). Measured: on 6.1 every
+ * packet tcbpf_ingress redirected to the ifb was dropped there; on 6.18
+ * they come back on the device's receive path. No probe short of sending
+ * traffic tells, so the release decides. Returns 0, or -EOPNOTSUPP with
+ * @why.
+ */
+static int redirect_reaches_ifb(char *why, size_t len)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;	/* unknown: let the attach try */
+	if (major > 6 || (major == 6 && minor >= 4))
+		return 0;
+	snprintf(why, len, "kernel %s drops packets bpf_redirect() sends to "
+		 "an ifb (it needs 6.4 or later)", u.release);
+	return -EOPNOTSUPP;
+}
+
+/* A device of this namespace pacing through the ifb, other than @skip. */
+static bool paces(const struct tcbpf *t, const struct tcbpf_key *k,
+		  const struct tcbpf_dev *v, int skip)
+{
+	const struct tcbpf_cfg *c = &v->dir[TCBPF_INGRESS];
+
+	return k->netns == t->netns && (int)k->ifindex != skip &&
+	       (v->dirs & (1U << TCBPF_INGRESS)) &&
+	       c->mode == TCBPF_MODE_EDT && c->pace_ifindex;
+}
+
+/*
+ * The fastest rate and longest horizon among the namespace's pacing
+ * devices and @cfg: the shared fq must hold what any of them queues.
+ */
+static void fastest(const struct tcbpf *t, const struct tcbpf_cfg *cfg,
+		   int self, __u64 *rate, __u64 *horizon)
+{
+	struct tcbpf_key k, next;
+	struct tcbpf_dev v;
+	void *prev = NULL;
+
+	*rate = cfg->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec;
+	*horizon = cfg->horizon_ns;
+	while (!bpf_map_get_next_key(t->cfg_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(t->cfg_fd, &k, &v) ||
+		    !paces(t, &k, &v, self))
+			continue;
+		if (v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec > *rate)
+			*rate = v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec;
+		if (v.dir[TCBPF_INGRESS].horizon_ns > *horizon)
+			*horizon = v.dir[TCBPF_INGRESS].horizon_ns;
+	}
+}
+
+/*
+ * The ifb up, with fq sized for @rate and @horizon and tcbpf_pace on its
+ * egress. Returns its ifindex, or -errno with @msg; *@made: created now,
+ * *@no_ifb: it could not be created.
+ */
+static int ifb_ready(struct tcbpf *t, __u64 rate, __u64 horizon, int hook,
+		     bool *made, bool *no_ifb, char *msg, size_t msglen)
+{
+	__u32 id = t->prog_id[TCBPF_PROG_PACE];
+	struct fq_params p;
+	bool clsact = false;
+	int ifb, err;
+
+	if (t->prog_fd[TCBPF_PROG_PACE] < 0) {
+		snprintf(msg, msglen, "the loaded tcbpf programs have no pacer "
+			 "(loaded by an older tcbpf: detach every device of "
+			 "the namespace to reload)");
+		return -ENOENT;
+	}
+	*made = false;
+	ifb = link_ifb_find(TCBPF_PACE_IFNAME);
+	if (!ifb) {
+		ifb = link_ifb_create(TCBPF_PACE_IFNAME, t->ncpus, msg, msglen);
+		*no_ifb = ifb < 0;
+		if (ifb < 0)
+			return ifb;
+		*made = true;
+	}
+	pace_fq_params(rate, 0, horizon, 0, &p);
+	err = qdisc_fq_install(ifb, &p, msg, msglen);
+	if (err)
+		return err;
+	if (hook_query(ifb, TCBPF_EGRESS, id) != TCBPF_HOOK_NONE)
+		return ifb;
+	err = hook_attach(ifb, TCBPF_EGRESS, hook, t->prog_fd[TCBPF_PROG_PACE],
+			  &clsact);
+	if (err && hook == TCBPF_HOOK_TCX)
+		err = hook_attach(ifb, TCBPF_EGRESS, TCBPF_HOOK_TC,
+				  t->prog_fd[TCBPF_PROG_PACE], &clsact);
+	if (err) {
+		snprintf(msg, msglen, "cannot attach the pacer to %s: %s",
+			 TCBPF_PACE_IFNAME, strerror(-err));
+		return err;
+	}
+	return ifb;
+}
+
+static void ifb_remove(int ifb)
+{
+	char msg[256];
+
+	hook_detach(ifb, TCBPF_EGRESS);
+	if (link_delete(ifb, msg, sizeof(msg)))
+		pr_warn("%s: %s\n", TCBPF_PACE_IFNAME, msg);
+	else
+		pr_debug("removed the pacing device %s\n", TCBPF_PACE_IFNAME);
+}
+
+int ingress_pacing(struct tcbpf *t, const char *dev, __u32 cmd_set,
+		   struct tcbpf_cfg *cfg, __u32 old_flags, int hook,
+		   char *msg, size_t msglen)
+{
+	bool made = false, no_ifb = false;
+	char why[200] = "";
+	__u64 rate, horizon;
+	int ifb;
+
+	msg[0] = '\0';
+	cfg->flags &= ~(TCBPF_F_NO_FQ | TCBPF_F_NO_IFB);
+	cfg->pace_ifindex = 0;
+	if (cfg->mode != TCBPF_MODE_EDT)
+		return 0;
+	/* Known not to pace here, and not asked again: police quietly. */
+	if ((old_flags & TCBPF_F_NO_FQ) && !(cmd_set & SPEC_MODE)) {
+		cfg->mode = TCBPF_MODE_POLICE;
+		cfg->flags |= old_flags & (TCBPF_F_NO_FQ | TCBPF_F_NO_IFB);
+		return 1;
+	}
+	fastest(t, cfg, 0, &rate, &horizon);
+	ifb = redirect_reaches_ifb(why, sizeof(why));
+	no_ifb = ifb < 0;
+	if (!ifb)
+		ifb = ifb_ready(t, rate, horizon, hook, &made, &no_ifb, why,
+				sizeof(why));
+	if (ifb > 0) {
+		cfg->pace_ifindex = ifb;
+		return 0;
+	}
+	if (made) {	/* what this attempt made goes again */
+		int idx = link_ifb_find(TCBPF_PACE_IFNAME);
+
+		if (idx > 0)
+			ifb_remove(idx);
+	}
+	if (cmd_set & SPEC_MODE) {
+		snprintf(msg, msglen, "%s ingress: mode edt needs the ifb "
+			 "device %s with the fq qdisc, which failed: %s", dev,
+			 TCBPF_PACE_IFNAME, why);
+		return ifb;
+	}
+	cfg->mode = TCBPF_MODE_POLICE;
+	cfg->flags |= TCBPF_F_NO_FQ;
+	if (no_ifb)
+		cfg->flags |= TCBPF_F_NO_IFB;
+	snprintf(msg, msglen, "%s ingress: cannot pace (%s): policing instead",
+		 dev, why);
+	return 1;
+}
+
+void ingress_release(struct tcbpf *t)
+{
+	struct tcbpf_key k, next;
+	struct tcbpf_dev v;
+	void *prev = NULL;
+	int ifb = link_ifb_find(TCBPF_PACE_IFNAME);
+
+	if (!ifb)
+		return;
+	while (!bpf_map_get_next_key(t->cfg_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!bpf_map_lookup_elem(t->cfg_fd, &k, &v) &&
+		    paces(t, &k, &v, 0))
+			return;
+	}
+	ifb_remove(ifb);
+}
