@@ -53,7 +53,7 @@ MAIN_OBJ	:= $(OUTPUT)/user/cli/main.o
 TEST_SRCS	:= $(wildcard tests/*_test.c)
 TEST_BINS	:= $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
 
-.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke fuzz \
+.PHONY: all clean test demo deps vmlinux vmtest bench bench-smoke fuzz libfuzz asan asan-build \
 	man install uninstall deb pkgtest
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -113,6 +113,40 @@ $(FUZZ_BIN): tests/fuzz/fuzz.c tests/fuzz/gen.c tests/fuzz/fuzz.h tests/fuzz/gen
 fuzz: $(FUZZ_BIN)
 	$(Q)tests/fuzz/run.sh full
 
+# libFuzzer targets (tests/fuzz/lf_*.c): the parsers of what tcbpf reads
+# from operators and from the kernel, with their sources built into each
+# target under ASan and UBSan; tests/fuzz/libfuzz.sh runs them on their
+# corpus (tests/fuzz/corpus/NAME/). lf_nl and lf_linkwatch include the
+# .c they test (the parsers are static there), so do not list it again.
+LF_OUT		:= $(OUTPUT)/libfuzz
+LF_CFLAGS	:= -g -O1 -fno-omit-frame-pointer \
+		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		   -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -Iuser
+LF_NAMES	:= units spec words state policy nl linkwatch
+LF_BINS		:= $(addprefix $(LF_OUT)/lf_,$(LF_NAMES))
+LF_SPEC		:= user/lib/units.c user/lib/spec.c user/lib/spec_words.c \
+		   user/lib/names.c user/lib/words.c user/util/msg.c
+LF_SRCS_units	:= user/lib/units.c user/lib/spec.c user/util/msg.c
+LF_SRCS_spec	:= $(LF_SPEC)
+LF_SRCS_words	:= user/lib/words.c user/util/msg.c
+LF_SRCS_state	:= user/lib/state.c user/lib/words.c user/util/msg.c
+LF_SRCS_policy	:= user/lib/policy.c user/lib/state.c $(LF_SPEC)
+LF_SRCS_nl	:=
+LF_SRCS_linkwatch := user/kern/nl.c user/kern/netns.c user/util/log.c user/util/msg.c
+LF_INCL_nl	:= user/kern/nl.c user/kern/qdisc.c
+LF_INCL_linkwatch := user/kern/linkwatch.c
+LF_LIBS_linkwatch := $(LIBBPF_LIBS)
+
+.SECONDEXPANSION:
+$(LF_OUT)/lf_%: tests/fuzz/lf_%.c tests/fuzz/lf.h $$(LF_SRCS_$$*) $$(LF_INCL_$$*) \
+		$(wildcard user/*/*.h include/*.h)
+	$(Q)mkdir -p $(LF_OUT)
+	$(call msg,LIBFUZZ,$@)
+	$(Q)$(CLANG) $(LF_CFLAGS) $(LIBBPF_CFLAGS) -o $@ $< $(LF_SRCS_$*) $(LF_LIBS_$*) -lmnl
+
+libfuzz: $(LF_BINS)
+
 # Regenerate vmlinux.h from the running kernel's BTF (committed, so the
 # build does not depend on the build machine's kernel).
 vmlinux:
@@ -136,6 +170,27 @@ bench: tcbpf
 
 bench-smoke: tcbpf
 	$(Q)BENCH_SMOKE=1 bench/run.sh
+
+# make asan: the CLI and the C test programs built with ASan and UBSan
+# (LeakSanitizer on) into .output-asan/ (the BPF objects as always), then
+# tests/asan.sh runs the unit suites and the bad-input integration cases
+# with them. The sub-make gets its CFLAGS from the environment, so the
+# flags above are still added to them.
+ASAN_OUT	:= .output-asan
+ASAN_CFLAGS	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+
+# The CLI inside OUTPUT, for builds that must not replace ./tcbpf.
+$(OUTPUT)/tcbpf: $(LIB_OBJS) $(MAIN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS)
+
+asan-build:
+	$(Q)CFLAGS="$(ASAN_CFLAGS)" $(MAKE) --no-print-directory OUTPUT=$(ASAN_OUT) \
+		$(ASAN_OUT)/tcbpf $(patsubst $(OUTPUT)/%,$(ASAN_OUT)/%,$(TEST_BINS))
+
+asan: asan-build
+	$(Q)ASAN_OUT=$(ASAN_OUT) tests/asan.sh
 
 # ------------------------------------------------------------ packaging
 # Man pages: scdoc sources in docs/man/NAME.SECTION.scd -> $(OUTPUT)/man/.
@@ -240,6 +295,6 @@ pkgtest: tcbpf
 
 clean:
 	$(call msg,CLEAN)
-	$(Q)rm -rf $(OUTPUT) tcbpf
+	$(Q)rm -rf $(OUTPUT) $(ASAN_OUT) tcbpf
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d $(FUZZ_OUT)/*.d)

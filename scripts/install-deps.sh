@@ -9,6 +9,8 @@ set -eu
 
 PKGS=(
 	clang llvm			# BPF compiler, llvm-strip
+	libclang-rt-14-dev		# clang's ASan/UBSan/libFuzzer runtimes (make
+				# libfuzz); only recommended by clang-14
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
 	libmnl-dev			# netlink transport (user/kern/nl.c)
 	bpftool				# skeletons, pins, dumps in tests

@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 
 #include "kern/linkwatch.h"
+#include "kern/nl.h"
 #include "kern/netns.h"
 #include "util/msg.h"
 
@@ -184,6 +185,23 @@ static void take_intr(struct lw_run *run, void *buf, int len)
 	}
 }
 
+/* Deliver the @n bytes of one datagram at @buf. 1, or a negative errno. */
+static int deliver(struct lw_run *run, void *buf, int n)
+{
+	/* libmnl's walk trusts the lengths more than it should (nl.h) */
+	if (!nl_dgram_ok(buf, n))
+		return -EBADMSG;
+	take_intr(run, buf, n);
+	/*
+	 * No sequence or port check: events carry the seq and port of
+	 * whoever changed the device. done_cb recognises our dump's end.
+	 */
+	if (mnl_cb_run2(buf, n, 0, 0, link_cb, run, ctl_cb,
+			NLMSG_MIN_TYPE) == MNL_CB_ERROR)
+		return run->rc ?: -errno;
+	return 1;
+}
+
 /* Receive one batch of messages, without blocking, and deliver it.
  * 1 handled, 0 nothing queued, or a negative errno. */
 static int recv_one(struct linkwatch *lw, struct lw_run *run)
@@ -195,15 +213,7 @@ static int recv_one(struct linkwatch *lw, struct lw_run *run)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	take_intr(run, lw->buf, n);
-	/*
-	 * No sequence or port check: events carry the seq and port of
-	 * whoever changed the device. done_cb recognises our dump's end.
-	 */
-	if (mnl_cb_run2(lw->buf, n, 0, 0, link_cb, run, ctl_cb,
-			NLMSG_MIN_TYPE) == MNL_CB_ERROR)
-		return run->rc ?: -errno;
-	return 1;
+	return deliver(run, lw->buf, n);
 }
 
 int linkwatch_read(struct linkwatch *lw, linkwatch_cb cb, void *ctx)

@@ -302,6 +302,30 @@ static void drain_datagram(struct nl_run *run, int n)
 	}
 }
 
+/*
+ * Every message of the datagram lies inside it, padded to 4 bytes as the
+ * kernel always sends them. libmnl's own check compares nlmsg_len as a
+ * signed int, so a length of 2^31 or more passes it and the walk jumps
+ * outside the buffer, and it reads attributes up to the padded end of a
+ * message; the kernel never sends either, but nothing here should read
+ * beyond what recv() returned.
+ */
+bool nl_dgram_ok(const void *buf, size_t n)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0, len;
+
+	/* fewer bytes than a header at the end: libmnl stops there */
+	while (off < n && n - off >= sizeof(*nlh)) {
+		nlh = (const struct nlmsghdr *)((const char *)buf + off);
+		len = nlh->nlmsg_len;
+		if (len < sizeof(*nlh) || MNL_ALIGN(len) > n - off)
+			return false;
+		off += MNL_ALIGN(len);
+	}
+	return true;
+}
+
 /* Run one datagram through the callbacks. */
 static int run_datagram(struct nl_run *run, int n)
 {
@@ -313,6 +337,8 @@ static int run_datagram(struct nl_run *run, int n)
 	};
 	int ret;
 
+	if (!nl_dgram_ok(run->s->buf, n))
+		return -EBADMSG;
 	if (run->draining) {
 		drain_datagram(run, n);
 		return 0;

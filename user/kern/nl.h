@@ -84,6 +84,13 @@ int nl_dump(struct nl_sock *s, struct nl_req *r, nl_cb_t cb, void *arg,
 /* The kernel's text for the last request, "" if it sent none. */
 const char *nl_ext(const struct nl_sock *s);
 
+/*
+ * true if every message header of the @n-byte datagram @buf says a
+ * length that fits in it, padded to 4 bytes (what libmnl's walk takes
+ * for granted).
+ */
+bool nl_dgram_ok(const void *buf, size_t n);
+
 /* printf into @err (may be NULL). */
 __attribute__((format(printf, 3, 4)))
 void nl_errf(char *err, size_t errlen, const char *fmt, ...);
