@@ -450,7 +450,7 @@ cp_times() {
 	# the last detach unpins them: time that while it is so (never on a
 	# host where others keep limiters, where the pins stay).
 	for ((i = 0; i < n && i < 3; i++)); do
-		[ -e /sys/fs/bpf/tcbpf/tcbpf_cfg ] && break
+		[ -e "${TCBPF_PIN_DIR:-/sys/fs/bpf/tcbpf}/tcbpf_cfg" ] && break
 		t_run "$TCBPF" -q attach "$DEV" || return 1
 		tl+=("$T_US")
 		"$TCBPF" -q detach "$DEV" >/dev/null 2>&1

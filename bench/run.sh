@@ -66,6 +66,8 @@ fi
 
 WORK=$(mktemp -d /tmp/tcbpf-bench.XXXXXX) || exit 1
 export TCBPF_STATE_DIR="$WORK/state"	# not the machine's records
+# nor its pins (bpffs refuses "." in names)
+export TCBPF_PIN_DIR=/sys/fs/bpf/tcbpf-bench-${WORK##*.}
 REC=$WORK/records.jsonl
 : >"$REC"
 # One binary for the whole run, even if ./tcbpf is rebuilt meanwhile; in
@@ -79,7 +81,7 @@ export TCBPF
 on_exit() {
 	bench_cleanup
 	[ -n "${BENCH_KEEP:-}" ] && cp "$WORK"/*.json* "$BENCH_KEEP"/ 2>/dev/null
-	rm -rf "$WORK" "$TCBPF_COPY"
+	rm -rf "$WORK" "$TCBPF_COPY" "$TCBPF_PIN_DIR"
 }
 trap on_exit EXIT
 trap 'exit 130' INT
@@ -119,7 +121,7 @@ HOST=$(hostname -s 2>/dev/null || hostname)
 # (their namespace is gone, so no CLI can reach them): our device names,
 # our ifindexes, a namespace that no longer exists. Nothing else.
 stale_cleanup() {
-	local pin=/sys/fs/bpf/tcbpf/tcbpf_cfg key live=
+	local pin=$TCBPF_PIN_DIR/tcbpf_cfg key live=
 	[ -e "$pin" ] || return 0
 	for key in /run/netns/*; do
 		[ -e "$key" ] && live+=" $(stat -L -c %i "$key" 2>/dev/null)"
@@ -210,12 +212,12 @@ part_done "control plane"
 memlock() {
 	local m
 	for m in tcbpf_cfg tcbpf_state tcbpf_stats; do
-		bpftool -j map show pinned "/sys/fs/bpf/tcbpf/$m" 2>/dev/null | jf bytes_memlock
+		bpftool -j map show pinned "$TCBPF_PIN_DIR/$m" 2>/dev/null | jf bytes_memlock
 	done | awk '{ v[NR] = $1 } END { printf "{\"tcbpf_cfg\": %d, \"tcbpf_state\": %d, \"tcbpf_stats\": %d}", v[1], v[2], v[3] }'
 }
 # cfg_entries PREFIX: device entries (one per device) named PREFIX*.
 cfg_entries() {
-	bpftool -j map dump pinned /sys/fs/bpf/tcbpf/tcbpf_cfg 2>/dev/null |
+	bpftool -j map dump pinned $TCBPF_PIN_DIR/tcbpf_cfg 2>/dev/null |
 		python3 -c '
 import json, sys
 try:

@@ -147,12 +147,11 @@ struct tcbpf_cfg {
 	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */
 	struct tcbpf_port ports[TCBPF_MAX_PORTS];
 	__u32 hook;		/* enum tcbpf_hook, for show and detach */
-#define TCBPF_F_VXLAN		(1U << 6)	/* a VXLAN underlay: count per VNI */
-#define TCBPF_F_NO_IFB		(1U << 7)	/* ingress EDT wanted, no ifb: policing
-						 * (with TCBPF_F_NO_FQ, its reason) */
-
-/* The shared pacing device of ingress EDT, one per network namespace. */
-#define TCBPF_PACE_IFNAME	"tcbpf-ifb0"
+	__u16 vxlan_port;	/* TCBPF_F_VXLAN: UDP port, 0 = 4789 */
+	__u16 pad;
+	__u32 pace_ifindex;	/* ingress EDT: the pacing ifb the default
+				 * class is redirected to, 0 none */
+	__u32 pad2;
 	__u64 netns_ino;	/* the namespace's inode, for people and for
 				 * finding it again (the key has its cookie) */
 	char ifname[16];	/* for people reading bpftool map dump */
