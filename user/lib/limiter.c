@@ -802,6 +802,8 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 		fail(l, err, "%s has no limiter: attach it first", d.name);
 	if (err)
 		goto out;
+	/* settings of a device made again are not this device's */
+	forget_gone(l, &t);
 	err = change_record(l, &t, &d, s, &x);
 	if (!err) {
 		err = do_change(l, &t, &d, s);
