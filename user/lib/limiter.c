@@ -25,6 +25,7 @@
 #include "kern/hook.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
+#include "kern/qdisc.h"
 #include "util/log.h"
 
 struct lim {
@@ -634,6 +635,15 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			    &u.made_fq, &drop_fq);
 	if (err)
 		goto undo;
+	/*
+	 * A clsact this attach is about to make is written down as ours
+	 * before it exists: killed just after making it, the entry still
+	 * says whose it is, and the next command removes it.
+	 */
+	if (hook == TCBPF_HOOK_TC && !own_clsact &&
+	    qdisc_has_clsact(d->ifindex) == 0)
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		if (u.had_cfg[dir])
@@ -654,6 +664,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	/* Record the hook actually used and who owns clsact. */
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		cfg[dir].hook = hook;
+		cfg[dir].flags &= ~TCBPF_F_OWN_CLSACT;
 		if (own_clsact || u.made_clsact)
 			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
 		err = maps_put(t, d->ifindex, dir, &cfg[dir]);
@@ -838,9 +849,11 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (ret)
 		return ret;
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		maps_del(t, d->ifindex, dir);
-	slots_changed(l);
+	/*
+	 * The qdiscs before the settings: until they are back, the entries
+	 * say which are tcbpf's, so that the next command after a kill here
+	 * still knows (lib/gone.c), and no clsact of ours is left behind.
+	 */
 	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	if (own) {
@@ -849,6 +862,9 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			pr_warn("%s: cannot remove the clsact qdisc tcbpf "
 				"created: %s\n", d->name, strerror(-err));
 	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		maps_del(t, d->ifindex, dir);
+	slots_changed(l);
 	return 0;
 }
 
