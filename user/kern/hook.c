@@ -177,9 +177,7 @@ static int tc_detach(int ifindex, int dir)
 	char who[160];
 	int err;
 
-	/* Without clsact there is no filter of ours (and libbpf would warn). */
-	if (qdisc_has_clsact(ifindex) != 1)
-		return 0;
+	/* Without clsact there is no filter of ours: tc_owner() says 0. */
 	err = tc_owner(ifindex, dir, who, sizeof(who));
 	if (err == -EEXIST) {
 		pr_debug("%s: left alone\n", who);
@@ -231,8 +229,8 @@ static bool tc_has(int ifindex, int dir, __u32 prog_id)
 	struct bpf_tc_hook h;
 	int err;
 
-	if (qdisc_has_clsact(ifindex) != 1)
-		return false;
+	/* no clsact: ENOENT or EINVAL, like no filter (no qdisc dump: it
+	 * costs as much as the namespace has devices) */
 	tc_hook_init(&h, ifindex, dir);
 	libbpf_mute++;		/* "no such filter" is an answer here */
 	err = bpf_tc_query(&h, &opts);
@@ -267,9 +265,8 @@ int hook_mine(int ifindex, int dir)
 		for (i = 0; i < cnt && i < 64; i++)
 			if (tcbpf_prog(ids[i], dir))
 				return 1;
-	err = qdisc_has_clsact(ifindex);
-	if (err != 1)
-		return err < 0 ? err : 0;
+	/* tc_owner() asks for the one filter: no clsact is "none" too, and
+	 * a qdisc dump would cost as much as the namespace has devices */
 	err = tc_owner(ifindex, dir, who, sizeof(who));
 	return err == -EEXIST ? 0 : err;
 }
