@@ -356,6 +356,8 @@ guest_part() {
 guest_part
 part_done guest
 
+bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
+
 # ----------------------------------------------------------------- report
 
 bench_ns_teardown

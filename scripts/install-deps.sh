@@ -21,6 +21,7 @@ PKGS=(
 	util-linux			# nsenter
 	ethtool				# offload inspection in tests
 	iputils-ping			# ping: ARP/ND in tests
+	strace				# tests/killsweep.sh: kill -9 at every syscall
 	libcurl4-openssl-dev		# export influx (push over HTTP)
 	libmicrohttpd-dev		# export prometheus (serves /metrics)
 	influxdb influxdb-client	# monitor tests: a real InfluxDB 1.x

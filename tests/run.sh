@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf pace parse fuzz integration ingress monitor vxlan alerts pkg)
+	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf pace parse fuzz integration ingress durable killsweep monitor vxlan alerts pkg)
 fi
 
 pass=0 fail=0 skip=0
@@ -30,6 +30,9 @@ for s in "${suites[@]}"; do
 	parse)		cmd=("$OUT/tests/parse_test") ;;
 	fuzz)		cmd=(tests/fuzz/run.sh) ;;
 	integration)	cmd=(tests/integration.sh) ;;
+	durable)	cmd=(tests/durable.sh) ;;
+	killsweep)	cmd=(tests/killsweep.sh quick) ;;
+	killsweep-full)	cmd=(tests/killsweep.sh full) ;;
 	monitor)	cmd=(tests/monitor.sh) ;;
 	alerts)		cmd=(tests/alerts.sh) ;;
 	vxlan)		cmd=(tests/vxlan.sh) ;;

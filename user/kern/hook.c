@@ -95,12 +95,51 @@ static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, int dir)
 	h->attach_point = dir == TCBPF_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS;
 }
 
+/*
+ * Whose filter sits at tcbpf's pref/handle on @dir: 0 none, 1 tcbpf's (a
+ * program named tcbpf_ingress/tcbpf_egress, of any namespace's pair or an
+ * older load), -EEXIST someone else's, described in @who. The pref/handle
+ * alone proves nothing: anyone may have put a filter there.
+ */
+static int tc_owner(int ifindex, int dir, char *who, size_t len)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO);
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	struct bpf_tc_hook h;
+	int fd, err;
+
+	tc_hook_init(&h, ifindex, dir);
+	libbpf_mute++;		/* "no such filter" is an answer here */
+	err = bpf_tc_query(&h, &opts);
+	libbpf_mute--;
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	if (err)
+		return err;
+	fd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (fd >= 0) {
+		err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
+		close(fd);
+		if (!err && !strcmp(info.name, dir == TCBPF_INGRESS ?
+				    "tcbpf_ingress" : "tcbpf_egress"))
+			return 1;
+	}
+	snprintf(who, len, "%s filter pref %u handle 0x%x is someone else's "
+		 "(bpf program id %u%s%s)", dir == TCBPF_INGRESS ? "ingress" :
+		 "egress", TCBPF_TC_PRIO, TCBPF_TC_HANDLE, opts.prog_id,
+		 info.name[0] ? " name " : "", info.name);
+	return -EEXIST;
+}
+
 static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
 		    .priority = TCBPF_TC_PRIO, .prog_fd = prog_fd,
 		    .flags = BPF_TC_F_REPLACE);
 	struct bpf_tc_hook h;
+	char who[160];
 	int err;
 
 	err = qdisc_has_clsact(ifindex);
@@ -111,7 +150,15 @@ static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
 			"remove it or use hook tcx\n");
 		return -EBUSY;
 	}
-	if (err == 0) {
+	if (err == 1) {
+		/* REPLACE would silently take over a foreign filter. */
+		err = tc_owner(ifindex, dir, who, sizeof(who));
+		if (err == -EEXIST)
+			pr_warn("%s: not replaced; remove it or use hook tcx\n",
+				who);
+		if (err < 0)
+			return err;
+	} else {
 		tc_hook_init(&h, ifindex, dir);
 		h.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		err = bpf_tc_hook_create(&h);
@@ -129,11 +176,17 @@ static int tc_detach(int ifindex, int dir)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
 		    .priority = TCBPF_TC_PRIO);
 	struct bpf_tc_hook h;
+	char who[160];
 	int err;
 
-	/* Without clsact there is no filter of ours (and libbpf would warn). */
-	if (qdisc_has_clsact(ifindex) != 1)
+	/* Without clsact there is no filter of ours: tc_owner() says 0. */
+	err = tc_owner(ifindex, dir, who, sizeof(who));
+	if (err == -EEXIST) {
+		pr_debug("%s: left alone\n", who);
 		return 0;
+	}
+	if (err <= 0)
+		return err;
 	tc_hook_init(&h, ifindex, dir);
 	libbpf_mute++;
 	err = bpf_tc_detach(&h, &opts);
@@ -178,13 +231,46 @@ static bool tc_has(int ifindex, int dir, __u32 prog_id)
 	struct bpf_tc_hook h;
 	int err;
 
-	if (qdisc_has_clsact(ifindex) != 1)
-		return false;
+	/* no clsact: ENOENT or EINVAL, like no filter (no qdisc dump: it
+	 * costs as much as the namespace has devices) */
 	tc_hook_init(&h, ifindex, dir);
 	libbpf_mute++;		/* "no such filter" is an answer here */
 	err = bpf_tc_query(&h, &opts);
 	libbpf_mute--;
 	return !err && opts.prog_id == prog_id;
+}
+
+/* Is @id a program named as tcbpf's for @dir (any namespace's pair)? */
+static bool tcbpf_prog(__u32 id, int dir)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool mine;
+
+	if (fd < 0)
+		return false;
+	mine = !bpf_obj_get_info_by_fd(fd, &info, &ilen) &&
+	       !strcmp(info.name, dir == TCBPF_INGRESS ? "tcbpf_ingress" :
+		       "tcbpf_egress");
+	close(fd);
+	return mine;
+}
+
+int hook_mine(int ifindex, int dir)
+{
+	__u32 ids[64], cnt = 64, flags = 0, i;
+	char who[160];
+	int err;
+
+	if (!bpf_prog_query(ifindex, tcx_type(dir), 0, &flags, ids, &cnt))
+		for (i = 0; i < cnt && i < 64; i++)
+			if (tcbpf_prog(ids[i], dir))
+				return 1;
+	/* tc_owner() asks for the one filter: no clsact is "none" too, and
+	 * a qdisc dump would cost as much as the namespace has devices */
+	err = tc_owner(ifindex, dir, who, sizeof(who));
+	return err == -EEXIST ? 0 : err;
 }
 
 int hook_query(int ifindex, int dir, __u32 prog_id)

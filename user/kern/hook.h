@@ -2,8 +2,10 @@
 /*
  * hook.h - put the limiter's programs on a device's tc hooks and take them
  * off again: tcx links (kernel >= 6.6) or clsact + cls_bpf direct-action.
- * Only tcbpf's own link pins and its own filter (TCBPF_TC_HANDLE,
- * TCBPF_TC_PRIO) are ever touched.
+ * Only tcbpf's own link pins and its own filter are ever touched: the one
+ * at TCBPF_TC_HANDLE/TCBPF_TC_PRIO whose program is tcbpf's (by name);
+ * someone else's filter there is neither replaced (attach fails) nor
+ * deleted.
  */
 #ifndef TCBPF_HOOK_H
 #define TCBPF_HOOK_H
@@ -22,6 +24,10 @@ int hook_detach(int ifindex, int dir);
 /* Which hook carries program @prog_id at @dir of @ifindex: TCBPF_HOOK_*,
  * TCBPF_HOOK_NONE when it is not attached. */
 int hook_query(int ifindex, int dir, __u32 prog_id);
+
+/* 1 when a tcbpf program (of any namespace's pair) is on @dir of @ifindex,
+ * with tcx or tc; 0 when none is; negative errno when it cannot tell. */
+int hook_mine(int ifindex, int dir);
 
 /* Delete the clsact qdisc if no filter is left on it. */
 int hook_clsact_release(int ifindex);

@@ -12,6 +12,7 @@
 #include "lib/gone.h"
 #include "lib/maps.h"
 #include "lib/pace.h"
+#include "kern/hook.h"
 #include "kern/netns.h"
 
 /* What is known of one namespace cookie during a walk. */
@@ -52,21 +53,47 @@ static struct ns_seen *ns_lookup(struct gone_walk *w, __u64 cookie,
 	return n;
 }
 
-/* Is device @ifindex named @name in namespace @n? */
-static bool dev_there(const struct ns_seen *n, int ifindex, const char *name)
+/*
+ * Is the device of entry @key/@cfg in namespace @n still the one that was
+ * limited? NULL when it is, else why not. Name and ifindex are not enough:
+ * a device deleted and made again gets both back (an ifindex given with
+ * `ip link add ... index N`, or the next free one), but it carries no
+ * program of ours: tcx links and cls_bpf filters go with their device.
+ * Settings without programs in both directions are also what a killed
+ * attach leaves; the record, not the entry, says what is wanted there, so
+ * forgetting is right for both, with what of ours is still on the device
+ * (one direction's program, a clsact tcbpf made if nothing else is on it).
+ */
+static const char *dev_changed(const struct ns_seen *n,
+			       const struct tcbpf_key *key,
+			       const struct tcbpf_cfg *cfg, bool dry_run)
 {
+	const char *why = NULL;
 	char got[IF_NAMESIZE];
-	bool there;
-	int self = -1;
+	int self = -1, dir;
 
 	if (n->where[0]) {
 		self = netns_push(n->where);
 		if (self < 0)
-			return true;	/* cannot look: leave it */
+			return NULL;	/* cannot look: leave it */
 	}
-	there = if_indextoname(ifindex, got) && !strcmp(got, name);
+	if (!if_indextoname(key->ifindex, got) || strcmp(got, cfg->ifname)) {
+		why = "the device is gone";
+		goto out;
+	}
+	for (dir = 0; dir < TCBPF_NDIR; dir++)
+		if (!hook_mine(key->ifindex, dir))
+			why = "its programs are not on the device (made again, "
+			      "or a killed attach)";
+	if (why && !dry_run) {
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			hook_detach(key->ifindex, dir);
+		if (cfg->flags & TCBPF_F_OWN_CLSACT)
+			hook_clsact_release(key->ifindex);
+	}
+out:
 	netns_pop(self);
-	return there;
+	return why;
 }
 
 static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
@@ -81,9 +108,7 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 		return -ENOMEM;
 	if (!n->alive)
 		why = "its network namespace is gone";
-	else if (!dev_there(n, key->ifindex, cfg->ifname))
-		why = "the device is gone";
-	else
+	else if (!(why = dev_changed(n, key, cfg, w->dry_run)))
 		return 0;
 	if (w->cb)
 		w->cb(w->ctx, n->where, cfg->ifname, key->ifindex, key->netns, why);

@@ -27,6 +27,7 @@
 #include "kern/hook.h"
 #include "kern/obj.h"
 #include "kern/netns.h"
+#include "kern/qdisc.h"
 #include "util/log.h"
 
 struct lim {
@@ -640,6 +641,16 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	if (err > 0 && msg[0])
 		note(l, d->name, "%s", msg);
 
+	/*
+	 * A clsact this attach is about to make is written down as ours
+	 * before it exists: killed just after making it, the entry still
+	 * says whose it is, and the next command removes it.
+	 */
+	if (hook == TCBPF_HOOK_TC && !own_clsact &&
+	    qdisc_has_clsact(d->ifindex) == 0)
+		for (dir = 0; dir < TCBPF_NDIR; dir++)
+			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
+
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		if (u.had_cfg[dir])
 			maps_rescale(t, &u.old[dir], &cfg[dir]);
@@ -658,6 +669,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	/* Record the hook actually used and who owns clsact. */
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		cfg[dir].hook = hook;
+		cfg[dir].flags &= ~TCBPF_F_OWN_CLSACT;
 		if (own_clsact || u.made_clsact)
 			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
 	}
@@ -827,6 +839,8 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 		fail(l, err, "%s has no limiter: attach it first", d.name);
 	if (err)
 		goto out;
+	/* settings of a device made again are not this device's */
+	forget_gone(l, &t);
 	err = change_record(l, &t, &d, s, &x);
 	if (!err) {
 		err = do_change(l, &t, &d, s);
@@ -861,9 +875,11 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (ret)
 		return ret;
-	maps_del_dev(t, d->ifindex);
-	slots_changed(l);
-	ingress_release(t);
+	/*
+	 * The qdiscs before the settings: until they are back, the entries
+	 * say which are tcbpf's, so that the next command after a kill here
+	 * still knows (lib/gone.c), and no clsact of ours is left behind.
+	 */
 	if (own_fq && pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
 		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
 	if (own) {
@@ -872,6 +888,9 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			pr_warn("%s: cannot remove the clsact qdisc tcbpf "
 				"created: %s\n", d->name, strerror(-err));
 	}
+	maps_del_dev(t, d->ifindex);
+	slots_changed(l);
+	ingress_release(t);
 	return 0;
 }
 
