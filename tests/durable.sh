@@ -78,26 +78,27 @@ daemon_stop() {
 	DAEMON_PID=
 }
 
-# cfg_keys: "netns_cookie_hex ifindex dir" per entry of the settings map
+# cfg_keys: "netns_cookie_hex ifindex" per entry (device) of the settings map
 cfg_keys() {
 	[ -e "$PIN_DIR/tcbpf_cfg" ] || return 0
 	bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" 2>/dev/null | py -c '
 import json, sys
+# a dump this cannot read is reported as an entry of every cookie ("*"),
+# so that a check for leftovers fails rather than passes unseen
 try:
     d = json.load(sys.stdin)
-except Exception:
-    sys.exit(1)
-for e in d if isinstance(d, list) else []:
-    k = e.get("formatted", e).get("key")
-    if isinstance(k, dict):
-        print("%x %s %s" % (int(k["netns"]), k["ifindex"], k["dir"]))
+    for e in d if isinstance(d, list) else []:
+        k = e.get("formatted", e).get("key")
+        print("%x %s" % (int(k["netns"]), k["ifindex"]))
+except Exception as ex:
+    print("* unreadable-dump(%s)" % type(ex).__name__)
 '
 }
 
 # leftovers COOKIE: settings entries and pins of namespace COOKIE
 leftovers() {
 	local c=$1
-	cfg_keys | awk -v c="$c" '$1 == c { printf "entry %s/%s ", $2, $3 }'
+	cfg_keys | awk -v c="$c" '$1 == c || $1 == "*" { printf "entry %s ", $2 }'
 	ls "$PIN_DIR/links" 2>/dev/null | grep "^${c}_" | sed 's/^/pin links\//' | tr '\n' ' '
 	[ -e "$PIN_DIR/ns/$c" ] && echo -n "pin ns/$c "
 	ls /run/tcbpf 2>/dev/null | grep -i "$c" | sed 's/^/run\//' | tr '\n' ' '

@@ -46,9 +46,9 @@ for s in "${suites[@]}"; do
 	log=$(mktemp)
 	"${cmd[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	p=$(grep -c '^PASS: ' "$log")
-	f=$(grep -c '^FAIL: ' "$log")
-	k=$(grep -c '^SKIP: ' "$log")
+	p=$(grep -ac '^PASS: ' "$log")
+	f=$(grep -ac '^FAIL: ' "$log")
+	k=$(grep -ac '^SKIP: ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL: $s: suite exited with $rc"
 		f=1

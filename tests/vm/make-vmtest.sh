@@ -59,12 +59,12 @@ rc=${PIPESTATUS[0]}
 echo "vmtest: $((SECONDS - t0)) s; log $log$([ -s "$OUT/compare.md" ] && echo "; table $OUT/compare.md")"
 # tests/run.sh's own summary is the guest's last line when it got that far
 # (the suites print "N passed, N failed" lines of their own before it).
-summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
-last=$(grep -v '^vmtest' "$log" | grep . | tail -n1)
+summary=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+last=$(grep -av '^vmtest' "$log" | grep -a . | tail -n1)
 if [ -z "$summary" ] || [ "$last" != "$summary" ] ||
    ! [[ $summary =~ ^[0-9]+\ passed,\ [0-9]+\ failed,\ [0-9]+\ skipped$ ]]; then
 	echo "vmtest: the guest did not finish its suites (exit $rc); counting what it printed, plus one failure"
-	summary="$(grep -c '^PASS: ' "$log") passed, $(( $(grep -c '^FAIL: ' "$log") + 1 )) failed, $(grep -c '^SKIP: ' "$log") skipped"
+	summary="$(grep -ac '^PASS: ' "$log") passed, $(( $(grep -ac '^FAIL: ' "$log") + 1 )) failed, $(grep -ac '^SKIP: ' "$log") skipped"
 	rc=1
 fi
 echo "$summary"
