@@ -172,6 +172,21 @@ int spec_words(const struct spec *s, int *argc, char ***argv)
 		put(&o, "hook");
 		put(&o, hook_name(s->hook));
 	}
+	/* the underlay's keys: one VXLAN network, its UDP port */
+	if (s->has_vni) {
+		char b[16];
+
+		snprintf(b, sizeof(b), "%06x", s->vni);
+		put(&o, "vni");
+		put(&o, b);
+	}
+	if (s->vxlan_port) {
+		char b[8];
+
+		snprintf(b, sizeof(b), "%u", s->vxlan_port);
+		put(&o, "vxlan-port");
+		put(&o, b);
+	}
 	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		if (!same_both(s, keys[k].bit))
 			continue;
@@ -235,4 +250,10 @@ void spec_merge(struct spec *dst, const struct spec *src)
 	}
 	if (src->hook != TCBPF_HOOK_NONE)
 		dst->hook = src->hook;
+	if (src->has_vni) {
+		dst->vni = src->vni;
+		dst->has_vni = true;
+	}
+	if (src->vxlan_port)
+		dst->vxlan_port = src->vxlan_port;
 }
