@@ -56,6 +56,7 @@ for t in "${targets[@]}"; do
 	TMPDIR=$work/$t/tmp ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		${LIBFUZZ_SEED:+-seed="$LIBFUZZ_SEED"} \
 		-print_final_stats=1 -artifact_prefix="$work/$t/" \
 		"$work/$t/new" "$corpus" >"$log" 2>&1
 	rc=$?
