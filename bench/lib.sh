@@ -15,7 +15,7 @@
 #   tcbpf-bench-v  the VM
 #     eth0         10.204.0.2/24 fd00:7cc0::2/64
 #     bnch-vsink   10.204.8.1/24  ifb: packets routed to 10.204.8.9 end here
-#   tcbpf-bench-d  up to 1000 ifb devices bnch0.. (ifindex 41000 + i) for
+#   tcbpf-bench-s  up to 1000 ifb devices bnch0.. (ifindex 41000 + i) for
 #                  the control plane at scale
 #
 # Fixed ifindexes: tcbpf keys settings by ifindex and refuses one that has
@@ -39,7 +39,7 @@ export LC_ALL=C
 
 NS_H=tcbpf-bench-h
 NS_V=tcbpf-bench-v
-NS_D=tcbpf-bench-d
+NS_D=tcbpf-bench-s
 DEV=bnch-v0
 DEV_IFX=40100
 HSINK=bnch-hsink

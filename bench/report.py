@@ -131,15 +131,26 @@ class Table:
 
 def steady(r, what, trim=True):
     """
-    The steady state from the receiver's 100 ms bins: from the warm-up to
-    the bin before the sender's last, leaving out the highest and the
-    lowest bin. A pause of the sender (other work on a shared machine)
+    The steady state: UDP (trim=True) between the first and the last
+    arrival of the window the receiver reports as "span" (bench/flood.c;
+    at 1 Mbit/s a bin holds 8 or 9 frames, so bins are only good to ~1 %).
+    Records without it, and TCP: the receiver's 100 ms bins from the
+    warm-up to the bin before the sender's last, leaving out the highest
+    and the lowest bin. A pause of the sender (other work on a shared machine)
     shows as one low bin and, once the bucket refilled, one high bin; with
     no pause, dropping one bin at each end changes nothing. Per second:
     what = "pkts", "payload" (bits) or "frame" (bits). TCP (trim=False)
     keeps every bin: its own stalls are what is measured.
     """
     rv = r.get("recv") or {}
+    sp = rv.get("span")
+    if trim and sp and sp.get("secs"):
+        # between the window's first and last arrival (bench/flood.c):
+        # exact to the timestamps' jitter, where bins are good to a frame
+        if what == "pkts":
+            return sp["pkts"] / sp["secs"]
+        ov = r.get("frame_overhead", 0) if what == "frame" else 0
+        return (sp["payload_bytes"] + sp["pkts"] * ov) * 8 / sp["secs"]
     bp, bb, ms_ = rv.get("bin_pkts"), rv.get("bin_bytes"), rv.get("bin_ms")
     if not bp or not bb or not ms_:
         return None
