@@ -14,16 +14,9 @@
 # "  # ..." lines with what it measured; exits 1 if anything failed.
 #
 # Stale state from an interrupted run: the namespaces are deleted (after
-# `tcbpf detach` on their devices, while they still exist). Pins in
-# /sys/fs/bpf/tcbpf cannot be detached once their devices are gone, so the
-# suite writes $MARKER (holding its host namespace's inode) before its first
-# attach and removes it when it ends without leaving settings behind. At the
-# start, /sys/fs/bpf/tcbpf is removed with rm -rf only when that marker is
-# there AND every settings entry in tcbpf_cfg belongs to the namespace the
-# marker names, which no longer exists: then it is this suite's own leftover.
-# Anything else in that directory belongs to someone else and is left alone;
-# the checks that "the pin directory is gone after the last detach" then
-# check that this suite's entries are gone instead.
+# `tcbpf detach` on their devices, while they still exist). The pins are
+# this run's own (tests/lib.sh's lib_init: a private TCBPF_PIN_DIR), and a
+# killed run's private pin directory is removed by the next lib_init.
 #
 # Rates: the limiter counts frames (Ethernet + IP + L4 + payload), iperf3
 # reports payload; results compare the frame rate ("on the wire") with the
@@ -33,7 +26,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-MARKER=/run/tcbpf-integration.netns
 PCT=10			# rate tolerance, percent
 
 TESTS=(
@@ -166,14 +158,6 @@ for e in d:
 }
 
 netns_ino() { stat -L -c %i "/run/netns/$1" 2>/dev/null; }
-
-# live_netns_inodes: every network namespace in use on the machine
-live_netns_inodes() {
-	{
-		stat -L -c %i /run/netns/* 2>/dev/null
-		stat -L -c %i /proc/[0-9]*/ns/net 2>/dev/null
-	} | sort -u
-}
 
 # pinned_ids [IFINDEX...]: the pinned maps, the programs of $HOST_NS
 # (ns/COOKIE/), and the pinned links whose names hold one of IFINDEX
@@ -1297,21 +1281,9 @@ test_same_ifindex_other_netns() {
 
 # --------------------------------------------------------------------- main
 
-# Leftovers of an interrupted run; see the header for the pin directory.
+# Leftovers of an interrupted run: its namespaces (the names are fixed).
 stale_cleanup() {
-	local ino live left
 	lib_cleanup_quiet
-	[ -d "$PIN_DIR" ] || { rm -f "$MARKER"; return 0; }
-	[ -f "$MARKER" ] || return 0
-	ino=$(cat "$MARKER")
-	live=$(live_netns_inodes)
-	grep -qx "$ino" <<<"$live" && return 0
-	left=$(cfg_entries | awk -v ns="$ino" '$3 != ns' | wc -l)
-	if [ "$left" -eq 0 ]; then
-		note "removing $PIN_DIR left by an interrupted run of this suite (netns $ino)"
-		rm -rf "$PIN_DIR"
-		rm -f "$MARKER"
-	fi
 	return 0
 }
 lib_cleanup_quiet() {
@@ -1321,11 +1293,6 @@ lib_cleanup_quiet() {
 
 suite_cleanup() {
 	lib_cleanup
-	# Keep the marker only if settings of ours are still pinned.
-	if [ -f "$MARKER" ] && { [ ! -d "$PIN_DIR" ] ||
-	   ! cfg_entries | awk '{ print $3 }' | grep -qx "$(cat "$MARKER")"; }; then
-		rm -f "$MARKER"
-	fi
 }
 
 main() {
@@ -1367,7 +1334,6 @@ main() {
 		fail integration "cannot build the test namespaces"
 		exit 1
 	fi
-	netns_ino "$HOST_NS" >"$MARKER"
 
 	for t in "${names[@]}"; do
 		if ! declare -F "$t" >/dev/null; then

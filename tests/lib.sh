@@ -270,11 +270,33 @@ lib_init() {
 	# and its own pins (another run's, or an older tcbpf's, must not be
 	# in the way); the demo shows the machine's: TCBPF_SHARED_PINS=1
 	if [ -z "${TCBPF_SHARED_PINS:-}" ]; then
+		echo $$ >"$WORK/owner"
+		pins_dead_remove
 		PIN_PRIVATE=/sys/fs/bpf/tcbpf-test-${WORK##*.}	# bpffs refuses "."
 		export TCBPF_PIN_DIR=$PIN_PRIVATE
 		PIN_DIR=$PIN_PRIVATE
 	fi
 	py_start
+}
+
+# Private pin directories of runs that were killed (SIGKILL leaves no
+# trap): the run's $WORK names its owner; a directory whose owner is dead,
+# or whose $WORK is gone, is nobody's. Their devices and namespaces went
+# with the run (or go with the next one's ns_teardown); rm -rf releases
+# the maps, programs and links.
+pins_dead_remove() {
+	local d w pid
+	for d in /sys/fs/bpf/tcbpf-test-*; do
+		[ -d "$d" ] || continue
+		w=/tmp/tcbpf-test.${d#/sys/fs/bpf/tcbpf-test-}
+		if [ -d "$w" ]; then
+			[ -f "$w/owner" ] || continue	# starting, or an older lib.sh
+			pid=$(cat "$w/owner" 2>/dev/null)
+			[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+		fi
+		rm -rf "$d" && note "removed $d of a killed test run"
+	done
+	return 0
 }
 
 # Remove this run's private pin directory (its limiters are detached by

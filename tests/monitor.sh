@@ -137,29 +137,6 @@ mon_setup() {
 	return 0
 }
 
-# Settings entries of our ifindexes left by a run whose namespace is gone
-# (killed before it could detach) would make attach refuse our devices:
-# delete exactly those, and only when their namespace no longer exists.
-drop_stale_entries() {
-	local cfg=$PIN_DIR/tcbpf_cfg ifx dir ino key
-	[ -e "$cfg" ] || return 0
-	local live
-	live=$({ stat -L -c %i /run/netns/* 2>/dev/null; stat -L -c %i /proc/[0-9]*/ns/net 2>/dev/null; } | sort -u)
-	for ifx in $DEV_IFX $DEV2_IFX $PUB_IFX $VX_IFX $SPC_IFX $GONE_IFX; do
-		for dir in 0 1; do
-			key=$(printf '%02x %02x %02x %02x %02x 00 00 00' $((ifx & 255)) \
-				$(((ifx >> 8) & 255)) $(((ifx >> 16) & 255)) $((ifx >> 24)) "$dir")
-			# shellcheck disable=SC2086
-			ino=$(bpftool -j map lookup pinned "$cfg" key hex $key 2>/dev/null |
-				jget 'd.get("formatted", d)["value"]["netns_ino"]') || continue
-			grep -qx "$ino" <<<"$live" && continue
-			# shellcheck disable=SC2086
-			bpftool map delete pinned "$cfg" key hex $key 2>/dev/null &&
-				note "removed a stale settings entry of ifindex $ifx (namespace $ino gone)"
-		done
-	done
-}
-
 mon_detach_all() {
 	local d
 	ns_exists "$HOST_NS" || return 0
@@ -852,7 +829,6 @@ main() {
 		fail monitor_setup "cannot build the test namespaces"
 		exit 1
 	fi
-	drop_stale_entries
 	start_servers || note "servers: $SERVERS_WHY"
 	local t0
 	for t in "${names[@]}"; do
