@@ -750,15 +750,27 @@ CHANGE_BURST=50000	# 40 ms at 10 Mbit/s, 200 ms at 2 Mbit/s
 live_change() {
 	local res=$1 label=$2 bw=$3 spec=$4 rate=$5
 	shift 5
+	local try t0 ms
 	res_begin "$res"
-	if ! setup_failed; then
+	for try in 1 2; do
+		setup_failed && break
 		flow_start c time=6 bw="$bw" "$@"
 		sleep 2
+		t0=$(date +%s%N)
 		tb_try change "$DEV" rate "$spec"
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 		[ "$TB_RC" -eq 0 ] || res_bad "change $DEV rate $spec exited $TB_RC: $TB_ERR"
 		flow_wait c 3
-		check_rate "$label, seconds 3-6 after change rate $spec at 2 s" "$rate"
-	fi
+		# A change that returned after second 3 (rtnl held by someone
+		# else's work on a shared machine) puts old-rate seconds into
+		# the window: it measures nothing; once more.
+		if [ "$try" = 1 ] && [ "$TB_RC" -eq 0 ] && [ "$ms" -gt 800 ]; then
+			note "$label: change took $ms ms, the window held the old rate: once more"
+			continue
+		fi
+		check_rate "$label, seconds 3-6 after change rate $spec at 2 s ($ms ms)" "$rate"
+		break
+	done
 	res_end
 }
 test_change() {
