@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* upgrade.c - take over or migrate another tcbpf's pins (upgrade.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tcbpf.h"
+#include "tcbpf_v1.h"
+#include "kern/hook.h"
+#include "kern/netns.h"
+#include "kern/obj.h"
+#include "lib/upgrade.h"
+#include "util/log.h"
+#include "util/msg.h"
+
+#define MAX_NS		TCBPF_MAX_DEVS
+
+struct up {
+	char stage[PATH_MAX];
+	const char *map_root;	/* the maps the new programs use */
+	__u64 ns[MAX_NS];	/* namespaces to load programs for */
+	int nns;
+	int swapped;		/* ns[0..swapped) have (some) new programs */
+	int ncpus;
+	struct upgrade_report *r;
+};
+
+/* ------------------------------------------------------ layout 1 -> now */
+
+/*
+ * The one place that knows layout 1 and this build's layout: one entry of
+ * layout 1's map @m (TCBPF_MAP_*; per-CPU maps: one CPU's value) into
+ * this build's @nkey/@nval, which the caller zeroed. A layout change to
+ * include/tcbpf.h changes this function (and TCBPF_LAYOUT), nothing else.
+ */
+static void layout1_convert(unsigned int m, const void *okey, const void *oval,
+			    void *nkey, void *nval)
+{
+	int i, c, p;
+
+	switch (m) {
+	case TCBPF_MAP_CFG:
+	case TCBPF_MAP_VNI: {
+		const struct tcbpf_v1_dev *o = oval;
+		struct tcbpf_dev *n = nval;
+
+		if (m == TCBPF_MAP_CFG) {
+			const struct tcbpf_v1_key *ok = okey;
+			struct tcbpf_key *nk = nkey;
+
+			nk->netns = ok->netns;
+			nk->ifindex = ok->ifindex;
+		} else {
+			const struct tcbpf_v1_vni_key *ok = okey;
+			struct tcbpf_vni_key *nk = nkey;
+
+			nk->netns = ok->netns;
+			nk->ifindex = ok->ifindex;
+			nk->vni = ok->vni;
+		}
+		n->dirs = o->dirs;
+		for (i = 0; i < TCBPF_V1_NDIR; i++) {
+			const struct tcbpf_v1_cfg *oc = &o->dir[i];
+			struct tcbpf_cfg *nc = &n->dir[i];
+
+			nc->slot = oc->slot;
+			nc->mode = oc->mode;
+			nc->nports = oc->nports;
+			nc->flags = oc->flags;
+			for (c = 0; c < TCBPF_V1_NCLASS; c++) {
+				const struct tcbpf_v1_bucket_cfg *ob = &oc->cls[c];
+				struct tcbpf_bucket_cfg *nb = &nc->cls[c];
+
+				nb->burst_ns = ob->burst_ns;
+				nb->byte_ns = ob->byte_ns;
+				nb->byte_ns_frac = ob->byte_ns_frac;
+				nb->batch_bytes = ob->batch_bytes;
+				nb->batch_ns = ob->batch_ns;
+				nb->batch_pkts = ob->batch_pkts;
+				nb->ns_bytes = ob->ns_bytes;
+				nb->pkt_ns = ob->pkt_ns;
+				nb->pburst_ns = ob->pburst_ns;
+				nb->batch_pns = ob->batch_pns;
+				nb->ns_pkts = ob->ns_pkts;
+				nb->rate_bits_per_sec = ob->rate_bits_per_sec;
+				nb->burst_bytes = ob->burst_bytes;
+				nb->pps = ob->pps;
+				nb->pburst_pkts = ob->pburst_pkts;
+			}
+			nc->delay_ns = oc->delay_ns;
+			nc->horizon_ns = oc->horizon_ns;
+			nc->ecn_ns = oc->ecn_ns;
+			for (p = 0; p < TCBPF_V1_MAX_PORTS; p++) {
+				nc->ports[p].lo = oc->ports[p].lo;
+				nc->ports[p].hi = oc->ports[p].hi;
+				nc->ports[p].protos = oc->ports[p].protos;
+			}
+			nc->hook = oc->hook;
+			nc->vxlan_port = oc->vxlan_port;
+			nc->pace_ifindex = oc->pace_ifindex;
+			nc->netns_ino = oc->netns_ino;
+			memcpy(nc->ifname, oc->ifname, sizeof(nc->ifname));
+		}
+		break;
+	}
+	case TCBPF_MAP_STATE: {
+		const struct tcbpf_v1_state *o = oval;
+		struct tcbpf_state *n = nval;
+
+		*(__u32 *)nkey = *(const __u32 *)okey;
+		for (c = 0; c < TCBPF_V1_NCLASS; c++) {
+			n->cls[c].tat_bytes = o->cls[c].tat_bytes;
+			n->cls[c].tat_pkts = o->cls[c].tat_pkts;
+		}
+		break;
+	}
+	case TCBPF_MAP_STATS: {
+		const struct tcbpf_v1_pcpu *o = oval;
+		struct tcbpf_pcpu *n = nval;
+
+		*(__u32 *)nkey = *(const __u32 *)okey;
+		for (c = 0; c < TCBPF_V1_NCLASS; c++) {
+			n->cls[c].pass_pkts = o->cls[c].pass_pkts;
+			n->cls[c].pass_bytes = o->cls[c].pass_bytes;
+			n->cls[c].drop_pkts = o->cls[c].drop_pkts;
+			n->cls[c].drop_bytes = o->cls[c].drop_bytes;
+			n->cls[c].mark_pkts = o->cls[c].mark_pkts;
+			n->cls[c].wdrop_pkts = o->cls[c].wdrop_pkts;
+			n->cls[c].wdrop_bytes = o->cls[c].wdrop_bytes;
+			n->tok[c].bytes = o->tok[c].bytes;
+			n->tok[c].pkts = o->tok[c].pkts;
+		}
+		break;
+	}
+	case TCBPF_MAP_VNI_STATS: {
+		const struct tcbpf_v1_vni_key *ok = okey;
+		const struct tcbpf_v1_vni_ctr *o = oval;
+		struct tcbpf_vni_key *nk = nkey;
+		struct tcbpf_vni_ctr *n = nval;
+
+		nk->netns = ok->netns;
+		nk->ifindex = ok->ifindex;
+		nk->vni = ok->vni;
+		for (i = 0; i < TCBPF_V1_NDIR; i++) {
+			n->dir[i].pass_pkts = o->dir[i].pass_pkts;
+			n->dir[i].pass_bytes = o->dir[i].pass_bytes;
+			n->dir[i].drop_pkts = o->dir[i].drop_pkts;
+			n->dir[i].drop_bytes = o->dir[i].drop_bytes;
+		}
+		break;
+	}
+	}
+}
+
+/* Layout 1's maps: type, key and value sizes, as tcbpf 0.1 made them. */
+static const struct {
+	__u32 type, key, value;
+} v1_maps[TCBPF_NMAPS] = {
+	[TCBPF_MAP_CFG] = { BPF_MAP_TYPE_HASH, sizeof(struct tcbpf_v1_key),
+			    sizeof(struct tcbpf_v1_dev) },
+	[TCBPF_MAP_STATE] = { BPF_MAP_TYPE_ARRAY, 4,
+			      sizeof(struct tcbpf_v1_state) },
+	[TCBPF_MAP_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			      sizeof(struct tcbpf_v1_pcpu) },
+	[TCBPF_MAP_VNI] = { BPF_MAP_TYPE_HASH, sizeof(struct tcbpf_v1_vni_key),
+			    sizeof(struct tcbpf_v1_dev) },
+	[TCBPF_MAP_VNI_STATS] = { BPF_MAP_TYPE_LRU_PERCPU_HASH,
+				  sizeof(struct tcbpf_v1_vni_key),
+				  sizeof(struct tcbpf_v1_vni_ctr) },
+};
+
+static int map_open(const char *root, unsigned int m, struct bpf_map_info *info)
+{
+	char path[PATH_MAX];
+	__u32 len = sizeof(*info);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, tcbpf_map_name(m));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (bpf_obj_get_info_by_fd(fd, info, &len)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Are the pinned maps really layout 1's? */
+static bool is_layout1(char *why, size_t len)
+{
+	struct bpf_map_info info;
+	unsigned int m;
+	int fd;
+
+	for (m = 0; m < TCBPF_NMAPS; m++) {
+		fd = map_open(tcbpf_pin_dir(), m, &info);
+		if (fd < 0) {
+			seterr(why, len, "map %s: %s", tcbpf_map_name(m),
+			       strerror(-fd));
+			return false;
+		}
+		close(fd);
+		if (info.type != v1_maps[m].type ||
+		    info.key_size != v1_maps[m].key ||
+		    info.value_size != v1_maps[m].value) {
+			seterr(why, len, "map %s has type %u key %u value %u "
+			       "bytes, not layout 1's", tcbpf_map_name(m),
+			       info.type, info.key_size, info.value_size);
+			return false;
+		}
+	}
+	return true;
+}
+
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static bool percpu(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* Every entry of layout 1's map @m into the staged map of this layout. */
+static int copy_map(struct up *u, unsigned int m)
+{
+	struct bpf_map_info oi, ni;
+	int ofd, nfd, err = 0, cpus;
+	bool pc;
+	size_t ovs, nvs, c;
+	char *okey, *nkey, *prev = NULL, *oval, *nval;
+
+	ofd = map_open(tcbpf_pin_dir(), m, &oi);
+	if (ofd < 0)
+		return ofd;
+	nfd = map_open(u->stage, m, &ni);
+	if (nfd < 0) {
+		close(ofd);
+		return nfd;
+	}
+	pc = percpu(oi.type);
+	cpus = pc ? u->ncpus : 1;
+	ovs = pc ? round8(oi.value_size) : oi.value_size;
+	nvs = pc ? round8(ni.value_size) : ni.value_size;
+	okey = calloc(2, oi.key_size);
+	nkey = calloc(1, ni.key_size);
+	oval = calloc(cpus, ovs);
+	nval = calloc(cpus, nvs);
+	if (!okey || !nkey || !oval || !nval) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* arrays too: every index, the empty ones cost a lookup each */
+	while (!bpf_map_get_next_key(ofd, prev, okey + oi.key_size)) {
+		memcpy(okey, okey + oi.key_size, oi.key_size);
+		prev = okey;
+		if (bpf_map_lookup_elem(ofd, okey, oval))
+			continue;	/* gone meanwhile (LRU) */
+		memset(nkey, 0, ni.key_size);
+		memset(nval, 0, (size_t)cpus * nvs);
+		for (c = 0; c < (size_t)cpus; c++)
+			layout1_convert(m, okey, oval + c * ovs, nkey,
+					nval + c * nvs);
+		if (bpf_map_update_elem(nfd, nkey, nval, 0)) {
+			err = -errno;
+			pr_warn("map %s: cannot carry an entry over: %s\n",
+				tcbpf_map_name(m), strerror(-err));
+			goto out;
+		}
+		/* devices and networks: what the report counts */
+		u->r->settings += m == TCBPF_MAP_CFG || m == TCBPF_MAP_VNI;
+	}
+out:
+	free(okey);
+	free(nkey);
+	free(oval);
+	free(nval);
+	close(ofd);
+	close(nfd);
+	return err;
+}
+
+/* ------------------------------------------------------------- programs */
+
+static int ns_add(struct up *u, __u64 ns)
+{
+	int i;
+
+	for (i = 0; i < u->nns; i++)
+		if (u->ns[i] == ns)
+			return 0;
+	if (u->nns == MAX_NS)
+		return -ENOSPC;
+	u->ns[u->nns++] = ns;
+	return 0;
+}
+
+/*
+ * The namespaces to load programs for: those with a program trio pinned,
+ * and those of devices with settings (their hooks hold programs).
+ */
+static int ns_collect(struct up *u)
+{
+	struct tcbpf_v1_key key, *prev = NULL;
+	char path[PATH_MAX];
+	int i, n, fd, err;
+
+	n = tcbpf_ns_list(tcbpf_pin_dir(), u->ns, MAX_NS);
+	if (n < 0)
+		return n;
+	u->nns = n;
+	/* both layouts' keys start with the namespace cookie */
+	fd = bpf_obj_get(tcbpf_pin_path(path, sizeof(path),
+					tcbpf_map_name(TCBPF_MAP_CFG)));
+	if (fd < 0)
+		return -errno;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		err = ns_add(u, key.netns);
+		if (err)
+			break;
+		prev = &key;
+	}
+	close(fd);
+	for (i = 0; i < u->nns; i++)
+		if (!u->ns[i])
+			return -EINVAL;
+	return u->nns ? 0 : ns_add(u, netns_self());
+}
+
+static int progs_open(const char *root, __u64 ns, int fd[TCBPF_NPROG])
+{
+	int p;
+
+	for (p = 0; p < TCBPF_NPROG; p++)
+		fd[p] = tcbpf_prog_get(root, ns, p);
+	return fd[TCBPF_INGRESS] < 0 ? fd[TCBPF_INGRESS] :
+	       fd[TCBPF_EGRESS] < 0 ? fd[TCBPF_EGRESS] : 0;
+}
+
+static void progs_close(int fd[TCBPF_NPROG])
+{
+	int p;
+
+	for (p = 0; p < TCBPF_NPROG; p++)
+		if (fd[p] >= 0)
+			close(fd[p]);
+}
+
+/*
+ * tc hooks of namespace @ns: replaced inside it, found by the inode the
+ * settings keep (tcx links need no namespace: their pins name them).
+ */
+static int swap_tc(struct up *u, __u64 ns, const int fd[TCBPF_NPROG])
+{
+	struct tcbpf_key key, *prev = NULL;
+	struct tcbpf_dev dev;
+	char path[PATH_MAX], where[PATH_MAX];
+	int cfg, self = -1, d, n = 0, err = 0;
+	bool entered = false;
+
+	snprintf(path, sizeof(path), "%s/%s", u->map_root,
+		 tcbpf_map_name(TCBPF_MAP_CFG));
+	cfg = bpf_obj_get(path);
+	if (cfg < 0)
+		return -errno;
+	while (!err && !bpf_map_get_next_key(cfg, prev, &key)) {
+		prev = &key;
+		if (key.netns != ns || bpf_map_lookup_elem(cfg, &key, &dev))
+			continue;
+		if (!((dev.dirs & 1 && dev.dir[0].hook == TCBPF_HOOK_TC) ||
+		      (dev.dirs & 2 && dev.dir[1].hook == TCBPF_HOOK_TC) ||
+		      dev.dir[TCBPF_INGRESS].pace_ifindex))
+			continue;
+		if (!entered) {
+			__u64 ino = dev.dir[dev.dirs & 1 ? 0 : 1].netns_ino;
+
+			if (!netns_alive(ino, ns, where, sizeof(where))) {
+				pr_warn("namespace %llx (inode %llu) of %s not "
+					"found: its tc hooks keep the old "
+					"programs\n", (unsigned long long)ns,
+					(unsigned long long)ino,
+					dev.dir[0].ifname);
+				err = -ESRCH;
+				break;
+			}
+			if (where[0]) {
+				self = netns_push(where);
+				if (self < 0) {
+					err = self;
+					break;
+				}
+			}
+			entered = true;
+		}
+		for (d = 0; d < TCBPF_NDIR && !err; d++) {
+			err = hook_swap_tc(key.ifindex, d, fd[d]);
+			n += err > 0;
+			err = err < 0 ? err : 0;
+		}
+		if (!err && dev.dir[TCBPF_INGRESS].pace_ifindex &&
+		    fd[TCBPF_PROG_PACE] >= 0) {
+			err = hook_swap_tc(dev.dir[TCBPF_INGRESS].pace_ifindex,
+					   TCBPF_EGRESS, fd[TCBPF_PROG_PACE]);
+			n += err > 0;
+			err = err < 0 ? err : 0;
+		}
+	}
+	if (self >= 0)
+		netns_pop(self);
+	close(cfg);
+	return err ? err : n;
+}
+
+/* Every hook of namespace @ns to the programs pinned under @root. */
+static int swap_ns(struct up *u, __u64 ns, const char *root)
+{
+	int fd[TCBPF_NPROG], n1, n2, err;
+
+	err = progs_open(root, ns, fd);
+	if (err) {
+		progs_close(fd);
+		return err;
+	}
+	n1 = hook_swap_links(ns, fd);
+	n2 = n1 < 0 ? 0 : swap_tc(u, ns, fd);
+	progs_close(fd);
+	if (n1 < 0 || n2 < 0)
+		return n1 < 0 ? n1 : n2;
+	return n1 + n2;
+}
+
+/* This build's programs for every namespace, pinned in the stage. */
+static int load_all(struct up *u, char *msg, size_t len)
+{
+	int i, err = 0;
+
+	for (i = 0; i < u->nns && !err; i++) {
+		err = tcbpf_load_ns(u->map_root, u->stage, u->ns[i]);
+		if (err)
+			seterr(msg, len, "cannot load this tcbpf's programs "
+			       "for namespace %llx: %s", (unsigned long long)
+			       u->ns[i], strerror(-err));
+	}
+	if (err)
+		return err;
+	u->r->namespaces = u->nns;
+	return 0;
+}
+
+/* Swap every namespace's hooks; a failure swaps the old programs back. */
+static int swap_all(struct up *u, char *msg, size_t len)
+{
+	int i, n, err = 0;
+
+	for (i = 0; i < u->nns && !err; i++) {
+		u->swapped = i + 1;
+		n = swap_ns(u, u->ns[i], u->stage);
+		if (n < 0)
+			err = n;
+		else
+			u->r->hooks += n;
+	}
+	if (!err)
+		return 0;
+	seterr(msg, len, "cannot swap the programs of namespace %llx: %s; "
+	       "the old programs are back in place and in use",
+	       (unsigned long long)u->ns[u->swapped - 1], strerror(-err));
+	for (i = 0; i < u->swapped; i++)
+		swap_ns(u, u->ns[i], tcbpf_pin_dir());
+	return err;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static int refuse(const struct tcbpf_pins *p, const char *why, char *msg,
+		  size_t len)
+{
+	char ver[48] = "";
+
+	if (p->version[0])
+		snprintf(ver, sizeof(ver), ", tcbpf %s", p->version);
+	if (p->layout > TCBPF_LAYOUT)
+		seterr(msg, len, "the limiter pinned in %s has map layout %d%s, "
+		       "newer than this tcbpf's %d (tcbpf %s): use that "
+		       "version (or a newer one), or detach its clamps with "
+		       "it first", tcbpf_pin_dir(), p->layout, ver,
+		       TCBPF_LAYOUT, tcbpf_version());
+	else
+		seterr(msg, len, "the limiter pinned in %s has map layout %d%s "
+		       "which this tcbpf (%s, layout %d) cannot migrate%s%s: "
+		       "detach its clamps with the version that made them, "
+		       "then attach them with this one (tcbpf apply "
+		       "re-attaches the recorded ones)", tcbpf_pin_dir(),
+		       p->layout, ver, tcbpf_version(), TCBPF_LAYOUT,
+		       why ? ": " : "", why ? why : "");
+	return -EPROTO;
+}
+
+/*
+ * Stage, load, (copy), swap, commit. A failure before the swap leaves the
+ * old pins alone; one during it swaps back (swap_all); the stage goes.
+ */
+static int run(struct up *u, bool migrate, char *msg, size_t len)
+{
+	unsigned int m;
+	int err;
+
+	tcbpf_pin_path(u->stage, sizeof(u->stage), TCBPF_STAGE_NAME);
+	tcbpf_stage_remove(u->stage);	/* an upgrade killed half way */
+	if (mkdir(u->stage, 0700) < 0) {
+		err = -errno;
+		seterr(msg, len, "cannot create %s: %s", u->stage,
+		       strerror(-err));
+		return err;
+	}
+	u->map_root = migrate ? u->stage : tcbpf_pin_dir();
+	u->ncpus = libbpf_num_possible_cpus();
+	err = u->ncpus < 0 ? u->ncpus : ns_collect(u);
+	if (err)
+		seterr(msg, len, "cannot list what is pinned in %s: %s",
+		       tcbpf_pin_dir(), strerror(-err));
+	if (!err)
+		err = load_all(u, msg, len);
+	for (m = 0; migrate && !err && m < TCBPF_NMAPS; m++) {
+		err = copy_map(u, m);
+		if (err)
+			seterr(msg, len, "cannot carry map %s over: %s",
+			       tcbpf_map_name(m), strerror(-err));
+	}
+	if (!err) {
+		err = tcbpf_info_pin(u->stage);
+		if (err)
+			seterr(msg, len, "cannot pin %s/%s: %s", u->stage,
+			       TCBPF_INFO_NAME, strerror(-err));
+	}
+	if (!err)
+		err = swap_all(u, msg, len);
+	if (!err) {
+		err = tcbpf_stage_commit(u->stage);
+		if (err)
+			seterr(msg, len, "the new programs are in use, but "
+			       "their pins cannot replace the old ones in %s: "
+			       "%s", tcbpf_pin_dir(), strerror(-err));
+	}
+	if (err && !u->swapped)
+		tcbpf_stage_remove(u->stage);
+	return err;
+}
+
+int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
+		size_t len)
+{
+	struct tcbpf_pins p;
+	struct up *u;
+	char why[160];
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = tcbpf_pins_probe(tcbpf_pin_dir(), &p);
+	if (err) {
+		seterr(msg, len, "cannot read %s/%s: %s", tcbpf_pin_dir(),
+		       TCBPF_INFO_NAME, strerror(-err));
+		return err;
+	}
+	r->from_layout = p.layout;
+	snprintf(r->from_version, sizeof(r->from_version), "%s", p.version);
+	if (!p.layout)
+		return 0;
+	if (p.layout == TCBPF_LAYOUT) {
+		r->did = p.build == tcbpf_build_id() ? UPGRADE_CURRENT :
+			 UPGRADE_OTHER_BUILD;
+		if (r->did == UPGRADE_CURRENT || !takeover)
+			return 0;
+	} else if (p.layout != 1) {
+		return refuse(&p, NULL, msg, len);
+	} else if (!is_layout1(why, sizeof(why))) {
+		return refuse(&p, why, msg, len);
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->r = r;
+	err = run(u, p.layout != TCBPF_LAYOUT, msg, len);
+	if (!err) {
+		r->did = p.layout != TCBPF_LAYOUT ? UPGRADE_MIGRATED :
+			 UPGRADE_TAKEOVER;
+		pr_debug("upgrade from layout %d (%s): %d namespaces, %d hooks "
+			 "swapped, %d settings carried over\n", p.layout,
+			 p.version[0] ? p.version : "version unknown",
+			 r->namespaces, r->hooks, r->settings);
+	}
+	free(u);
+	return err;
+}
