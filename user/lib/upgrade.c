@@ -29,6 +29,16 @@ struct up {
 	int swapped;		/* ns[0..swapped) have (some) new programs */
 	int ncpus;
 	struct upgrade_report *r;
+	/*
+	 * Migration: the slots the settings use, and their layout 1 counters
+	 * as copied, so that what the old programs count until the swap is
+	 * added after it (late_counts()).
+	 */
+	bool used[TCBPF_MAX_SLOTS];
+	__u64 slot_ns[TCBPF_MAX_SLOTS];	/* the namespace of a used slot */
+	__u32 saved_slot[TCBPF_MAX_SLOTS];
+	char *saved;		/* nsaved x cpus x one CPU's layout 1 value */
+	int nsaved;
 };
 
 /* ------------------------------------------------------ layout 1 -> now */
@@ -232,6 +242,98 @@ static bool percpu(__u32 type)
 	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+/* The slots of converted settings @dev, counted as carried over. */
+static void slots_used(struct up *u, __u64 netns, const struct tcbpf_dev *dev)
+{
+	int d;
+
+	u->r->settings++;
+	for (d = 0; d < TCBPF_NDIR; d++)
+		if (dev->dirs & (1U << d) && dev->dir[d].slot < TCBPF_MAX_SLOTS) {
+			u->used[dev->dir[d].slot] = true;
+			u->slot_ns[dev->dir[d].slot] = netns;
+		}
+}
+
+static void save_counts(struct up *u, const void *key, const void *val,
+			size_t sz)
+{
+	__u32 slot = *(const __u32 *)key;
+
+	if (slot >= TCBPF_MAX_SLOTS || !u->used[slot])
+		return;
+	if (!u->saved)
+		u->saved = calloc(TCBPF_MAX_SLOTS, sz);
+	if (!u->saved)
+		return;		/* late counts lost: not worth failing */
+	memcpy(u->saved + u->nsaved * sz, val, sz);
+	u->saved_slot[u->nsaved++] = slot;
+}
+
+/* @n += @now - @then, counter by counter (all of them __u64). */
+static void counters_add(struct tcbpf_pcpu *n, const struct tcbpf_pcpu *now,
+			 const struct tcbpf_pcpu *then)
+{
+	const size_t k = sizeof(struct tcbpf_counters) / sizeof(__u64);
+	size_t c, i;
+
+	for (c = 0; c < TCBPF_NCLASS; c++) {
+		__u64 *dst = (__u64 *)&n->cls[c];
+		const __u64 *a = (const __u64 *)&now->cls[c];
+		const __u64 *b = (const __u64 *)&then->cls[c];
+
+		for (i = 0; i < k; i++)
+			dst[i] += a[i] - b[i];
+	}
+}
+
+/*
+ * After the swap: what the old programs counted between the copy and the
+ * swap, added to the new counters. The BPF side may bump a new counter
+ * between our read and write of it; that window is microseconds, the one
+ * it closes milliseconds.
+ */
+static void late_counts(struct up *u)
+{
+	size_t osz = round8(sizeof(struct tcbpf_v1_pcpu));
+	size_t nsz = round8(sizeof(struct tcbpf_pcpu));
+	struct tcbpf_pcpu a, b;
+	struct bpf_map_info info;
+	char *now = NULL, *cur = NULL;
+	int ofd, nfd, i, c;
+	__u32 key;
+
+	if (!u->nsaved)
+		return;
+	usleep(20 * 1000);	/* packets still inside an old program */
+	ofd = map_open(tcbpf_pin_dir(), TCBPF_MAP_STATS, &info);
+	nfd = map_open(u->stage, TCBPF_MAP_STATS, &info);
+	now = calloc(u->ncpus, osz);
+	cur = calloc(u->ncpus, nsz);
+	for (i = 0; ofd >= 0 && nfd >= 0 && now && cur && i < u->nsaved; i++) {
+		key = u->saved_slot[i];
+		if (bpf_map_lookup_elem(ofd, &key, now) ||
+		    bpf_map_lookup_elem(nfd, &key, cur))
+			continue;
+		for (c = 0; c < u->ncpus; c++) {
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			layout1_convert(TCBPF_MAP_STATS, &key, now + c * osz,
+					&key, &a);
+			layout1_convert(TCBPF_MAP_STATS, &key, u->saved +
+					((size_t)i * u->ncpus + c) * osz, &key, &b);
+			counters_add((struct tcbpf_pcpu *)(cur + c * nsz), &a, &b);
+		}
+		bpf_map_update_elem(nfd, &key, cur, 0);
+	}
+	free(now);
+	free(cur);
+	if (ofd >= 0)
+		close(ofd);
+	if (nfd >= 0)
+		close(nfd);
+}
+
 /* Every entry of layout 1's map @m into the staged map of this layout. */
 static int copy_map(struct up *u, unsigned int m)
 {
@@ -279,7 +381,12 @@ static int copy_map(struct up *u, unsigned int m)
 			goto out;
 		}
 		/* devices and networks: what the report counts */
-		u->r->settings += m == TCBPF_MAP_CFG || m == TCBPF_MAP_VNI;
+		if (m == TCBPF_MAP_CFG || m == TCBPF_MAP_VNI)
+			/* both keys start with the namespace cookie */
+			slots_used(u, *(const __u64 *)nkey,
+				   (const struct tcbpf_dev *)nval);
+		if (m == TCBPF_MAP_STATS)
+			save_counts(u, okey, oval, (size_t)cpus * ovs);
 	}
 out:
 	free(okey);
@@ -358,16 +465,18 @@ static void progs_close(int fd[TCBPF_NPROG])
 }
 
 /*
- * tc hooks of namespace @ns: replaced inside it, found by the inode the
- * settings keep (tcx links need no namespace: their pins name them).
+ * Calls @fn for each device of namespace @ns with settings in the maps the
+ * new programs use (their key and value in this build's layout).
  */
-static int swap_tc(struct up *u, __u64 ns, const int fd[TCBPF_NPROG])
+static int ns_devs(struct up *u, __u64 ns,
+		   int (*fn)(struct up *u, const struct tcbpf_key *key,
+			     const struct tcbpf_dev *dev, void *ctx),
+		   void *ctx)
 {
 	struct tcbpf_key key, *prev = NULL;
 	struct tcbpf_dev dev;
-	char path[PATH_MAX], where[PATH_MAX];
-	int cfg, self = -1, d, n = 0, err = 0;
-	bool entered = false;
+	char path[PATH_MAX];
+	int cfg, err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", u->map_root,
 		 tcbpf_map_name(TCBPF_MAP_CFG));
@@ -376,68 +485,122 @@ static int swap_tc(struct up *u, __u64 ns, const int fd[TCBPF_NPROG])
 		return -errno;
 	while (!err && !bpf_map_get_next_key(cfg, prev, &key)) {
 		prev = &key;
-		if (key.netns != ns || bpf_map_lookup_elem(cfg, &key, &dev))
-			continue;
-		if (!((dev.dirs & 1 && dev.dir[0].hook == TCBPF_HOOK_TC) ||
-		      (dev.dirs & 2 && dev.dir[1].hook == TCBPF_HOOK_TC) ||
-		      dev.dir[TCBPF_INGRESS].pace_ifindex))
-			continue;
-		if (!entered) {
-			__u64 ino = dev.dir[dev.dirs & 1 ? 0 : 1].netns_ino;
-
-			if (!netns_alive(ino, ns, where, sizeof(where))) {
-				pr_warn("namespace %llx (inode %llu) of %s not "
-					"found: its tc hooks keep the old "
-					"programs\n", (unsigned long long)ns,
-					(unsigned long long)ino,
-					dev.dir[0].ifname);
-				err = -ESRCH;
-				break;
-			}
-			if (where[0]) {
-				self = netns_push(where);
-				if (self < 0) {
-					err = self;
-					break;
-				}
-			}
-			entered = true;
-		}
-		for (d = 0; d < TCBPF_NDIR && !err; d++) {
-			err = hook_swap_tc(key.ifindex, d, fd[d]);
-			n += err > 0;
-			err = err < 0 ? err : 0;
-		}
-		if (!err && dev.dir[TCBPF_INGRESS].pace_ifindex &&
-		    fd[TCBPF_PROG_PACE] >= 0) {
-			err = hook_swap_tc(dev.dir[TCBPF_INGRESS].pace_ifindex,
-					   TCBPF_EGRESS, fd[TCBPF_PROG_PACE]);
-			n += err > 0;
-			err = err < 0 ? err : 0;
-		}
+		if (key.netns == ns && !bpf_map_lookup_elem(cfg, &key, &dev))
+			err = fn(u, &key, &dev, ctx);
 	}
-	if (self >= 0)
-		netns_pop(self);
 	close(cfg);
-	return err ? err : n;
+	return err;
 }
 
-/* Every hook of namespace @ns to the programs pinned under @root. */
-static int swap_ns(struct up *u, __u64 ns, const char *root)
+static bool on_tc(const struct tcbpf_dev *dev)
 {
-	int fd[TCBPF_NPROG], n1, n2, err;
+	return (dev->dirs & 1 && dev->dir[0].hook == TCBPF_HOOK_TC) ||
+	       (dev->dirs & 2 && dev->dir[1].hook == TCBPF_HOOK_TC) ||
+	       dev->dir[TCBPF_INGRESS].pace_ifindex;
+}
+
+/* Where a namespace with tc hooks is: 1 with its path (may be "": ours). */
+static int find_where(struct up *u, const struct tcbpf_key *key,
+		      const struct tcbpf_dev *dev, void *ctx)
+{
+	__u64 ino = dev->dir[dev->dirs & 1 ? 0 : 1].netns_ino;
+	char *where = ctx;
+
+	if (!on_tc(dev))
+		return 0;
+	if (netns_alive(ino, key->netns, where, PATH_MAX))
+		return 1;
+	pr_warn("namespace %llx (inode %llu) of %s not found: its tc hooks "
+		"cannot get new programs\n", (unsigned long long)key->netns,
+		(unsigned long long)ino, dev->dir[0].ifname);
+	return -ESRCH;
+}
+
+/* tcbpf's tc filters of one device (and its pacing ifb's) swapped in place. */
+static int swap_tc(struct up *u, const struct tcbpf_key *key,
+		   const struct tcbpf_dev *dev, void *ctx)
+{
+	const int *fd = ctx;
+	int d, rc = 0;
+
+	if (!on_tc(dev))
+		return 0;
+	for (d = 0; d < TCBPF_NDIR && rc >= 0; d++) {
+		rc = hook_swap_tc(key->ifindex, d, fd[d]);
+		u->r->hooks += rc > 0;
+	}
+	if (rc >= 0 && dev->dir[TCBPF_INGRESS].pace_ifindex &&
+	    fd[TCBPF_PROG_PACE] >= 0) {
+		rc = hook_swap_tc(dev->dir[TCBPF_INGRESS].pace_ifindex,
+				  TCBPF_EGRESS, fd[TCBPF_PROG_PACE]);
+		u->r->hooks += rc > 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * The bucket timelines of @ns's devices, copied right before their
+ * programs are swapped: what the old programs let pass between the copy
+ * and the swap is let pass once more by the new ones, so that moment is
+ * kept as short as can be.
+ */
+static void copy_state_ns(struct up *u, __u64 ns)
+{
+	struct tcbpf_v1_state o;
+	struct tcbpf_state n;
+	struct bpf_map_info info;
+	int ofd, nfd;
+	__u32 slot, nkey;
+
+	ofd = map_open(tcbpf_pin_dir(), TCBPF_MAP_STATE, &info);
+	nfd = map_open(u->stage, TCBPF_MAP_STATE, &info);
+	for (slot = 0; ofd >= 0 && nfd >= 0 && slot < TCBPF_MAX_SLOTS; slot++) {
+		if (!u->used[slot] || u->slot_ns[slot] != ns ||
+		    bpf_map_lookup_elem(ofd, &slot, &o))
+			continue;
+		memset(&n, 0, sizeof(n));
+		layout1_convert(TCBPF_MAP_STATE, &slot, &o, &nkey, &n);
+		if (bpf_map_update_elem(nfd, &nkey, &n, 0))
+			pr_warn("slot %u: bucket state not carried over: %s\n",
+				slot, strerror(errno));
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (nfd >= 0)
+		close(nfd);
+}
+
+/*
+ * Every hook of namespace @ns to the programs pinned under @root, from
+ * inside it when it has tc hooks (found first: the swaps follow at once);
+ * with @state the bucket timelines first. The number swapped.
+ */
+static int swap_ns(struct up *u, __u64 ns, const char *root, bool state)
+{
+	char where[PATH_MAX] = "";
+	int fd[TCBPF_NPROG], self = -1, hooks = u->r->hooks, tc, n, err;
 
 	err = progs_open(root, ns, fd);
-	if (err) {
-		progs_close(fd);
-		return err;
+	tc = err ? 0 : ns_devs(u, ns, find_where, where);
+	if (!err && tc < 0)
+		err = tc;
+	if (!err && tc > 0 && where[0]) {
+		self = netns_push(where);
+		err = self < 0 ? self : 0;
 	}
-	n1 = hook_swap_links(ns, fd);
-	n2 = n1 < 0 ? 0 : swap_tc(u, ns, fd);
+	if (!err && state)
+		copy_state_ns(u, ns);
+	n = err ? 0 : hook_swap_links(ns, fd);
+	if (n < 0)
+		err = n;
+	else
+		u->r->hooks += n;
+	if (!err && tc > 0)
+		err = ns_devs(u, ns, swap_tc, fd);
+	if (self >= 0)
+		netns_pop(self);
 	progs_close(fd);
-	if (n1 < 0 || n2 < 0)
-		return n1 < 0 ? n1 : n2;
-	return n1 + n2;
+	return err ? err : u->r->hooks - hooks;
 }
 
 /* This build's programs for every namespace, pinned in the stage. */
@@ -465,11 +628,9 @@ static int swap_all(struct up *u, char *msg, size_t len)
 
 	for (i = 0; i < u->nns && !err; i++) {
 		u->swapped = i + 1;
-		n = swap_ns(u, u->ns[i], u->stage);
+		n = swap_ns(u, u->ns[i], u->stage, u->map_root == u->stage);
 		if (n < 0)
 			err = n;
-		else
-			u->r->hooks += n;
 	}
 	if (!err)
 		return 0;
@@ -477,7 +638,7 @@ static int swap_all(struct up *u, char *msg, size_t len)
 	       "the old programs are back in place and in use",
 	       (unsigned long long)u->ns[u->swapped - 1], strerror(-err));
 	for (i = 0; i < u->swapped; i++)
-		swap_ns(u, u->ns[i], tcbpf_pin_dir());
+		swap_ns(u, u->ns[i], tcbpf_pin_dir(), false);
 	return err;
 }
 
@@ -513,7 +674,11 @@ static int refuse(const struct tcbpf_pins *p, const char *why, char *msg,
  */
 static int run(struct up *u, bool migrate, char *msg, size_t len)
 {
-	unsigned int m;
+	/* the bucket timelines are copied later, right before each swap */
+	static const unsigned int order[] = {
+		TCBPF_MAP_CFG, TCBPF_MAP_VNI, TCBPF_MAP_STATS,
+		TCBPF_MAP_VNI_STATS };
+	unsigned int i, m;
 	int err;
 
 	tcbpf_pin_path(u->stage, sizeof(u->stage), TCBPF_STAGE_NAME);
@@ -532,7 +697,10 @@ static int run(struct up *u, bool migrate, char *msg, size_t len)
 		       tcbpf_pin_dir(), strerror(-err));
 	if (!err)
 		err = load_all(u, msg, len);
-	for (m = 0; migrate && !err && m < TCBPF_NMAPS; m++) {
+	/* the settings first: the slots they use are those whose counters
+	 * late_counts() completes */
+	for (i = 0; migrate && !err && i < sizeof(order) / sizeof(order[0]); i++) {
+		m = order[i];
 		err = copy_map(u, m);
 		if (err)
 			seterr(msg, len, "cannot carry map %s over: %s",
@@ -546,6 +714,8 @@ static int run(struct up *u, bool migrate, char *msg, size_t len)
 	}
 	if (!err)
 		err = swap_all(u, msg, len);
+	if (!err && migrate)
+		late_counts(u);
 	if (!err) {
 		err = tcbpf_stage_commit(u->stage);
 		if (err)
@@ -592,6 +762,7 @@ int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
 		return -ENOMEM;
 	u->r = r;
 	err = run(u, p.layout != TCBPF_LAYOUT, msg, len);
+	free(u->saved);
 	if (!err) {
 		r->did = p.layout != TCBPF_LAYOUT ? UPGRADE_MIGRATED :
 			 UPGRADE_TAKEOVER;
