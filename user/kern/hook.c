@@ -371,6 +371,9 @@ static int link_swap(const char *path, const int prog_fd[])
 	}
 	if (bpf_link_update(fd, prog_fd[idx], NULL))
 		err = -errno;
+	/* a link whose device went: nothing runs it, nothing to swap */
+	if (err == -ENOLINK)
+		err = 1;
 out:
 	close(fd);
 	return err;
@@ -392,11 +395,11 @@ int hook_swap_links(__u64 netns, const int prog_fd[])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		err = link_swap(path, prog_fd);
-		if (err)
+		if (err < 0)
 			pr_warn("cannot swap the program of %s: %s\n", path,
 				strerror(-err));
-		else
-			n++;
+		n += !err;
+		err = err < 0 ? err : 0;
 	}
 	closedir(d);
 	return err ? err : n;

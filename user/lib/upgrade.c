@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "tcbpf.h"
-#include "tcbpf_v1.h"
+#include "lib/layout_v1.h"
 #include "kern/hook.h"
 #include "kern/netns.h"
 #include "kern/obj.h"
@@ -499,7 +499,11 @@ static bool on_tc(const struct tcbpf_dev *dev)
 	       dev->dir[TCBPF_INGRESS].pace_ifindex;
 }
 
-/* Where a namespace with tc hooks is: 1 with its path (may be "": ours). */
+/*
+ * Where a namespace with tc hooks is: 1 with its path ("": ours). One not
+ * found is gone, as lib/gone.c judges it, and its hooks with it (one kept
+ * only by a file descriptor keeps the old programs, on the old maps).
+ */
 static int find_where(struct up *u, const struct tcbpf_key *key,
 		      const struct tcbpf_dev *dev, void *ctx)
 {
@@ -510,10 +514,10 @@ static int find_where(struct up *u, const struct tcbpf_key *key,
 		return 0;
 	if (netns_alive(ino, key->netns, where, PATH_MAX))
 		return 1;
-	pr_warn("namespace %llx (inode %llu) of %s not found: its tc hooks "
-		"cannot get new programs\n", (unsigned long long)key->netns,
-		(unsigned long long)ino, dev->dir[0].ifname);
-	return -ESRCH;
+	pr_debug("namespace %llx (inode %llu) of %s not found: gone, its tc "
+		 "hooks with it\n", (unsigned long long)key->netns,
+		 (unsigned long long)ino, dev->dir[0].ifname);
+	return 0;
 }
 
 /* tcbpf's tc filters of one device (and its pacing ifb's) swapped in place. */
@@ -716,15 +720,16 @@ static int run(struct up *u, bool migrate, char *msg, size_t len)
 		err = swap_all(u, msg, len);
 	if (!err && migrate)
 		late_counts(u);
-	if (!err) {
-		err = tcbpf_stage_commit(u->stage);
-		if (err)
-			seterr(msg, len, "the new programs are in use, but "
-			       "their pins cannot replace the old ones in %s: "
-			       "%s", tcbpf_pin_dir(), strerror(-err));
-	}
-	if (err && !u->swapped)
+	if (err) {
+		/* nothing of it in use (swapped back, or never swapped) */
 		tcbpf_stage_remove(u->stage);
+		return err;
+	}
+	err = tcbpf_stage_commit(u->stage);
+	if (err)	/* the stage stays: its pins hold what is in use */
+		seterr(msg, len, "the new programs are in use, but their pins "
+		       "cannot replace the old ones in %s: %s", tcbpf_pin_dir(),
+		       strerror(-err));
 	return err;
 }
 

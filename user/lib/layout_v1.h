@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * tcbpf_v1.h - map layout 1, frozen: what tcbpf 0.1 (git tag v0.1) pinned.
+ * layout_v1.h - map layout 1, frozen: what tcbpf 0.1 (git tag v0.1) pinned.
  *
  * Never edit these structs: they describe maps that older releases left
  * pinned on hosts. user/lib/upgrade.c reads such maps through them and
@@ -14,8 +14,8 @@
  *   tcbpf_vni        HASH   tcbpf_v1_vni_key -> tcbpf_v1_dev  (TCBPF_V1_MAX_VNIS)
  *   tcbpf_vni_stats  LRU_PERCPU_HASH  tcbpf_v1_vni_key -> tcbpf_v1_vni_ctr
  */
-#ifndef TCBPF_V1_H
-#define TCBPF_V1_H
+#ifndef TCBPF_LAYOUT_V1_H
+#define TCBPF_LAYOUT_V1_H
 
 #define TCBPF_V1_MAX_DEVS	2048
 #define TCBPF_V1_MAX_SLOTS	4096
@@ -154,4 +154,4 @@ struct tcbpf_v1_vni_ctr {
 	struct tcbpf_v1_vni_dir dir[TCBPF_V1_NDIR];
 };
 
-#endif /* TCBPF_V1_H */
+#endif /* TCBPF_LAYOUT_V1_H */
