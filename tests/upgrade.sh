@@ -46,6 +46,7 @@ TESTS=(
 	test_prev_build
 	test_migrate_live
 	test_detach_old
+	test_detach_unmigrated
 	test_takeover_no_loss
 	test_newer_refused
 )
@@ -124,6 +125,7 @@ up_cleanup() {
 	for pid in "${BG_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
+	mountpoint -q "$PIN_DIR/upgrade" 2>/dev/null && umount "$PIN_DIR/upgrade"
 	if ns_exists "$HOST_NS"; then
 		info_restore
 		tb detach "$DEV" >/dev/null 2>&1
@@ -138,6 +140,7 @@ up_cleanup() {
 
 # A clean start: nothing attached, no pins, no records.
 fresh() {
+	mountpoint -q "$PIN_DIR/upgrade" 2>/dev/null && umount "$PIN_DIR/upgrade"
 	info_restore
 	tb detach "$DEV" >/dev/null 2>&1
 	tb detach "$DEV2" >/dev/null 2>&1
@@ -475,6 +478,47 @@ test_detach_old() {
 	rate=$(quick_rate "$VM_NS" "$HOST_IP" 5304)
 	note "after detach: $(mbit "$rate") Mbit/s"
 	ge "$rate" "$(calc "$LIMIT * 5")" || res_bad "still limited after detach: $(mbit "$rate") Mbit/s"
+	res_end
+}
+
+# This tcbpf detaches a v0.1 clamp it cannot migrate (here: the stage of
+# the migration is taken by a mount), without migrating.
+test_detach_unmigrated() {
+	need_prev detach-unmigrated || return
+	fresh
+	local rate n
+	res_begin detach-unmigrated
+	old attach "$DEV" ingress rate 2mbit burst 20kb >/dev/null 2>&1 ||
+		res_bad "v0.1 attach failed"
+	old attach "$DEV2" ingress rate 2mbit burst 20kb >/dev/null 2>&1 ||
+		res_bad "v0.1 attach $DEV2 failed"
+	mkdir "$PIN_DIR/upgrade" && mount -t tmpfs none "$PIN_DIR/upgrade" ||
+		res_bad "cannot block $PIN_DIR/upgrade"
+	try tb show
+	[ "$TRY_RC" -eq 1 ] && case $TRY_ERR in *upgrade*) true ;; *) false ;; esac ||
+		res_bad "show with the migration blocked: rc $TRY_RC: $TRY_ERR"
+	note "migration blocked: $TRY_ERR"
+	try tb detach "$DEV"
+	[ "$TRY_RC" -eq 0 ] || res_bad "detach exited $TRY_RC: $TRY_ERR"
+	note "detach: $TRY_ERR"
+	case $(hook_progs) in
+	"$DEV/ingress=none $DEV/egress=none $DEV2/ingress=tcx:"*"$DEV2/egress=tcx:"*) ;;
+	*) res_bad "hooks after detach: $(hook_progs)" ;;
+	esac
+	[ -e "$PIN_DIR/tcbpf_info" ] && res_bad "migrated after all (tcbpf_info pinned)"
+	n=$(bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" 2>/dev/null | jget 'len(d)')
+	[ "$n" = 1 ] || res_bad "$n settings entries left in layout 1's map, want 1 ($DEV2's)"
+	grep -q "^$DEV " "$TCBPF_STATE_DIR/clamps" && res_bad "record of $DEV left"
+	# v0.1 still runs its own clamps, this one's is gone
+	old -j show 2>/dev/null | jget '[x["ifname"] for x in d]' | grep -q "$DEV\"" &&
+		res_bad "v0.1 still shows $DEV"
+	rate=$(quick_rate "$VM_NS" "$HOST_IP" 5306)
+	ge "$rate" "$(calc "$LIMIT * 5")" || res_bad "$DEV still limited after detach: $(mbit "$rate") Mbit/s"
+	umount "$PIN_DIR/upgrade" && rmdir "$PIN_DIR/upgrade"
+	# unblocked, the next command migrates what is left
+	try tb -j upgrade
+	[ "$(echo "$TRY_OUT" | jget '[d["result"], d["settings"]]')" = '["migrated", 1]' ] ||
+		res_bad "upgrade after unblocking: $TRY_OUT $TRY_ERR"
 	res_end
 }
 

@@ -936,14 +936,19 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 }
 
 /*
- * The pins are another tcbpf's that this one cannot migrate (a newer
- * layout): take its programs off @d all the same (hooks are found by
- * program name, whatever the version), leave its maps to it.
+ * The pins are another tcbpf's that this one cannot use or migrate (a
+ * newer layout, or a migration that failed): take the programs off @d all
+ * the same (hooks are found by program name, whatever the version). Of
+ * layout 1 (tcbpf 0.1), which this one can read, the device's entry goes
+ * too, with the qdiscs it says tcbpf made; a newer one's maps keep theirs.
  */
-static int detach_foreign(struct lim *l, const struct dev *d, bool *had)
+static int detach_foreign(struct lim *l, struct tcbpf *t, const struct dev *d,
+			  bool *had)
 {
-	char why[sizeof(l->msg)];
+	char why[sizeof(l->msg)], msg[256];
+	__u32 flags = 0;
 	int dir, err, ret = 0;
+	bool gone;
 
 	snprintf(why, sizeof(why), "%s", l->msg);
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
@@ -953,10 +958,21 @@ static int detach_foreign(struct lim *l, const struct dev *d, bool *had)
 			ret = fail(l, err, "%s: cannot detach %s program: %s",
 				   d->name, dir_name(dir), strerror(-err));
 	}
-	if (!ret && *had)
-		note(l, d->name, "%s: programs detached; its settings stay in "
-		     "the maps of the other tcbpf (%s)", d->name, why);
-	return ret;
+	if (ret)
+		return ret;
+	gone = t->pins.layout == 1 &&
+	       !upgrade_forget_v1(d->netns, d->ifindex, &flags);
+	*had |= gone;
+	if (flags & TCBPF_F_OWN_FQ &&
+	    pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	if (flags & TCBPF_F_OWN_CLSACT)
+		hook_clsact_release(d->ifindex);
+	if (*had)
+		note(l, d->name, "%s: programs detached%s (%s)", d->name,
+		     gone ? ", its entry removed from the maps of layout 1" :
+		     "; its settings stay in the maps of the other tcbpf", why);
+	return 0;
 }
 
 int lim_detach(struct lim *l, const char *name, bool *hadp)
@@ -977,9 +993,10 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 	if (err)
 		goto unlock;
 	err = open_obj(l, &t, false);
-	if (err == -EPROTO && if_nametoindex(name)) {
-		/* another layout's pins we may not touch: detach anyway */
-		err = detach_foreign(l, &d, &had);
+	if (err && err != -ENOENT && t.pins.layout &&
+	    t.pins.layout != TCBPF_LAYOUT && if_nametoindex(name)) {
+		/* another layout's pins, not migrated: detach anyway */
+		err = detach_foreign(l, &t, &d, &had);
 		goto out;
 	}
 	if (err) {

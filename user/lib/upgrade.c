@@ -646,6 +646,29 @@ static int swap_all(struct up *u, char *msg, size_t len)
 	return err;
 }
 
+int upgrade_forget_v1(__u64 netns, __u32 ifindex, __u32 *flags)
+{
+	struct tcbpf_v1_key key = { .netns = netns, .ifindex = ifindex };
+	struct tcbpf_v1_dev dev;
+	struct bpf_map_info info;
+	int fd, d, err = 0;
+
+	*flags = 0;
+	if (!is_layout1(NULL, 0))
+		return -ESTALE;
+	fd = map_open(tcbpf_pin_dir(), TCBPF_MAP_CFG, &info);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &key, &dev) ||
+	    bpf_map_delete_elem(fd, &key))
+		err = -errno;
+	for (d = 0; !err && d < TCBPF_V1_NDIR; d++)
+		if (dev.dirs & (1U << d))
+			*flags |= dev.dir[d].flags;
+	close(fd);
+	return err;
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static int refuse(const struct tcbpf_pins *p, const char *why, char *msg,

@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 enum upgrade_did {
 	UPGRADE_NOTHING = 0,	/* nothing pinned */
@@ -57,5 +58,12 @@ struct upgrade_report {
  */
 int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
 		size_t len);
+
+/*
+ * Without migrating: remove the layout 1 settings entry of (@netns,
+ * @ifindex) from the pinned maps, its flags (both directions') in
+ * *@flags. -ENOENT: none.
+ */
+int upgrade_forget_v1(__u64 netns, __u32 ifindex, __u32 *flags);
 
 #endif
