@@ -48,6 +48,7 @@ TESTS=(
 	test_detach_old
 	test_detach_unmigrated
 	test_takeover_no_loss
+	test_daemon_takeover
 	test_newer_refused
 )
 
@@ -522,9 +523,10 @@ test_detach_unmigrated() {
 	res_end
 }
 
-# ping_start NAME VMNS ADDR: 1500 pings, 2 ms apart (3 s), under the limit
+# ping_start NAME VMNS ADDR [COUNT]: COUNT (1500) pings, 2 ms apart (3 s),
+# under the limit
 ping_start() {
-	ns_run "$2" ping -q -c 1500 -i 0.002 -W 2 "$3" >"$WORK/$1.ping" 2>&1 &
+	ns_run "$2" ping -q -c "${4:-1500}" -i 0.002 -W 2 "$3" >"$WORK/$1.ping" 2>&1 &
 	BG_PIDS+=($!)
 	PING_PIDS+=($!)
 }
@@ -594,6 +596,63 @@ test_takeover_no_loss() {
 	try tb -j upgrade
 	[ "$(echo "$TRY_OUT" | jget 'd["result"]')" = current ] ||
 		res_bad "a second upgrade: $TRY_OUT (want current)"
+	res_end
+}
+
+# The daemon takes over at its start (what a package upgrade restarts): a
+# v0.1 clamp migrated, then another build's programs swapped, pings
+# crossing the hooks all the while.
+test_daemon_takeover() {
+	need_prev daemon-takeover || return
+	fresh
+	local hooks0 hooks1 sent recv i pid
+	res_begin daemon-takeover
+	old attach "$DEV" rate 10mbit >/dev/null 2>&1 || res_bad "v0.1 attach failed"
+	hooks0=$(hook_progs)
+	PING_PIDS=()
+	ping_start d1 "$VM_NS" "$HOST_IP" 10000
+	"$TCBPF" daemon >"$WORK/daemon.log" 2>"$WORK/daemon.err" &
+	pid=$!
+	# the verifier's time for the new programs first (seconds, loaded)
+	for i in $(seq 1 750); do
+		grep -q '"event":"start"' "$WORK/daemon.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	[ "$(info_layout)" = 2 ] || res_bad "the daemon did not migrate: $(tr '\n' ' ' <"$WORK/daemon.err")"
+	hooks1=$(hook_progs)
+	case $hooks1 in
+	"$DEV/ingress=tcx:"*"$DEV/egress=tcx:"*) ;;
+	*) res_bad "hooks after the daemon started: $hooks1" ;;
+	esac
+	[ "$hooks0" != "$hooks1" ] || res_bad "the daemon left v0.1's programs: $hooks1"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	# another build's pins, and the daemon starts again
+	info_set 2 4242 0.2-before || res_bad "cannot write tcbpf_info"
+	rm -f "$WORK/info.real"
+	hooks0=$hooks1
+	: >"$WORK/daemon.log"
+	"$TCBPF" daemon >"$WORK/daemon.log" 2>"$WORK/daemon.err" &
+	pid=$!
+	# the verifier's time for the new programs first (seconds, loaded)
+	for i in $(seq 1 750); do
+		grep -q '"event":"start"' "$WORK/daemon.log" 2>/dev/null && break
+		sleep 0.02
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	hooks1=$(hook_progs)
+	note "hooks after the second start: $hooks1 (before: $hooks0); daemon: $(tr "\n" " " <"$WORK/daemon.err")"
+	case $hooks1 in
+	"$DEV/ingress=tcx:"*"$DEV/egress=tcx:"*) ;;
+	*) res_bad "hooks after the second start: $hooks1" ;;
+	esac
+	[ "$hooks0" != "$hooks1" ] || res_bad "the daemon did not take over from another build"
+	kill -0 "${PING_PIDS[0]}" 2>/dev/null || res_bad "the pings ended before the second start"
+	wait "${PING_PIDS[@]}" 2>/dev/null
+	read -r sent recv <<<"$(loss d1)"
+	note "ping through both starts: $sent sent, $recv received"
+	[ -n "$sent" ] && [ "$sent" = "$recv" ] || res_bad "ping: ${sent:-?} sent, ${recv:-?} received"
 	res_end
 }
 
