@@ -46,6 +46,7 @@ TESTS=(
 	test_prev_build
 	test_migrate_live
 	test_detach_old
+	test_apply_first
 	test_detach_unmigrated
 	test_takeover_no_loss
 	test_daemon_takeover
@@ -479,6 +480,24 @@ test_detach_old() {
 	rate=$(quick_rate "$VM_NS" "$HOST_IP" 5304)
 	note "after detach: $(mbit "$rate") Mbit/s"
 	ge "$rate" "$(calc "$LIMIT * 5")" || res_bad "still limited after detach: $(mbit "$rate") Mbit/s"
+	res_end
+}
+
+# `apply --check` as the first command of this tcbpf on v0.1's clamps:
+# migrates (saying so), then finds the machine as recorded.
+test_apply_first() {
+	need_prev apply-first || return
+	fresh
+	res_begin apply-first
+	old attach "$DEV" ingress rate 2mbit burst 20kb >/dev/null 2>&1 ||
+		res_bad "v0.1 attach failed"
+	try "$TCBPF" apply --check
+	[ "$TRY_RC" -eq 0 ] || res_bad "apply --check exited $TRY_RC: $TRY_OUT $TRY_ERR"
+	case $TRY_ERR in
+	*"migrated the limiter"*"from layout 1"*"nothing to do"*) ;;
+	*) res_bad "apply --check said: $TRY_OUT $TRY_ERR" ;;
+	esac
+	note "apply --check: $TRY_ERR"
 	res_end
 }
 

@@ -498,7 +498,9 @@ int tcbpf_open_maps(struct tcbpf *t)
 	err = open_pinned(t, false);
 	if (err)
 		tcbpf_close(t);
-	return err;
+	/* another layout's maps: none to clean up here (the next
+	 * tcbpf_open() caller migrates them, lib/upgrade.c) */
+	return err == -ESTALE ? -ENOENT : err;
 }
 
 /* Leave nothing of a load that failed half way. */

@@ -117,7 +117,8 @@ void tcbpf_unlock(int fd);
 int tcbpf_open(struct tcbpf *t, bool create);
 void tcbpf_close(struct tcbpf *t);
 
-/* The maps only (no programs: prog_fd -1), e.g. to clean up after others. */
+/* The maps only (no programs: prog_fd -1), e.g. to clean up after others;
+ * -ENOENT also for maps of another layout (t->pins says which). */
 int tcbpf_open_maps(struct tcbpf *t);
 
 /* Remove the program pair of namespace @netns (no device there uses it). */
