@@ -419,26 +419,29 @@ static int ns_add(struct up *u, __u64 ns)
  */
 static int ns_collect(struct up *u)
 {
-	struct tcbpf_v1_key key, *prev = NULL;
-	char path[PATH_MAX];
-	int i, n, fd, err;
+	__u64 key[8];		/* any layout's key, up to 64 bytes */
+	struct bpf_map_info info;
+	int i, n, fd, err = 0;
+	void *prev = NULL;
 
 	n = tcbpf_ns_list(tcbpf_pin_dir(), u->ns, MAX_NS);
 	if (n < 0)
 		return n;
 	u->nns = n;
-	/* both layouts' keys start with the namespace cookie */
-	fd = bpf_obj_get(tcbpf_pin_path(path, sizeof(path),
-					tcbpf_map_name(TCBPF_MAP_CFG)));
+	fd = map_open(tcbpf_pin_dir(), TCBPF_MAP_CFG, &info);
 	if (fd < 0)
-		return -errno;
-	while (!bpf_map_get_next_key(fd, prev, &key)) {
-		err = ns_add(u, key.netns);
-		if (err)
-			break;
-		prev = &key;
+		return fd;
+	if (info.key_size < sizeof(__u64) || info.key_size > sizeof(key))
+		err = -EINVAL;
+	/* every layout's key starts with the namespace cookie; the kernel
+	 * reads @prev before it writes the next key over it */
+	while (!err && !bpf_map_get_next_key(fd, prev, key)) {
+		prev = key;
+		err = ns_add(u, key[0]);
 	}
 	close(fd);
+	if (err)
+		return err;
 	for (i = 0; i < u->nns; i++)
 		if (!u->ns[i])
 			return -EINVAL;
