@@ -50,6 +50,7 @@ TESTS=(
 	test_detach_unmigrated
 	test_takeover_no_loss
 	test_daemon_takeover
+	test_postinst
 	test_newer_refused
 )
 
@@ -388,7 +389,9 @@ test_migrate_live() {
 	*"$DEV/ingress=tcx:"*"$DEV2/ingress=tc:"*) ;;
 	*) res_bad "v0.1's hooks not as expected: $hooks0" ;;
 	esac
-	flood_start mig "$VM_NS" "$HOST_IP" 5301 8 || res_bad "flood did not start"
+	# long enough for an upgrade of seconds (the verifier, on a loaded
+	# machine) with a second of flood after it
+	flood_start mig "$VM_NS" "$HOST_IP" 5301 12 || res_bad "flood did not start"
 	sleep 2.5
 	before=$(old -j show 2>/dev/null)
 	u0=$(date +%s.%N)
@@ -672,6 +675,43 @@ test_daemon_takeover() {
 	read -r sent recv <<<"$(loss d1)"
 	note "ping through both starts: $sent sent, $recv received"
 	[ -n "$sent" ] && [ "$sent" = "$recv" ] || res_bad "ping: ${sent:-?} sent, ${recv:-?} received"
+	res_end
+}
+
+# The package's postinst on an upgrade (debian/tcbpf.postinst configure
+# OLD-VERSION), on the machine's pin directory, which in this suite's
+# mount namespace is a bpffs of its own: v0.1's clamp taken over.
+test_postinst() {
+	need_prev postinst || return
+	fresh
+	local sys=/sys/fs/bpf/tcbpf hooks0 hooks1 out rc
+	res_begin postinst
+	if [ "${TCBPF_UP_PRIVATE:-}" != 1 ] || [ -e "$sys" ]; then
+		res_skip "no private bpffs here (or $sys exists): the postinst would act on the machine's pins"
+		res_end
+		return
+	fi
+	env -u TCBPF_PIN_DIR "$PREV" -n "$HOST_NS" attach "$DEV" rate 10mbit >/dev/null 2>&1 ||
+		res_bad "v0.1 attach failed"
+	hooks0=$(PIN_DIR=$sys hook_progs)
+	out=$(env -u TCBPF_PIN_DIR PATH="$(dirname "$TCBPF"):$PATH" 		sh "$TCBPF_ROOT/debian/tcbpf.postinst" configure 0.1 2>&1)
+	rc=$?
+	note "postinst configure 0.1: rc $rc: $(echo "$out" | tr '\n' ' ')"
+	[ "$rc" -eq 0 ] || res_bad "postinst exited $rc: $out"
+	case $out in
+	*"migrated: the maps were migrated"*) ;;
+	*) res_bad "postinst said: $out" ;;
+	esac
+	hooks1=$(PIN_DIR=$sys hook_progs)
+	case $hooks1 in
+	"$DEV/ingress=tcx:"*"$DEV/egress=tcx:"*) ;;
+	*) res_bad "hooks after postinst: $hooks1" ;;
+	esac
+	[ "$hooks0" != "$hooks1" ] || res_bad "postinst left v0.1's programs: $hooks1"
+	[ "$(PIN_DIR=$sys info_layout)" = 2 ] || res_bad "$sys not at layout 2"
+	env -u TCBPF_PIN_DIR "$TCBPF" -n "$HOST_NS" detach "$DEV" >/dev/null 2>&1 ||
+		res_bad "detach failed"
+	[ -e "$sys" ] && res_bad "$sys left: $(ls -R "$sys" | tr '\n' ' ')"
 	res_end
 }
 
