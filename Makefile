@@ -20,9 +20,13 @@ LIBBPF_LIBS	+= -ldl
 JSONC_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 LIBBPF_LIBS	+= $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c) -pthread
 
+# tcbpf's version: debian/changelog's first entry (tcbpf_info records it)
+TCBPF_VERSION	:= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
-		   -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) $(EXPORT_CFLAGS) $(JSONC_CFLAGS) -MMD -MP
+		   -D_GNU_SOURCE -DTCBPF_VERSION='"$(or $(TCBPF_VERSION),unknown)"' \
+		   -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS) $(EXPORT_CFLAGS) $(JSONC_CFLAGS) -MMD -MP
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -Ibpf -I. $(LIBBPF_CFLAGS) -MMD -MP
 
@@ -79,6 +83,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(addprefix $(OUTPUT)/user/,$(LAYERS))
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# what prints or records the version is rebuilt when it changes
+$(OUTPUT)/user/kern/obj.o $(OUTPUT)/user/lib/state.o: debian/changelog
 
 $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -31,6 +31,14 @@
 #define TCBPF_H
 
 #define TCBPF_PIN_DIR		"/sys/fs/bpf/tcbpf"
+/*
+ * The maps' layout: bump it with ANY change to the structs below or to the
+ * maps (bpf/maps.h), and teach user/lib/upgrade.c's conversion the change:
+ * pinned maps of an older layout are migrated to this one, live. Layout
+ * 1 (tcbpf 0.1) is frozen in user/lib/layout_v1.h; 2 is layout 1's
+ * structs plus the tcbpf_info pin that names the layout (user/kern/obj.h).
+ */
+#define TCBPF_LAYOUT		2
 #define TCBPF_MAX_DEVS		2048	/* devices with settings */
 #define TCBPF_MAX_SLOTS		4096	/* device-directions, two per device */
 #define TCBPF_MAX_PORTS		16	/* allowlist entries per direction */

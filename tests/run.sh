@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUTPUT:-.output}
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf pace parse fuzz integration ingress durable killsweep monitor vxlan alerts pkg)
+	suites=(layers man completion unit state nl linkwatch bpf monitor_bpf pace parse fuzz integration ingress durable killsweep monitor vxlan alerts upgrade pkg)
 fi
 
 pass=0 fail=0 skip=0
@@ -36,6 +36,7 @@ for s in "${suites[@]}"; do
 	monitor)	cmd=(tests/monitor.sh) ;;
 	alerts)		cmd=(tests/alerts.sh) ;;
 	vxlan)		cmd=(tests/vxlan.sh) ;;
+	upgrade)	cmd=(tests/upgrade.sh) ;;
 	man)		cmd=(tests/pkg.sh man) ;;
 	completion)	cmd=(tests/pkg.sh completion) ;;
 	pkg)		cmd=(tests/pkg.sh deb) ;;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "tcbpf.h"
 #include "lib/policy.h"
 #include "lib/state.h"
 #include "lib/words.h"
@@ -326,7 +327,10 @@ static const char *t_round_trip(void)
 	snprintf(path, sizeof(path), "%s/clamps", dir);
 	text = slurp(path);
 	EXPECT(text, "cannot read %s", path);
-	EXPECT(!strncmp(text, "tcbpf-state 1\n", 14), "header: [%.20s]", text);
+	EXPECT(!strncmp(text, "tcbpf-state 2 layout 2 tcbpf ", 29) &&
+	       strchr(text, '\n') > text + 29, "header: [%.40s]", text);
+	EXPECT(back.layout == TCBPF_LAYOUT && back.version[0],
+	       "read back layout %d version \"%s\"", back.layout, back.version);
 	for (line = text; *line; line++)
 		lines += *line == '\n';
 	r = strstr(text, "\nvm-3-00c9 at 1764471234 reason ") ? NULL :
@@ -557,13 +561,28 @@ struct corrupt_case {
 	size_t len;		/* 0: strlen */
 	const char *msg;	/* NULL: loads fine */
 	int n;			/* records when it loads */
+	int layout;		/* and the layout, version its header says */
+	const char *version;
 };
 
 #define HDR "tcbpf-state 1\n"
 static const struct corrupt_case corrupt[] = {
 	{ "empty file", "", 0, "clamps: empty file" },
-	{ "newer version", "tcbpf-state 2\nvm1 at 1 spec\n", 0,
-	  "clamps:1: format version \"2\" unknown" },
+	{ "newer version", "tcbpf-state 3\nvm1 at 1 spec\n", 0,
+	  "clamps:1: format version \"3\" unknown" },
+	{ "format 2 without layout", "tcbpf-state 2\nvm1 at 1 spec\n", 0,
+	  "clamps:1: format 2 wants" },
+	{ "format 2 layout not a number",
+	  "tcbpf-state 2 layout x tcbpf 0.2\nvm1 at 1 spec\n", 0,
+	  "clamps:1: layout \"x\" is no number" },
+	{ "format 2 layout 0", "tcbpf-state 2 layout 0 tcbpf 0.2\n", 0,
+	  "clamps:1: layout \"0\"" },
+	{ "format 2 keys swapped", "tcbpf-state 2 tcbpf 0.2 layout 2\n", 0,
+	  "clamps:1: format 2 wants" },
+	{ "format 2", "tcbpf-state 2 layout 7 tcbpf 9.1\nvm1 at 1 spec\n", 0,
+	  NULL, 1, 7, "9.1" },
+	{ "format 1 (tcbpf 0.1) reads as layout 1",
+	  "tcbpf-state 1\nvm1 at 1 spec\n", 0, NULL, 1, 1, "" },
 	{ "no header", "vm1 at 1 spec\n", 0, "clamps:1: not a tcbpf state file" },
 	{ "header with extra word", "tcbpf-state 1 x\n", 0, "clamps:1: format" },
 	{ "unknown key", HDR "vm1 at 5 spec rate 1mbit\nvm2 at 5 rat 1mbit spec\n",
@@ -610,6 +629,10 @@ static const char *check_corrupt(const struct corrupt_case *c)
 	if (!c->msg) {
 		EXPECT(rc == 0, "rc %d: %s", rc, err);
 		EXPECT(s.n == c->n, "%d records, want %d", s.n, c->n);
+		EXPECT(!c->version || (s.layout == c->layout &&
+				       !strcmp(s.version, c->version)),
+		       "layout %d version \"%s\", want %d \"%s\"", s.layout,
+		       s.version, c->layout, c->version);
 		state_free(&s);
 		return NULL;
 	}

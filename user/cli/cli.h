@@ -46,5 +46,6 @@ int cmd_export(const struct opts *o, int argc, char **argv);
 int cmd_watch(const struct opts *o, int argc, char **argv);
 int cmd_apply(const struct opts *o, int argc, char **argv);
 int cmd_daemon(const struct opts *o, int argc, char **argv);
+int cmd_upgrade(const struct opts *o, int argc, char **argv);
 
 #endif

@@ -55,6 +55,8 @@ static const struct command commands[] = {
 	  "make the machine what the recorded clamps and /etc/tcbpf ask" },
 	{ "daemon", cmd_daemon, "",
 	  "keep it so: re-clamp devices as they come back, forget gone ones" },
+	{ "upgrade", cmd_upgrade, "",
+	  "this tcbpf takes over the live limiter (migrating an older one)" },
 	{ "help", run_help, "", "this text" },
 	{ NULL }
 };

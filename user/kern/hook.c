@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* hook.c - see hook.h. */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -309,4 +311,132 @@ bool hook_have_tcx(void)
 
 	/* lo always exists; tcx-less kernels reject the attach type. */
 	return bpf_prog_query(1, TCBPF_BPF_TCX_INGRESS, 0, &flags, NULL, &cnt) == 0;
+}
+
+/* ------------------------------------------------------------ upgrades */
+
+/* The name of program @id ("" when it cannot be read). */
+static void prog_name_of(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = '\0';
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+/* Which of tcbpf's programs @name is: TCBPF_INGRESS..PACE, or -1. */
+static int prog_index(const char *name)
+{
+	static const char *const names[TCBPF_NPROG] = {
+		"tcbpf_ingress", "tcbpf_egress", "tcbpf_pace" };
+	int i;
+
+	for (i = 0; i < TCBPF_NPROG; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * bpf_link_update() replaces a tcx link's program in one step: packets see
+ * the old program or the new, and the link never leaves the device.
+ */
+static int link_swap(const char *path, const int prog_fd[])
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN];
+	int fd, idx, err = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	prog_name_of(info.prog_id, name, sizeof(name));
+	idx = prog_index(name);
+	if (idx < 0 || prog_fd[idx] < 0) {
+		pr_warn("%s: link holds program id %u \"%s\": not tcbpf's\n",
+			path, info.prog_id, name);
+		err = -EPERM;
+		goto out;
+	}
+	if (bpf_link_update(fd, prog_fd[idx], NULL))
+		err = -errno;
+	/* a link whose device went: nothing runs it, nothing to swap */
+	if (err == -ENOLINK)
+		err = 1;
+out:
+	close(fd);
+	return err;
+}
+
+int hook_swap_links(__u64 netns, const int prog_fd[])
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256], prefix[32];
+	struct dirent *e;
+	int n = 0, err = 0;
+	DIR *d;
+
+	snprintf(prefix, sizeof(prefix), "%llx_", (unsigned long long)netns);
+	d = opendir(tcbpf_pin_path(dir, sizeof(dir), "links"));
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!err && (e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		err = link_swap(path, prog_fd);
+		if (err < 0)
+			pr_warn("cannot swap the program of %s: %s\n", path,
+				strerror(-err));
+		n += !err;
+		err = err < 0 ? err : 0;
+	}
+	closedir(d);
+	return err ? err : n;
+}
+
+int hook_swap_tc(int ifindex, int dir, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO);
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN];
+	struct bpf_tc_hook h;
+	int err;
+
+	tc_hook_init(&h, ifindex, dir);
+	libbpf_mute++;		/* "no such filter" is an answer here */
+	err = bpf_tc_query(&h, &opts);
+	libbpf_mute--;
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	if (err)
+		return err;
+	/* tcbpf's filter holds a program of the name the new one has */
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &ilen))
+		return -errno;
+	prog_name_of(opts.prog_id, name, sizeof(name));
+	if (strcmp(name, info.name))
+		return 0;
+	/* the same pref/handle, NLM_F_REPLACE: cls_bpf swaps the program
+	 * of the filter in place */
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	opts.handle = TCBPF_TC_HANDLE;
+	opts.priority = TCBPF_TC_PRIO;
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	err = bpf_tc_attach(&h, &opts);
+	return err ? err : 1;
 }

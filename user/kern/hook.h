@@ -32,6 +32,19 @@ int hook_mine(int ifindex, int dir);
 /* Delete the clsact qdisc if no filter is left on it. */
 int hook_clsact_release(int ifindex);
 
+/*
+ * Upgrades: put new programs in place of tcbpf's old ones without taking
+ * the hook off. hook_swap_links() updates every pinned tcx link of
+ * namespace @netns (from any namespace) to the program of @prog_fd
+ * (TCBPF_INGRESS, TCBPF_EGRESS, TCBPF_PROG_PACE) named as the link's
+ * current one; the number swapped or a negative errno. hook_swap_tc()
+ * replaces tcbpf's cls_bpf filter on @dir of @ifindex (the caller's
+ * namespace) in place if its program is named as @prog_fd's: 1 swapped,
+ * 0 none there.
+ */
+int hook_swap_links(__u64 netns, const int prog_fd[]);
+int hook_swap_tc(int ifindex, int dir, int prog_fd);
+
 /* 1 when the running kernel has tcx. */
 bool hook_have_tcx(void);
 

@@ -45,21 +45,32 @@ const char *tcbpf_pin_path(char *buf, size_t len, const char *sub)
 	return buf;
 }
 
-static void prog_pin(char *buf, size_t len, __u64 netns, int prog)
+static void prog_pin_in(char *buf, size_t len, const char *root,
+			__u64 netns, int prog)
 {
 	static const char *const name[TCBPF_NPROG] = {
 		[TCBPF_INGRESS] = "ingress", [TCBPF_EGRESS] = "egress",
 		[TCBPF_PROG_PACE] = "pace",
 	};
 
-	snprintf(buf, len, "%s/ns/%llx/prog_%s", tcbpf_pin_dir(),
+	snprintf(buf, len, "%s/ns/%llx/prog_%s", root,
 		 (unsigned long long)netns, name[prog]);
+}
+
+static void prog_pin(char *buf, size_t len, __u64 netns, int prog)
+{
+	prog_pin_in(buf, len, tcbpf_pin_dir(), netns, prog);
+}
+
+static void ns_pin_dir_in(char *buf, size_t len, const char *root,
+			  __u64 netns)
+{
+	snprintf(buf, len, "%s/ns/%llx", root, (unsigned long long)netns);
 }
 
 static void ns_pin_dir(char *buf, size_t len, __u64 netns)
 {
-	snprintf(buf, len, "%s/ns/%llx", tcbpf_pin_dir(),
-		 (unsigned long long)netns);
+	ns_pin_dir_in(buf, len, tcbpf_pin_dir(), netns);
 }
 
 static const char *const map_name[] = {
@@ -71,6 +82,93 @@ static const char *const map_name[] = {
 static const char *map_pin(char *buf, size_t len, unsigned int i)
 {
 	return tcbpf_pin_path(buf, len, map_name[i]);
+}
+
+const char *tcbpf_map_name(unsigned int i)
+{
+	return i < NMAPS ? map_name[i] : NULL;
+}
+
+const char *tcbpf_version(void)
+{
+	return TCBPF_VERSION;
+}
+
+/*
+ * The programs' build id: FNV-1a over the BPF object this binary carries.
+ * Another build of the programs (code, compiler, flags) has another one;
+ * an upgrade of the same layout swaps programs when the ids differ.
+ */
+__u64 tcbpf_build_id(void)
+{
+	static __u64 id;
+	const unsigned char *p;
+	size_t n, i;
+
+	if (id)
+		return id;
+	p = tcbpf_bpf__elf_bytes(&n);
+	id = 0xcbf29ce484222325ULL;
+	for (i = 0; i < n; i++)
+		id = (id ^ p[i]) * 0x100000001b3ULL;
+	return id;
+}
+
+int tcbpf_pins_probe(const char *root, struct tcbpf_pins *p)
+{
+	struct tcbpf_info info = {};
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int fd, err;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(path, sizeof(path), "%s/%s", root, TCBPF_INFO_NAME);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		/* no info: tcbpf 0.1's maps (layout 1), or nothing */
+		snprintf(path, sizeof(path), "%s/%s", root, map_name[0]);
+		if (access(path, F_OK) == 0)
+			p->layout = 1;
+		return 0;
+	}
+	err = bpf_map_lookup_elem(fd, &key, &info) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	p->layout = info.layout ? (int)info.layout : -1;	/* -1: unreadable */
+	p->build = info.build;
+	snprintf(p->version, sizeof(p->version), "%.*s",
+		 (int)sizeof(info.version) - 1, info.version);
+	return 0;
+}
+
+int tcbpf_info_pin(const char *root)
+{
+	struct tcbpf_info info = { .layout = TCBPF_LAYOUT };
+	char path[PATH_MAX], tmp[PATH_MAX];
+	__u32 key = 0;
+	int fd, err = 0;
+
+	info.build = tcbpf_build_id();
+	snprintf(info.version, sizeof(info.version), "%s", TCBPF_VERSION);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, TCBPF_INFO_NAME, sizeof(key),
+			    sizeof(info), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", root, TCBPF_INFO_NAME);
+	snprintf(tmp, sizeof(tmp), "%s/%s_new", root, TCBPF_INFO_NAME);
+	unlink(tmp);
+	/* pinned under another name, then renamed over: never missing */
+	if (bpf_map_update_elem(fd, &key, &info, 0) || bpf_obj_pin(fd, tmp) ||
+	    rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		pr_warn("cannot pin %s: %s\n", path, strerror(-err));
+	}
+	close(fd);
+	return err;
 }
 
 int tcbpf_lock(void)
@@ -160,15 +258,21 @@ static bool layout_ok(int fd, unsigned int i)
 
 /*
  * Open what is pinned; -ENOENT when any piece is missing, -ESTALE when the
- * maps have another layout (pinned by another version of tcbpf).
+ * maps have another layout (pinned by another version of tcbpf: its
+ * tcbpf_info, or none at all for layout 1, or sizes that do not fit).
  */
 static int open_pinned(struct tcbpf *t, bool progs)
 {
 	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
 			  &t->vni_stats_fd };
 	unsigned int i;
-	int d;
+	int d, err;
 
+	err = tcbpf_pins_probe(tcbpf_pin_dir(), &t->pins);
+	if (err)
+		return err;
+	if (t->pins.layout && t->pins.layout != TCBPF_LAYOUT)
+		return -ESTALE;
 	for (i = 0; i < NMAPS; i++) {
 		char path[PATH_MAX];
 
@@ -199,38 +303,45 @@ static int open_pinned(struct tcbpf *t, bool progs)
 	return 0;
 }
 
-/*
- * Load the skeleton with pin_root_path, so libbpf pins the maps by name
- * (or reuses pinned ones of a compatible layout), then pin the programs.
- */
-static int load_and_pin(struct tcbpf *t)
+static int mkdirs_ns(const char *root, __u64 netns)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = tcbpf_pin_dir());
-	struct bpf_program *progs[TCBPF_NPROG];
-	char dir[PATH_MAX], nsdir[PATH_MAX], path[PATH_MAX];
-	struct tcbpf_bpf *skel;
-	int err, d;
+	char ns[PATH_MAX], dir[PATH_MAX];
+	int err;
 
-	err = bpffs_mount();
-	if (err)
-		return err;
-	ns_pin_dir(dir, sizeof(dir), t->netns);
-	if ((mkdir(tcbpf_pin_dir(), 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(tcbpf_pin_path(nsdir, sizeof(nsdir), "ns"), 0700) < 0 &&
-	     errno != EEXIST) ||
+	snprintf(ns, sizeof(ns), "%s/ns", root);
+	ns_pin_dir_in(dir, sizeof(dir), root, netns);
+	if ((mkdir(root, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(ns, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
 		err = -errno;
 		pr_warn("cannot create %s: %s\n", dir, strerror(-err));
 		return err;
 	}
+	return 0;
+}
 
+/*
+ * Load the skeleton with pin_root_path, so libbpf pins the maps by name
+ * (or reuses pinned ones of a compatible layout), then pin the programs.
+ */
+int tcbpf_load_ns(const char *map_root, const char *prog_root, __u64 netns)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = map_root);
+	struct bpf_program *progs[TCBPF_NPROG];
+	char path[PATH_MAX];
+	struct tcbpf_bpf *skel;
+	int err, d;
+
+	err = mkdirs_ns(prog_root, netns);
+	if (err)
+		return err;
 	skel = tcbpf_bpf__open_opts(&opts);
 	if (!skel) {
 		err = -errno;
 		pr_warn("failed to open BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	skel->rodata->tcbpf_netns = t->netns;
+	skel->rodata->tcbpf_netns = netns;
 	err = tcbpf_bpf__load(skel);
 	if (err) {
 		pr_warn("failed to load BPF object: %s\n", strerror(-err));
@@ -240,7 +351,7 @@ static int load_and_pin(struct tcbpf *t)
 	progs[TCBPF_EGRESS] = skel->progs.tcbpf_egress;
 	progs[TCBPF_PROG_PACE] = skel->progs.tcbpf_pace;
 	for (d = 0; d < TCBPF_NPROG; d++) {
-		prog_pin(path, sizeof(path), t->netns, d);
+		prog_pin_in(path, sizeof(path), prog_root, netns, d);
 		unlink(path);	/* a stale pin of an older load */
 		err = bpf_program__pin(progs[d], path);
 		if (err) {
@@ -248,10 +359,131 @@ static int load_and_pin(struct tcbpf *t)
 			goto out;
 		}
 	}
-	t->created = true;
 out:
 	tcbpf_bpf__destroy(skel);	/* the pins keep everything alive */
 	return err;
+}
+
+static int load_and_pin(struct tcbpf *t)
+{
+	struct tcbpf_pins p;
+	int err;
+
+	err = bpffs_mount();
+	if (err)
+		return err;
+	if (mkdir(tcbpf_pin_dir(), 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		pr_warn("cannot create %s: %s\n", tcbpf_pin_dir(), strerror(-err));
+		return err;
+	}
+	/* the layout is named before any map exists: maps without it are
+	 * tcbpf 0.1's */
+	err = tcbpf_pins_probe(tcbpf_pin_dir(), &p);
+	if (!err && !p.layout)
+		err = tcbpf_info_pin(tcbpf_pin_dir());
+	if (!err)
+		err = tcbpf_load_ns(tcbpf_pin_dir(), tcbpf_pin_dir(), t->netns);
+	if (!err)
+		t->created = true;
+	return err;
+}
+
+int tcbpf_prog_get(const char *root, __u64 netns, int prog)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	prog_pin_in(path, sizeof(path), root, netns, prog);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int tcbpf_ns_list(const char *root, __u64 *cookies, int max)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/ns", root);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d)) && n < max)
+		if (e->d_name[0] != '.')
+			cookies[n++] = strtoull(e->d_name, NULL, 16);
+	closedir(d);
+	return n;
+}
+
+/* rename @sub of @stage over the same name under the pin dir */
+static int stage_move(const char *stage, const char *sub)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof(from), "%s/%s", stage, sub);
+	tcbpf_pin_path(to, sizeof(to), sub);
+	if (rename(from, to) < 0 && errno != ENOENT) {
+		pr_warn("cannot move %s to %s: %s\n", from, to, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int tcbpf_stage_commit(const char *stage)
+{
+	static const char *const prog[TCBPF_NPROG] = {
+		"prog_ingress", "prog_egress", "prog_pace" };
+	__u64 ns[TCBPF_MAX_DEVS];
+	char sub[PATH_MAX];
+	int n, i, d, err = 0;
+	unsigned int m;
+
+	n = tcbpf_ns_list(stage, ns, TCBPF_MAX_DEVS);
+	if (n < 0)
+		return n;
+	for (m = 0; m < NMAPS && !err; m++)
+		err = stage_move(stage, map_name[m]);
+	for (i = 0; i < n && !err; i++) {
+		err = mkdirs_ns(tcbpf_pin_dir(), ns[i]);
+		for (d = 0; d < TCBPF_NPROG && !err; d++) {
+			snprintf(sub, sizeof(sub), "ns/%llx/%s",
+				 (unsigned long long)ns[i], prog[d]);
+			err = stage_move(stage, sub);
+		}
+	}
+	if (!err)
+		err = stage_move(stage, TCBPF_INFO_NAME);
+	if (!err)
+		tcbpf_stage_remove(stage);
+	return err;
+}
+
+/* Remove @dir and everything under it (bpffs: pins and directories). */
+static void rm_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			rm_tree(path);
+		else
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+void tcbpf_stage_remove(const char *stage)
+{
+	rm_tree(stage);
 }
 
 int tcbpf_open_maps(struct tcbpf *t)
@@ -266,7 +498,9 @@ int tcbpf_open_maps(struct tcbpf *t)
 	err = open_pinned(t, false);
 	if (err)
 		tcbpf_close(t);
-	return err;
+	/* another layout's maps: none to clean up here (the next
+	 * tcbpf_open() caller migrates them, lib/upgrade.c) */
+	return err == -ESTALE ? -ENOENT : err;
 }
 
 /* Leave nothing of a load that failed half way. */
@@ -378,6 +612,8 @@ int tcbpf_unpin(struct tcbpf *t)
 	rmdir(tcbpf_pin_path(path, sizeof(path), "ns"));
 	for (i = 0; i < sizeof(map_name) / sizeof(map_name[0]); i++)
 		unlink(map_pin(path, sizeof(path), i));
+	unlink(tcbpf_pin_path(path, sizeof(path), TCBPF_INFO_NAME));
+	tcbpf_stage_remove(tcbpf_pin_path(path, sizeof(path), TCBPF_STAGE_NAME));
 	rmdir(tcbpf_pin_path(path, sizeof(path), "links"));
 	if (rmdir(tcbpf_pin_dir()) < 0 && errno != ENOENT) {
 		pr_warn("cannot remove %s: %s\n", tcbpf_pin_dir(), strerror(errno));

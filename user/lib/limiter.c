@@ -23,6 +23,7 @@
 #include "lib/pace.h"
 #include "lib/spec_words.h"
 #include "lib/state.h"
+#include "lib/upgrade.h"
 #include "lib/vni.h"
 #include "kern/hook.h"
 #include "kern/obj.h"
@@ -316,10 +317,46 @@ static int validate(struct lim *l, struct spec_dir dirs[TCBPF_NDIR],
 	return 0;
 }
 
+/* Bring the pins to this build (lib/upgrade.h); notes what it did. */
+static int upgrade(struct lim *l, bool takeover, bool say,
+		   struct upgrade_report *r)
+{
+	char msg[sizeof(l->msg)];
+	int err = lock(l);
+
+	if (err)
+		return err;
+	err = upgrade_run(takeover, r, msg, sizeof(msg));
+	unlock(l);
+	if (err)
+		return fail(l, err, "%s", msg);
+	if (say && (r->did == UPGRADE_MIGRATED || r->did == UPGRADE_TAKEOVER))
+		note(l, NULL, "%s the limiter in %s from layout %d%s%s: "
+		     "%d namespaces, %d hooks swapped to tcbpf %s, %d settings "
+		     "carried over", r->did == UPGRADE_MIGRATED ? "migrated" :
+		     "took over", tcbpf_pin_dir(), r->from_layout,
+		     r->from_version[0] ? ", tcbpf " : "", r->from_version,
+		     r->namespaces, r->hooks, tcbpf_version(), r->settings);
+	return 0;
+}
+
+int lim_upgrade(struct lim *l, struct upgrade_report *r)
+{
+	return upgrade(l, true, false, r);
+}
+
 static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 {
+	struct upgrade_report r;
 	int err = tcbpf_open(t, create);
 
+	/* pins of an older layout: migrated by the first command */
+	if (err == -ESTALE && t->pins.layout != TCBPF_LAYOUT) {
+		err = upgrade(l, false, true, &r);
+		if (err)
+			return err;
+		err = tcbpf_open(t, create);
+	}
 	if (err == -ESTALE)
 		return fail(l, err, "the maps pinned in %s have another layout: "
 			    "another version of tcbpf has limiters on this host; "
@@ -360,12 +397,16 @@ static bool keep_loaded(struct lim *l)
 
 int lim_preload(struct lim *l)
 {
+	struct upgrade_report r;
 	struct tcbpf t;
 	int err = lock(l);
 
 	if (err)
 		return err;
-	err = open_obj(l, &t, true);
+	/* a daemon starting: this build's programs take over the hooks */
+	err = upgrade(l, true, true, &r);
+	if (!err)
+		err = open_obj(l, &t, true);
 	if (!err)
 		tcbpf_close(&t);
 	unlock(l);
@@ -894,6 +935,46 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	return 0;
 }
 
+/*
+ * The pins are another tcbpf's that this one cannot use or migrate (a
+ * newer layout, or a migration that failed): take the programs off @d all
+ * the same (hooks are found by program name, whatever the version). Of
+ * layout 1 (tcbpf 0.1), which this one can read, the device's entry goes
+ * too, with the qdiscs it says tcbpf made; a newer one's maps keep theirs.
+ */
+static int detach_foreign(struct lim *l, struct tcbpf *t, const struct dev *d,
+			  bool *had)
+{
+	char why[sizeof(l->msg)], msg[256];
+	__u32 flags = 0;
+	int dir, err, ret = 0;
+	bool gone;
+
+	snprintf(why, sizeof(why), "%s", l->msg);
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		*had |= hook_mine(d->ifindex, dir) == 1;
+		err = hook_detach(d->ifindex, dir);
+		if (err)
+			ret = fail(l, err, "%s: cannot detach %s program: %s",
+				   d->name, dir_name(dir), strerror(-err));
+	}
+	if (ret)
+		return ret;
+	gone = t->pins.layout == 1 &&
+	       !upgrade_forget_v1(d->netns, d->ifindex, &flags);
+	*had |= gone;
+	if (flags & TCBPF_F_OWN_FQ &&
+	    pace_restore(d->ifindex, d->netns, msg, sizeof(msg)))
+		pr_warn("%s: cannot restore the root qdisc: %s\n", d->name, msg);
+	if (flags & TCBPF_F_OWN_CLSACT)
+		hook_clsact_release(d->ifindex);
+	if (*had)
+		note(l, d->name, "%s: programs detached%s (%s)", d->name,
+		     gone ? ", its entry removed from the maps of layout 1" :
+		     "; its settings stay in the maps of the other tcbpf", why);
+	return 0;
+}
+
 int lim_detach(struct lim *l, const char *name, bool *hadp)
 {
 	struct tcbpf t;
@@ -912,6 +993,12 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 	if (err)
 		goto unlock;
 	err = open_obj(l, &t, false);
+	if (err && err != -ENOENT && t.pins.layout &&
+	    t.pins.layout != TCBPF_LAYOUT && if_nametoindex(name)) {
+		/* another layout's pins, not migrated: detach anyway */
+		err = detach_foreign(l, &t, &d, &had);
+		goto out;
+	}
 	if (err) {
 		err = err == -ENOENT ? 0 : err;	/* nothing anywhere: done */
 		goto out;

@@ -61,6 +61,15 @@ void lim_keep_loaded(struct lim *l, bool on);
  * first attach there does not wait for the verifier. */
 int lim_preload(struct lim *l);
 
+/*
+ * Bring what another tcbpf pinned to this build (lib/upgrade.h): migrate
+ * an older layout, swap this build's programs into every hook. Any call
+ * that opens the pins migrates an older layout by itself; only this (and
+ * lim_preload, a daemon starting) swaps programs of the same layout.
+ */
+struct upgrade_report;
+int lim_upgrade(struct lim *l, struct upgrade_report *r);
+
 /* Record attach/change/detach (default) or not (reconciling records). */
 void lim_set_recording(struct lim *l, bool on);
 

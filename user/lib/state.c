@@ -10,11 +10,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "tcbpf.h"
 #include "lib/state.h"
 #include "lib/words.h"
 #include "util/msg.h"
 
 #define STATE_MAGIC	"tcbpf-state"
+#ifndef TCBPF_VERSION
+#define TCBPF_VERSION	"unknown"	/* builds without the Makefile's */
+#endif
 
 static const char *ns_or_empty(const char *netns)
 {
@@ -262,20 +266,48 @@ static int parse_record(int argc, char **argv, struct clamp *c,
 	return 0;
 }
 
-/* The version line: exactly "tcbpf-state 1". */
-static int check_header(int argc, char **argv, char *why, size_t wlen)
+/*
+ * The version line: "tcbpf-state 1" (tcbpf 0.1: map layout 1, version
+ * unknown) or "tcbpf-state 2 layout N tcbpf VERSION".
+ */
+static int check_header(struct clamp_set *s, int argc, char **argv,
+			char *why, size_t wlen)
 {
+	char *end;
+	long v;
+
 	if (argc < 1 || strcmp(argv[0], STATE_MAGIC)) {
 		seterr(why, wlen, "not a tcbpf state file: the first line "
-		       "must be \"%s %d\"", STATE_MAGIC, STATE_VERSION);
+		       "must be \"%s %d ...\"", STATE_MAGIC, STATE_VERSION);
 		return -EINVAL;
 	}
-	if (argc != 2 || strcmp(argv[1], "1")) {
+	if (argc == 2 && !strcmp(argv[1], "1")) {
+		s->layout = 1;
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "2")) {
 		seterr(why, wlen, "format version \"%s\" unknown to this "
-		       "tcbpf (it reads %d)", argc > 1 ? argv[1] : "",
+		       "tcbpf %s (it reads 1 and %d): written by a newer "
+		       "tcbpf?", argc > 1 ? argv[1] : "", TCBPF_VERSION,
 		       STATE_VERSION);
 		return -EINVAL;
 	}
+	if (argc != 6 || strcmp(argv[2], "layout") ||
+	    strcmp(argv[4], "tcbpf") || !*argv[5] ||
+	    strlen(argv[5]) >= sizeof(s->version)) {
+		seterr(why, wlen, "format 2 wants \"%s 2 layout N tcbpf "
+		       "VERSION\"", STATE_MAGIC);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtol(argv[3], &end, 10);
+	if (errno || *end || v < 1 || v > 1000000 || *argv[3] < '1' ||
+	    *argv[3] > '9') {
+		seterr(why, wlen, "layout \"%s\" is no number", argv[3]);
+		return -EINVAL;
+	}
+	s->layout = v;
+	snprintf(s->version, sizeof(s->version), "%s", argv[5]);
 	return 0;
 }
 
@@ -291,7 +323,7 @@ static int load_line(struct clamp_set *s, const char *line, int lineno,
 	if (rc)
 		return rc;
 	if (lineno == 1) {
-		rc = check_header(argc, argv, why, wlen);
+		rc = check_header(s, argc, argv, why, wlen);
 	} else if (argc) {
 		rc = parse_record(argc, argv, &c, why, wlen);
 		dup = rc ? -1 : find_idx(s, c.netns, c.ifname);
@@ -343,7 +375,7 @@ int state_load(const char *dir, struct clamp_set *s, char *err, size_t len)
 	} else if (!rc && !lineno) {
 		rc = -EINVAL;
 		seterr(err, len, "%s: empty file: the first line must be "
-		       "\"%s %d\"", path, STATE_MAGIC, STATE_VERSION);
+		       "\"%s %d ...\"", path, STATE_MAGIC, STATE_VERSION);
 	} else if (rc) {
 		seterr(err, len, "%s:%d: %s", path, lineno, why);
 	}
@@ -387,7 +419,10 @@ static int render(const struct clamp_set *s, char **buf, size_t *n)
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "%s %d\n", STATE_MAGIC, STATE_VERSION);
+	fprintf(f, "%s %d layout %d tcbpf ", STATE_MAGIC, STATE_VERSION,
+		TCBPF_LAYOUT);
+	rc = words_write(f, TCBPF_VERSION);
+	fputc('\n', f);
 	for (i = 0; i < s->n && !rc; i++)
 		rc = write_record(f, &s->v[i]);
 	if (fclose(f) && !rc)

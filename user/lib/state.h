@@ -8,12 +8,15 @@
  * The file is text, words as in words.h (shell-like quoting), so cat and
  * grep work on it:
  *
- *   tcbpf-state 1
+ *   tcbpf-state 2 layout 2 tcbpf 0.2
  *   vm-3-00c9 at 1764471234 reason "ticket 4711: \"noisy\" neighbour" spec rate 10mbit allow 22
  *   tap0 netns tenant-a at 1764471300 spec ingress rate 5mbit egress rate 20mbit
  *
- * - Line 1 is the format's version, exactly "tcbpf-state 1". A reader
- *   refuses a version it does not know rather than guess.
+ * - Line 1 is the format's version: "tcbpf-state 2 layout N tcbpf
+ *   VERSION", the map layout (TCBPF_LAYOUT) and version of the tcbpf that
+ *   wrote it, or tcbpf 0.1's "tcbpf-state 1" (read as layout 1, version
+ *   unknown; the next save writes format 2). A reader refuses a format it
+ *   does not know rather than guess.
  * - Every other line is blank, a comment ('#' starting a word), or one
  *   record: the DEVICE name, then keys with one value each, in any order:
  *     netns NAME   the /run/netns name; absent = the namespace tcbpf
@@ -46,7 +49,7 @@
 #include <stdint.h>
 
 #define STATE_FILE	"clamps"
-#define STATE_VERSION	1
+#define STATE_VERSION	2
 
 /* One clamp the operator asked for. */
 struct clamp {
@@ -62,6 +65,10 @@ struct clamp_set {
 	struct clamp *v;
 	int n;
 	int cap;
+	/* what the file's first line says of its writer (state_load; 0 and
+	 * "" when there was no file); state_save writes this build's */
+	int layout;
+	char version[32];
 };
 
 /*
