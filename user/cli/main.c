@@ -70,13 +70,17 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: tcbpf [-j|--json] [-n|--netns NETNS] [-v|--verbose] [-q|--quiet]\n"
 "             [--state-dir DIR] [--config-dir DIR] COMMAND ...\n\n");
-	for (c = commands; c->name; c++)
-		if (strlen(c->args) > 11)
+	for (c = commands; c->name; c++) {
+		/* "NAME ARGS" in 18 columns, or on a line of its own */
+		int w = (int)(strlen(c->name) + 1 + strlen(c->args));
+
+		if (w > 18)
 			fprintf(f, "  tcbpf %-6s %s\n  %-25s %s\n", c->name,
 				c->args, "", c->help);
 		else
-			fprintf(f, "  tcbpf %-6s %-11s %s\n", c->name, c->args,
-				c->help);
+			fprintf(f, "  tcbpf %s %-*s %s\n", c->name,
+				17 - (int)strlen(c->name), c->args, c->help);
+	}
 	fprintf(f,
 "\n"
 "SPEC := { [ingress | egress | both] KEY VALUE ... }\n"
