@@ -15,6 +15,9 @@
 #
 #   5. tests/vm/guest-default.sh     smoke check of the 6.12 kernel
 #   6. tests/vm/guest-ingress.sh     traffic from the VM paced (issue 11)
+#   7. tests/vm/compare.sh           with COMPARE_PART=from-vm-tcp: TCP from
+#                                    the VM, the recipe vs tcbpf police vs
+#                                    ingress EDT (compare-from-vm.md)
 #
 # and ends with one "N passed, N failed, N skipped" over both boots (when a
 # guest does not get through, e.g. a timeout: what it printed plus one
@@ -24,7 +27,8 @@
 # here before it boots (in $OUTPUT/vmtest/snap): edits and rebuilds in the
 # tree during the run (the guest sees the tree live over 9p) do not reach
 # it. Results in $OUTPUT/vmtest/ (default .output/vmtest/): vmtest.log
-# (everything the guest printed), compare.md and compare.json (the table).
+# (everything the guest printed), compare.md and compare.json (the table);
+# vmtest-bpo.log and compare-from-vm.{md,json} from the 6.12 boot.
 #
 #   VMTEST_SUITES="..."      run these instead (tests/run.sh names or paths)
 #   VMTEST_INTEGRATION=...   all (default) | quick | test names (tests/vm/integration-vm.sh)
@@ -40,7 +44,7 @@ case $OUTPUT in /*) ;; *) OUTPUT=$ROOT/$OUTPUT ;; esac
 OUT=$OUTPUT/vmtest
 SUITES=${VMTEST_SUITES:-tests/vm/guest-default.sh tests/vm/guest-edt.sh tests/vm/guest-ingress.sh unit nl bpf pace tests/vm/integration-vm.sh tests/vm/compare.sh}
 TIMEOUT=${VMTEST_TIMEOUT:-1500}
-BPO_SUITES=${VMTEST_BPO_SUITES-tests/vm/guest-default.sh tests/vm/guest-ingress.sh}
+BPO_SUITES=${VMTEST_BPO_SUITES-tests/vm/guest-default.sh tests/vm/guest-ingress.sh tests/vm/compare.sh}
 BPO_TIMEOUT=${VMTEST_BPO_TIMEOUT:-600}
 
 summary_fail() {
@@ -51,7 +55,7 @@ summary_fail() {
 
 # The snapshot: what the guest runs.
 SNAP=$OUT/snap
-rm -rf "$SNAP" "$OUT/compare.md" "$OUT/compare.json"
+rm -rf "$SNAP" "$OUT"/compare.md "$OUT"/compare.json "$OUT"/compare-from-vm.*
 mkdir -p "$SNAP/.output/tests" || summary_fail "cannot create $SNAP"
 cp -a tests "$SNAP/" && cp -a tcbpf "$SNAP/" || summary_fail "cannot copy tests/ and tcbpf (make tcbpf)"
 for t in "$OUTPUT"/tests/*_test; do
@@ -71,7 +75,8 @@ boot() {
 		--env OUTPUT=.output -- \
 		bash -c 'cd "$1" && shift && exec tests/run.sh "$@"' _ "$SNAP" "$@" 2>&1 | tee "$log"
 	RC=${PIPESTATUS[0]}
-	echo "vmtest: $((SECONDS - t0)) s; log $log$([ -s "$OUT/compare.md" ] && echo "; table $OUT/compare.md")"
+	echo "vmtest: $((SECONDS - t0)) s; log $log$(for f in compare.md compare-from-vm.md; do
+		[ "$log" -nt "$OUT/$f" ] || [ ! -s "$OUT/$f" ] || printf '; table %s' "$OUT/$f"; done)"
 	# tests/run.sh's own summary is the guest's last line when it got that
 	# far (the suites print "N passed, N failed" lines of their own before
 	# it).
@@ -94,7 +99,8 @@ read -r np _ nf _ ns _ <<<"$SUMMARY"
 if [ -n "$BPO_SUITES" ]; then
 	echo "vmtest: second boot: bookworm-backports' kernel (--kernel bpo): $BPO_SUITES"
 	# shellcheck disable=SC2086
-	boot "$OUT/vmtest-bpo.log" "$BPO_TIMEOUT" --kernel bpo -- $BPO_SUITES
+	boot "$OUT/vmtest-bpo.log" "$BPO_TIMEOUT" --kernel bpo \
+		--env COMPARE_PART=from-vm-tcp -- $BPO_SUITES
 	[ "$RC" -eq 0 ] || rc=$RC
 	read -r p _ f _ s _ <<<"$SUMMARY"
 	echo "vmtest: 6.1: $np passed, $nf failed, $ns skipped; 6.12: $SUMMARY; both: $((SECONDS - t0)) s"
