@@ -10,8 +10,10 @@
 # its pins never meet those of other tcbpf builds on a shared machine (and
 # theirs are never touched), and in its own network namespaces
 # tcbpf-ing-h (device vm-9-00c9) and tcbpf-ing-v, deleted on exit.
-# Where the kernel has fq (the 6.1 guest of tests/vm) the pacing path is
-# checked instead of the refusal. Prints PASS/FAIL/SKIP lines.
+# Where the kernel can pace (6.4 or later with fq and ifb: the 6.12 guest,
+# tests/vm/vmtest.sh --kernel bpo) the pacing path is checked instead of
+# the refusal; the traffic itself is tests/vm/guest-ingress.sh's. Prints
+# PASS/FAIL/SKIP lines.
 set -u
 cd "$(dirname "$0")/.."
 TCBPF=${TCBPF:-$PWD/tcbpf}
