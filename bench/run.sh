@@ -356,8 +356,16 @@ guest_wanted() {
 			skip "$1" "smoke run (BENCH_VM=1 adds it)"
 			return 1
 		fi
-		if ! ls -d /var/cache/tcbpf-vm/kernel/linux-image-*/vmlinuz 2>/dev/null |
-			grep $([ "$2" = bpo ] || echo -v) -q bpo; then
+		local k found=
+		for k in /var/cache/tcbpf-vm/kernel/linux-image-*/vmlinuz; do
+			[ -e "$k" ] || continue
+			if [[ $k == *bpo* ]]; then
+				[ "$2" = bpo ] && found=1
+			else
+				[ "$2" = stable ] && found=1
+			fi
+		done
+		if [ -z "$found" ]; then
 			skip "$1" "no cached guest kernel (run make vmtest once, or BENCH_VM=1)"
 			return 1
 		fi ;;
