@@ -63,7 +63,7 @@ ip -n "$H" link set "$DEV" up && ip -n "$V" link set eth0 up || {
 # Does this kernel have fq (and ifb)? Ask it on a scratch ifb.
 KERNEL_FQ=0
 if ip -n "$H" link add ing-probe type ifb 2>/dev/null; then
-	ip -n "$H" qdisc add dev ing-probe root fq 2>/dev/null && KERNEL_FQ=1
+	tc -n "$H" qdisc add dev ing-probe root fq 2>/dev/null && KERNEL_FQ=1
 	ip -n "$H" link del ing-probe
 fi
 # bpf_redirect() reaches an ifb from 6.4 on (user/lib/ingress.c)

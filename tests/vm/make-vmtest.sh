@@ -14,6 +14,8 @@
 # for what 6.1 cannot run: ingress EDT (bpf_redirect() to an ifb needs 6.4)
 #
 #   5. tests/vm/guest-default.sh     smoke check of the 6.12 kernel
+#      ingress                       tests/ingress.sh: the pacing ifb's
+#                                    control plane where it can pace
 #   6. tests/vm/guest-ingress.sh     traffic from the VM paced (issue 11)
 #   7. tests/vm/compare.sh           with COMPARE_PART=from-vm-tcp: TCP from
 #                                    the VM, the recipe vs tcbpf police vs
@@ -44,7 +46,7 @@ case $OUTPUT in /*) ;; *) OUTPUT=$ROOT/$OUTPUT ;; esac
 OUT=$OUTPUT/vmtest
 SUITES=${VMTEST_SUITES:-tests/vm/guest-default.sh tests/vm/guest-edt.sh tests/vm/guest-ingress.sh unit nl bpf pace tests/vm/integration-vm.sh tests/vm/compare.sh}
 TIMEOUT=${VMTEST_TIMEOUT:-1500}
-BPO_SUITES=${VMTEST_BPO_SUITES-tests/vm/guest-default.sh tests/vm/guest-ingress.sh tests/vm/compare.sh}
+BPO_SUITES=${VMTEST_BPO_SUITES-tests/vm/guest-default.sh ingress tests/vm/guest-ingress.sh tests/vm/compare.sh}
 BPO_TIMEOUT=${VMTEST_BPO_TIMEOUT:-600}
 
 summary_fail() {
