@@ -44,6 +44,7 @@
 #define MAX_ROUNDS	64
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7
 #define HUGE_RATE	1000000000000ULL	/* 1 tbit: never in the way */
 #define HUGE_BURST	(1ULL << 40)
 
@@ -87,6 +88,10 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	bucket_from(&c.cls[TCBPF_CLASS_ALLOW], HUGE_RATE, HUGE_BURST, 0, 0);
 	if (kind == C_EDT)	/* the CLI's derived horizon and ECN mark */
 		edt_derive(&c, &(struct spec_dir){ .mode = TCBPF_MODE_EDT });
+	/* ingress EDT: the default class goes to the pacing ifb (lo here:
+	 * test_run only reports the redirect, it does not perform it) */
+	if (kind == C_EDT && dir == TCBPF_INGRESS)
+		c.pace_ifindex = LO_IFINDEX;
 	strcpy(c.ifname, "lo");
 	return testrun_cfg_put(&tr, LO_IFINDEX, dir, &c);
 }
@@ -107,10 +112,15 @@ static __u64 stats_sum(__u32 slot, bool drops)
 
 /* ---- running ------------------------------------------------------------ */
 
-/* ns per run of @fd over @n runs of @f; -1 on error. *@ret: last verdict. */
+/*
+ * ns per run of @fd over @n runs of @f; -1 on error. *@ret: last verdict.
+ * ingress_ifindex: the device the packet arrived on, which tcbpf_pace (on
+ * the pacing ifb) looks the settings up by; the other programs ignore it.
+ */
 static double run(int fd, const struct frame *f, int n, int *ret)
 {
-	struct __sk_buff ctx = { .ifindex = LO_IFINDEX };
+	struct __sk_buff ctx = { .ifindex = LO_IFINDEX,
+				 .ingress_ifindex = LO_IFINDEX };
 	LIBBPF_OPTS(bpf_test_run_opts, o,
 		.data_in = f->b,
 		.data_size_in = f->len,
@@ -175,6 +185,7 @@ struct pcase {
 	struct fspec f;
 	int want;		/* expected verdict */
 	bool target;		/* one of the issue's cases (vs extra) */
+	bool pace;		/* tcbpf_pace (the ifb's egress), not dir's */
 };
 
 static const struct pcase pcases[] = {
@@ -199,13 +210,22 @@ static const struct pcase pcases[] = {
 	  IP4(TCP, 40000, 80, .len = 64), TC_ACT_UNSPEC, false },
 	{ "EDT stamp (to the VM)", "edt_egress", TCBPF_EGRESS, C_EDT,
 	  IP4(TCP, 80, 40000, .len = 64), TC_ACT_UNSPEC, false },
+	/* ingress EDT, the two halves of a packet's path from the VM: the
+	 * tap's program redirects it, the ifb's takes, stamps and counts */
+	{ "ingress EDT: redirect at the tap", "edt_ingress_redirect",
+	  TCBPF_INGRESS, C_EDT, IP4(TCP, 40000, 80, .len = 64),
+	  TC_ACT_REDIRECT, false },
+	{ "ingress EDT: tcbpf_pace on the ifb", "edt_ingress_pace",
+	  TCBPF_INGRESS, C_EDT, IP4(TCP, 40000, 80, .len = 64),
+	  TC_ACT_UNSPEC, false, true },
 };
 
 #define NPCASES (sizeof(pcases) / sizeof(pcases[0]))
 
 static const char *verdict(int r)
 {
-	return r == TC_ACT_SHOT ? "drop" : r == TC_ACT_UNSPEC ? "pass" : "other";
+	return r == TC_ACT_SHOT ? "drop" : r == TC_ACT_UNSPEC ? "pass" :
+	       r == TC_ACT_REDIRECT ? "redirect" : "other";
 }
 
 static int cases_run(FILE *out)
@@ -213,6 +233,7 @@ static int cases_run(FILE *out)
 	int empty = bpf_program__fd(fsk->progs.bench_empty);
 	int flr = bpf_program__fd(fsk->progs.bench_floor);
 	int parse = bpf_program__fd(fsk->progs.probe_parse);
+	int pace = bpf_program__fd(tr.skel->progs.tcbpf_pace);
 	struct frame f;
 	size_t i;
 	int err = 0;
@@ -220,7 +241,8 @@ static int cases_run(FILE *out)
 	fprintf(out, "  \"cases\": [\n");
 	for (i = 0; i < NPCASES; i++) {
 		const struct pcase *c = &pcases[i];
-		int fds[4] = { empty, flr, parse, tr.prog[c->dir] }, ret = 0;
+		int fds[4] = { empty, flr, parse,
+			       c->pace ? pace : tr.prog[c->dir] }, ret = 0;
 		double m[4];
 
 		build(&f, &c->f);
@@ -247,6 +269,7 @@ static int cases_run(FILE *out)
 			m[3] / m[1], m[3] - m[0]);
 		fprintf(out, "    {\"key\": \"%s\", \"name\": \"%s\", "
 			"\"issue_case\": %s, \"dir\": \"%s\", \"frame_bytes\": %zu, "
+			"\"program\": \"%s\", "
 			"\"verdict\": \"%s\", \"verdict_ok\": %s, "
 			"\"tcbpf_ns\": %.2f, \"empty_ns\": %.2f, \"floor_ns\": %.2f, "
 			"\"parse_ns\": %.2f, \"ratio_floor\": %.4f, "
@@ -254,7 +277,8 @@ static int cases_run(FILE *out)
 			"\"added_over_floor_ns\": %.2f}%s\n",
 			c->key, c->name, c->target ? "true" : "false",
 			c->dir == TCBPF_INGRESS ? "from_vm" : "to_vm", f.len,
-			verdict(ret), ret == c->want ? "true" : "false", m[3],
+			c->pace ? "tcbpf_pace" : c->dir == TCBPF_INGRESS ?
+			"tcbpf_ingress" : "tcbpf_egress", verdict(ret), ret == c->want ? "true" : "false", m[3],
 			m[0], m[1], m[2], m[3] / m[1], m[3] / m[0], m[3] - m[0],
 			m[3] - m[1], i + 1 < NPCASES ? "," : "");
 	}

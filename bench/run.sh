@@ -12,7 +12,10 @@
 #                           results in bench/tmp/, docs untouched
 #   BENCH_VM=auto|1|0       the old-recipe columns from the full-kernel
 #                           guest of tests/vm/vmtest.sh (auto: in a full
-#                           run when the guest's kernel is cached)
+#                           run when the guest's kernel is cached), and
+#                           traffic from the VM paced (ingress EDT) in
+#                           bookworm-backports' 6.12 guest (vmtest.sh
+#                           --kernel bpo; auto: when that kernel is cached)
 #
 # Prints "PASS: name" for every measurement that ran, "FAIL: name: why"
 # for one that could not run, and ends with "N passed, N failed, N
@@ -29,7 +32,8 @@ cd "$(dirname "$0")/.." || exit 1
 
 SMOKE=${BENCH_SMOKE:-0}
 VMODE=${BENCH_VM:-auto}
-BUDGET=${BENCH_BUDGET:-570}	# seconds a full run may take, guest included
+BUDGET=${BENCH_BUDGET:-570}	# seconds a full run may take, 6.1 guest included
+BPO_BUDGET=${BENCH_BPO_BUDGET:-260}	# and the 6.12 guest's, beyond it
 T0=$SECONDS
 
 if [ "$SMOKE" = 1 ]; then
@@ -297,32 +301,10 @@ for n in $SCALE_LIST; do
 done
 part_done "control plane at scale"
 
-# 6. The old recipe side by side: the full-kernel guest.
-guest_part() {
-	local vm=tests/vm/vmtest.sh left grec rc
-	case $VMODE in
-	0) skip "guest (old recipe)" "BENCH_VM=0"; return 0 ;;
-	1) ;;
-	*)
-		if [ "$SMOKE" = 1 ]; then
-			skip "guest (old recipe)" "smoke run (BENCH_VM=1 adds it)"
-			return 0
-		fi
-		if ! ls /var/cache/tcbpf-vm/kernel/*/vmlinuz >/dev/null 2>&1; then
-			skip "guest (old recipe)" "no cached guest kernel (run make vmtest once, or BENCH_VM=1)"
-			return 0
-		fi ;;
-	esac
-	if [ ! -x "$vm" ]; then
-		skip "guest (old recipe)" "$vm missing"
-		return 0
-	fi
-	left=$((BUDGET - $(elapsed)))
-	[ "$VMODE" = 1 ] && [ "$left" -lt 300 ] && left=300
-	if [ "$left" -lt 120 ]; then
-		skip "guest (old recipe)" "only $left s left of the $BUDGET s budget"
-		return 0
-	fi
+# 6. The old recipe side by side: the full-kernel guest (6.1); then the
+# 6.12 guest for ingress EDT. Both get the libraries our binaries link
+# beyond what vmtest.sh copies in.
+guest_libs() {
 	mkdir -p bench/tmp
 	# The guest has the libraries vmtest.sh copies in; whatever else our
 	# binaries link (tcbpf's export code: libcurl, libmicrohttpd and their
@@ -334,13 +316,22 @@ guest_part() {
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u |
 		grep -Ev '/(libc|libm|libdl|librt|libpthread)\.so|/ld-linux' |
 		xargs -r cp -L -t bench/tmp/guest-lib 2>/dev/null
+}
+
+# guest_run WHAT SECS [VMTEST OPTIONS] -- [GUEST ENV NAME=VALUE...]:
+# bench/guest.sh in a guest, its PASS/FAIL/SKIP counted, its records kept.
+guest_run() {
+	local what=$1 left=$2 vmopts=() genv=() grec rc
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do vmopts+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	for rc in "$@"; do genv+=(--env "$rc"); done
 	grec=$ROOT/bench/tmp/guest.$$.jsonl
 	rm -f "$grec"
-	echo "== the old recipe in the full-kernel guest (tests/vm/vmtest.sh, up to $left s)"
-	timeout -k 10 $((left + 30)) "$vm" --timeout "$left" \
+	timeout -k 10 $((left + 30)) tests/vm/vmtest.sh "${vmopts[@]}" --timeout "$left" \
 		--env BENCH_SMOKE="$SMOKE" --env BENCH_GUEST_REC="$grec" \
 		--env BENCH_GUEST_BUDGET=$((left - 25)) --env TCBPF="$TCBPF" \
-		-- bench/guest.sh 2>&1 | tee "$WORK/guest.out"
+		"${genv[@]}" -- bench/guest.sh 2>&1 | tee "$WORK/guest.out"
 	rc=${PIPESTATUS[0]}
 	NPASS=$((NPASS + $(grep -c '^PASS: ' "$WORK/guest.out")))
 	NFAIL=$((NFAIL + $(grep -c '^FAIL: ' "$WORK/guest.out")))
@@ -348,13 +339,72 @@ guest_part() {
 	if [ -s "$grec" ]; then
 		cat "$grec" >>"$REC"
 	fi
-	rm -rf "$grec" bench/tmp/guest-lib
+	rm -f "$grec"
 	if [ "$rc" != 0 ] && ! grep -q '^FAIL: ' "$WORK/guest.out"; then
-		fail "guest (old recipe)" "vmtest exited with $rc"
+		fail "$what" "vmtest exited with $rc"
 	fi
+}
+
+# guest_wanted WHAT stable|bpo: run this guest? (BENCH_VM, smoke, its
+# kernel in vmtest.sh's cache: backports' versions have "bpo")
+guest_wanted() {
+	case $VMODE in
+	0) skip "$1" "BENCH_VM=0"; return 1 ;;
+	1) ;;
+	*)
+		if [ "$SMOKE" = 1 ]; then
+			skip "$1" "smoke run (BENCH_VM=1 adds it)"
+			return 1
+		fi
+		local k found=
+		for k in /var/cache/tcbpf-vm/kernel/linux-image-*/vmlinuz; do
+			[ -e "$k" ] || continue
+			if [[ $k == *bpo* ]]; then
+				[ "$2" = bpo ] && found=1
+			else
+				[ "$2" = stable ] && found=1
+			fi
+		done
+		if [ -z "$found" ]; then
+			skip "$1" "no cached guest kernel (run make vmtest once, or BENCH_VM=1)"
+			return 1
+		fi ;;
+	esac
+	if [ ! -x tests/vm/vmtest.sh ]; then
+		skip "$1" "tests/vm/vmtest.sh missing"
+		return 1
+	fi
+}
+
+guest_part() {
+	local left
+	guest_wanted "guest (old recipe)" stable ||
+		return 0
+	left=$((BUDGET - $(elapsed)))
+	[ "$VMODE" = 1 ] && [ "$left" -lt 300 ] && left=300
+	if [ "$left" -lt 120 ]; then
+		skip "guest (old recipe)" "only $left s left of the $BUDGET s budget"
+		return 0
+	fi
+	guest_libs
+	echo "== the old recipe in the full-kernel guest (tests/vm/vmtest.sh, up to $left s)"
+	guest_run "guest (old recipe)" "$left" --kernel stable --
+}
+
+# The 6.12 guest: its own budget, after the 6.1 one's (its figures are the
+# ingress EDT rows; the 6.1 guest cannot redirect to an ifb).
+guest_bpo_part() {
+	guest_wanted "guest 6.12 (ingress EDT)" bpo ||
+		return 0
+	guest_libs
+	echo "== traffic from the VM, ingress EDT vs police, in the 6.12 guest (vmtest.sh --kernel bpo, up to $BPO_BUDGET s)"
+	guest_run "guest 6.12 (ingress EDT)" "$BPO_BUDGET" --kernel bpo -- BENCH_GUEST_PART=ingress
 }
 guest_part
 part_done guest
+guest_bpo_part
+rm -rf bench/tmp/guest-lib
+part_done "guest 6.12"
 
 bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
 

@@ -10,8 +10,10 @@
 # its pins never meet those of other tcbpf builds on a shared machine (and
 # theirs are never touched), and in its own network namespaces
 # tcbpf-ing-h (device vm-9-00c9) and tcbpf-ing-v, deleted on exit.
-# Where the kernel has fq (the 6.1 guest of tests/vm) the pacing path is
-# checked instead of the refusal. Prints PASS/FAIL/SKIP lines.
+# Where the kernel can pace (6.4 or later with fq and ifb: the 6.12 guest,
+# tests/vm/vmtest.sh --kernel bpo) the pacing path is checked instead of
+# the refusal; the traffic itself is tests/vm/guest-ingress.sh's. Prints
+# PASS/FAIL/SKIP lines.
 set -u
 cd "$(dirname "$0")/.."
 TCBPF=${TCBPF:-$PWD/tcbpf}
@@ -61,7 +63,7 @@ ip -n "$H" link set "$DEV" up && ip -n "$V" link set eth0 up || {
 # Does this kernel have fq (and ifb)? Ask it on a scratch ifb.
 KERNEL_FQ=0
 if ip -n "$H" link add ing-probe type ifb 2>/dev/null; then
-	ip -n "$H" qdisc add dev ing-probe root fq 2>/dev/null && KERNEL_FQ=1
+	tc -n "$H" qdisc add dev ing-probe root fq 2>/dev/null && KERNEL_FQ=1
 	ip -n "$H" link del ing-probe
 fi
 # bpf_redirect() reaches an ifb from 6.4 on (user/lib/ingress.c)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Run a command inside Debian's distribution kernel (linux-image-amd64, 6.1)
-# under qemu, with the repository shared at the same absolute path.
+# Run a command inside Debian's distribution kernel (linux-image-amd64, 6.1;
+# with --kernel bpo, bookworm-backports' 6.12) under qemu, with the
+# repository shared at the same absolute path.
 #
 #   tests/vm/vmtest.sh [OPTIONS] [--] [COMMAND [ARG...]]
 #
@@ -64,6 +65,7 @@ ACCEL=${TCBPF_VM_ACCEL:-auto}		# auto | kvm | tcg
 MEM=${TCBPF_VM_MEM:-2G}
 SMP=${TCBPF_VM_SMP:-2}
 KERNEL_PKG=${TCBPF_VM_KERNEL_PKG:-}	# e.g. linux-image-6.1.0-56-amd64
+KFROM=${TCBPF_VM_KERNEL_FROM:-stable}	# stable | bpo (bookworm-backports)
 INIT_WAIT=${TCBPF_VM_INIT_WAIT:-120}	# s for a boot to reach /init
 read -r -a PASSENV <<<"V OUTPUT CI ${TCBPF_VM_PASSENV:-}"
 read -r -a EXTRA_QEMU <<<"${TCBPF_VM_QEMU_ARGS:-}"
@@ -87,12 +89,15 @@ shared into the guest at the same path. Exits with COMMAND's status.
   --timeout SECS     hard limit for the whole VM run (default $TIMEOUT)
   --env NAME=VALUE   set a variable for COMMAND (repeatable)
   --boot MODE        auto | pvh | bzimage (default $BOOT)
+  --kernel FROM      stable: the host's apt sources' linux-image-amd64 (6.1);
+                     bpo: bookworm-backports' (6.12), through a private apt
+                     configuration under the cache (default $KFROM)
   --rebuild          rebuild the cached initramfs
   -v, --verbose      show boot progress and timings on stderr
   -h, --help         this text
 Environment: TCBPF_VM_CACHE (default /var/cache/tcbpf-vm), TCBPF_VM_TIMEOUT,
 TCBPF_VM_BOOT, TCBPF_VM_ACCEL (auto|kvm|tcg), TCBPF_VM_MEM, TCBPF_VM_SMP,
-TCBPF_VM_KERNEL_PKG, TCBPF_VM_EXTRA_MODULES, TCBPF_VM_EXTRA_BINS,
+TCBPF_VM_KERNEL_PKG, TCBPF_VM_KERNEL_FROM (as --kernel), TCBPF_VM_EXTRA_MODULES, TCBPF_VM_EXTRA_BINS,
 TCBPF_VM_PASSENV (names passed on, besides V OUTPUT CI), TCBPF_VM_QEMU_ARGS,
 TCBPF_VM_APPEND (kernel command line), TCBPF_VM_VERBOSE=1 (as -v).
 EOF
@@ -108,6 +113,8 @@ while [ $# -gt 0 ]; do
 	--env=*) ENVS+=("${1#*=}"); shift ;;
 	--boot) [ $# -ge 2 ] || { usage >&2; exit 2; }; BOOT=$2; shift 2 ;;
 	--boot=*) BOOT=${1#*=}; shift ;;
+	--kernel) [ $# -ge 2 ] || { usage >&2; exit 2; }; KFROM=$2; shift 2 ;;
+	--kernel=*) KFROM=${1#*=}; shift ;;
 	--rebuild) REBUILD=1; shift ;;
 	-v|--verbose) VERBOSE=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -124,6 +131,7 @@ fi
 case $TIMEOUT in ''|*[!0-9]*) echo "vmtest: bad --timeout '$TIMEOUT'" >&2; exit 2 ;; esac
 case $BOOT in auto|pvh|bzimage) ;; *) echo "vmtest: bad boot mode '$BOOT'" >&2; exit 2 ;; esac
 case $ACCEL in auto|kvm|tcg) ;; *) echo "vmtest: bad TCBPF_VM_ACCEL '$ACCEL'" >&2; exit 2 ;; esac
+case $KFROM in stable|bpo) ;; *) echo "vmtest: bad --kernel '$KFROM' (stable or bpo)" >&2; exit 2 ;; esac
 for e in "${ENVS[@]}"; do
 	[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
 		{ echo "vmtest: --env wants NAME=VALUE, got '$e'" >&2; exit 2; }
@@ -158,6 +166,46 @@ apt_update() {
 	echo "vmtest: apt-get update" >&2
 	apt-get update -qq >&2 || die "apt-get update failed"
 	APT_UPDATED=1
+}
+
+# The kernel's apt: the host's own, or for --kernel bpo a private
+# configuration under the cache (its sources, lists and archives) that
+# leaves the host's apt sources and lists as they are. KAPT holds the
+# options every apt-get/apt-cache call about the kernel takes.
+KAPT=()
+KAPT_LISTS=/var/lib/apt/lists
+BPO_SUITE=${TCBPF_VM_BPO_SUITE:-bookworm-backports}
+BPO_MIRROR=${TCBPF_VM_BPO_MIRROR:-http://deb.debian.org/debian}
+kapt_setup() {
+	[ "$KFROM" = bpo ] || return 0
+	local d=$CACHE/apt-bpo
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" ||
+		die "cannot create $d"
+	echo "deb $BPO_MIRROR $BPO_SUITE main" >"$d/sources.list.new"
+	if ! cmp -s "$d/sources.list.new" "$d/sources.list"; then
+		mv "$d/sources.list.new" "$d/sources.list"
+		rm -f "$d/lists/"*_Packages* "$d/lists/"*Release* 2>/dev/null
+	else
+		rm -f "$d/sources.list.new"
+	fi
+	# apt fetches as its _apt user: let it write there (spares a warning).
+	chown -R _apt "$d/lists/partial" "$d/cache/archives/partial" 2>/dev/null || true
+	KAPT=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+	KAPT_LISTS=$d/lists
+}
+
+KAPT_UPDATED=0
+kapt_update() {
+	if [ "$KFROM" != bpo ]; then
+		apt_update
+		return
+	fi
+	[ "$KAPT_UPDATED" = 1 ] && return 0
+	echo "vmtest: apt-get update ($BPO_SUITE, private lists in $KAPT_LISTS)" >&2
+	apt-get "${KAPT[@]}" update -qq >&2 || die "apt-get update of $BPO_SUITE failed"
+	KAPT_UPDATED=1
 }
 
 apt_install() {
@@ -197,24 +245,26 @@ ensure_progs "${HOST_TOOLS[@]}"
 mkdir -p "$CACHE/debs" "$CACHE/kernel" "$CACHE/initramfs" || die "cannot create cache $CACHE"
 exec 9>"$CACHE/.lock"
 flock 9 || die "cannot lock $CACHE/.lock"
+kapt_setup
 
 # Prints "PKG VERSION" of the kernel linux-image-amd64 stands for.
 resolve_kernel() {
 	local pkg=$KERNEL_PKG ver
 	if [ -z "$pkg" ]; then
-		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		pkg=$(apt-cache "${KAPT[@]}" depends linux-image-amd64 2>/dev/null |
 			awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
 	fi
 	[ -n "$pkg" ] || return 1
-	ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
+	ver=$(apt-cache "${KAPT[@]}" policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')
 	[ -n "$ver" ] && [ "$ver" != "(none)" ] || return 1
 	echo "$pkg $ver"
 }
 
 # apt-cache takes ~1.5 s: remember its answer until apt's lists change.
 RESOLVED=$CACHE/kernel/resolved
+[ "$KFROM" = stable ] || RESOLVED=$CACHE/kernel/resolved-$KFROM
 resolve_cached() {
-	[ -s "$RESOLVED" ] && [ ! /var/lib/apt/lists -nt "$RESOLVED" ] || return 1
+	[ -s "$RESOLVED" ] && [ ! "$KAPT_LISTS" -nt "$RESOLVED" ] || return 1
 	[ "$(head -n1 "$RESOLVED")" = "pin=${KERNEL_PKG:-}" ] || return 1
 	sed -n 2p "$RESOLVED"
 }
@@ -224,10 +274,15 @@ if kinfo=$(resolve_cached) && [ -n "$kinfo" ]; then
 elif kinfo=$(resolve_kernel); then
 	printf 'pin=%s\n%s\n' "${KERNEL_PKG:-}" "$kinfo" >"$RESOLVED"
 else
-	apt_update
+	kapt_update
 	if ! kinfo=$(resolve_kernel); then
-		# Offline with a cache: take the newest kernel already unpacked.
-		k=$(cd "$CACHE/kernel" && ls -td linux-image-*/ 2>/dev/null | head -n1)
+		# Offline with a cache: take the newest kernel already unpacked
+		# (of the same origin: backports' versions have "bpo").
+		if [ "$KFROM" = bpo ]; then
+			k=$(cd "$CACHE/kernel" && ls -td linux-image-*bpo*/ 2>/dev/null | head -n1)
+		else
+			k=$(cd "$CACHE/kernel" && ls -td linux-image-*/ 2>/dev/null | grep -v bpo | head -n1)
+		fi
 		k=${k%/}
 		[ -n "$k" ] || die "apt knows no linux-image-amd64 kernel (${KERNEL_PKG:-linux-image-amd64}) and the cache is empty"
 		echo "vmtest: warning: apt cannot resolve the kernel, using cached $k" >&2
@@ -249,9 +304,9 @@ fetch_deb() {
 	d=$(mktemp -d "$CACHE/debs/.dl.XXXXXX")
 	# apt fetches as its _apt user: let it write there (spares a warning).
 	chown _apt "$d" 2>/dev/null || true
-	if ! (cd "$d" && apt-get download -qq "$KPKG=$KPVER" >&2); then
-		apt_update
-		(cd "$d" && apt-get download -qq "$KPKG=$KPVER" >&2) ||
+	if ! (cd "$d" && apt-get "${KAPT[@]}" download -qq "$KPKG=$KPVER" >&2); then
+		kapt_update
+		(cd "$d" && apt-get "${KAPT[@]}" download -qq "$KPKG=$KPVER" >&2) ||
 			{ rm -rf "$d"; die "apt-get download $KPKG=$KPVER failed"; }
 	fi
 	mv "$d"/*.deb "$DEB" || { rm -rf "$d"; die "download of $KPKG left no .deb"; }
@@ -445,8 +500,18 @@ build_initramfs() {
 			name=${name%.ko*}
 			name=${name//-/_}
 			[ -d "$STAGE${p%/*}" ] || mkdir -p "$STAGE${p%/*}"
-			[ -e "$STAGE$p" ] || cp "$x$p" "$STAGE$p"
+			# 6.12's modules are .ko.xz, which the guest's busybox
+			# insmod may not read: stored uncompressed
+			case $p in
+			*.ko.xz)
+				[ -e "$STAGE${p%.xz}" ] ||
+					xz -dc "$x$p" >"$STAGE${p%.xz}" ||
+					die "decompressing $p failed"
+				p=${p%.xz} ;;
+			*) [ -e "$STAGE$p" ] || cp "$x$p" "$STAGE$p" ;;
+			esac
 			echo "$p ${GUEST_MODULE_OPTS[$name]:-}" >>"$list"
+
 		done <<<"$deps"
 	done
 	local md=/lib/modules/$KVER

@@ -38,6 +38,17 @@ static int redirect_reaches_ifb(char *why, size_t len)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The ifb's fq sized for the smallest frames (60 bytes without FCS: an
+ * "mtu" of 46). The pacer admits at most rate x horizon bytes ahead of now,
+ * and has taken their tokens already: whatever fq drops for its flow limit
+ * is lost to the VM's rate. Sized for full frames (pace_fq_params' default,
+ * with 25 % to spare), fq dropped 44 % of a 60-byte UDP flood in the 6.12
+ * guest (3406 of 6121 pkt/s passed); a per-packet bound costs nothing
+ * until packets are queued.
+ */
+#define IFB_MIN_MTU	46
+
 /* A device of this namespace pacing through the ifb, other than @skip. */
 static bool paces(const struct tcbpf *t, const struct tcbpf_key *k,
 		  const struct tcbpf_dev *v, int skip)
@@ -103,7 +114,7 @@ static int ifb_ready(struct tcbpf *t, __u64 rate, __u64 horizon, int hook,
 			return ifb;
 		*made = true;
 	}
-	pace_fq_params(rate, 0, horizon, 0, &p);
+	pace_fq_params(rate, 0, horizon, IFB_MIN_MTU, &p);
 	err = qdisc_fq_install(ifb, &p, msg, msglen);
 	if (err)
 		return err;
