@@ -13,7 +13,7 @@
 # A "reboot" here: the devices deleted and made again (their links and
 # filters go), the pins gone (a fresh bpffs), /run/tcbpf emptied; the
 # state file kept. Everything runs in a private mount namespace with its
-# own bpffs and in the namespace tcbpf-bench-d: the machine's pins and
+# own bpffs and in the namespace tcbpf-bench-dur: the machine's pins and
 # devices are never touched. Prints "  # ..." figures, "PASS: name" per
 # measurement that ran, "FAIL: name: why" for one that could not; a
 # missed target is reported, not failed (bench/run.sh's rule).
@@ -29,7 +29,7 @@ if [ "${BD_INNER:-}" != 1 ]; then
 	BD_INNER=1 exec unshare -m --propagation private "$SELF" "$@"
 fi
 
-NS=tcbpf-bench-d
+NS=${BD_NS:-tcbpf-bench-dur}	# not run.sh's tcbpf-bench-d: a run of it would delete ours
 NETID=0abc
 WORK=$(mktemp -d /tmp/tcbpf-bench-d.XXXXXX)
 TCBPF=$WORK/tcbpf
