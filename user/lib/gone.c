@@ -139,3 +139,25 @@ int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
 	free(w.ns);
 	return err;
 }
+
+int gone_forget_dev(struct tcbpf *t, int ifindex, gone_cb cb, void *ctx)
+{
+	struct gone_walk w = { .cb = cb, .ctx = ctx };
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex };
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct tcbpf_dev dev = {};
+	bool have[TCBPF_NDIR];
+	int dir, err;
+
+	err = maps_get_dev(t, ifindex, cfg, have);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		dev.dir[dir] = cfg[dir];
+		if (have[dir])
+			dev.dirs |= 1U << dir;
+	}
+	err = forget_one(t, &key, &dev, &w);
+	free(w.ns);
+	return err;
+}

@@ -450,14 +450,31 @@ static void slots_changed(struct lim *l)
 	l->slots = NULL;
 }
 
+static void forgot_one(void *ctx, const char *where, const char *ifname,
+		       int ifindex, __u64 cookie, const char *why)
+{
+	*(bool *)ctx = true;
+}
+
 /*
  * Forget what vanished, once per hold of the lock: a group of a thousand
- * attaches walks the maps once, not a thousand times.
+ * attaches walks the maps once, not a thousand times. Reconciling
+ * (bulk), the caller forgot already (lim_reconcile at its start, the
+ * daemon on each link event): only device @ifindex's own settings, if
+ * they are another device's, are forgotten before it is attached.
  */
-static void forget_gone(struct lim *l, struct tcbpf *t)
+static void forget_gone(struct lim *l, struct tcbpf *t, int ifindex)
 {
 	if (l->gone_done)
 		return;
+	if (l->bulk && ifindex) {
+		bool forgot = false;
+
+		gone_forget_dev(t, ifindex, forgot_one, &forgot);
+		if (forgot)
+			slots_changed(l);
+		return;
+	}
 	gone_forget(t, false, NULL, NULL);
 	slots_changed(l);	/* entries went */
 	l->gone_done = true;
@@ -789,7 +806,7 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 		goto out;
 	err = open_obj(l, &t, true);
 	if (!err) {
-		forget_gone(l, &t);
+		forget_gone(l, &t, d.ifindex);
 		if (s->has_vni)	/* one VXLAN network of an underlay: vni.c */
 			err = vni_attach(&t, d.ifindex, name, s, vmsg,
 					 sizeof(vmsg)) ? fail(l, -EINVAL, "%s", vmsg) : 0;
@@ -921,7 +938,7 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 	if (err)
 		goto out;
 	/* settings of a device made again are not this device's */
-	forget_gone(l, &t);
+	forget_gone(l, &t, d.ifindex);
 	err = change_record(l, &t, &d, s, &x);
 	if (!err) {
 		err = do_change(l, &t, &d, s);
@@ -998,7 +1015,7 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 		goto out;
 	}
 	/* also the device's own entries if it is gone (its links went) */
-	forget_gone(l, &t);
+	forget_gone(l, &t, d.ifindex);
 	if (if_nametoindex(name))
 		err = do_detach(l, &t, &d, &had);
 	gc(l, &t);
