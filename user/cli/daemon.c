@@ -197,6 +197,32 @@ static void forget(struct daemon *dm)
 	rec_plan_free(&plan);
 }
 
+/* Device @ifindex of @w's namespace went (a link event): its settings
+ * only; the walk over all of them waits for its tick. */
+static void forget_dev(struct daemon *dm, struct watch_ns *w, int ifindex)
+{
+	struct rec_plan plan = {};
+	int self = -1, i;
+
+	if (w->name[0]) {
+		self = netns_push(w->name);
+		if (self < 0) {
+			dm->gone = true;	/* the namespace went too */
+			return;
+		}
+	}
+	if (lim_forget_dev(dm->l, ifindex, &plan))
+		dm->gone = true;	/* could not tell: the walk will */
+	netns_pop(self);
+	/* named as the walk names them, seen from outside */
+	for (i = 0; i < plan.n; i++)
+		if (w->name[0])
+			snprintf(plan.v[i].netns, sizeof(plan.v[i].netns),
+				 "/run/netns/%.240s", w->name);
+	log_plan(&plan);
+	rec_plan_free(&plan);
+}
+
 static bool state_changed(struct daemon *dm)
 {
 	char path[PATH_MAX];
@@ -319,7 +345,7 @@ static int on_link(const struct link_event *e, void *ctx)
 	struct ev_ctx *c = ctx;
 
 	if (e->gone) {
-		c->dm->gone = true;
+		forget_dev(c->dm, c->w, e->ifindex);
 		return 0;
 	}
 	if (e->ifname[0] && wants(c->dm, c->w->name, e->ifname))

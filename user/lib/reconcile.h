@@ -59,6 +59,10 @@ int lim_reconcile(struct lim *l, const struct clamp_set *state,
 /* Forget what the maps hold of devices and namespaces that are gone. */
 int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan);
 
+/* The same for device @ifindex of the caller's namespace only (a link
+ * event said it went): no walk over every device's settings. */
+int lim_forget_dev(struct lim *l, int ifindex, struct rec_plan *plan);
+
 void rec_plan_free(struct rec_plan *plan);
 
 #endif
