@@ -439,13 +439,14 @@ int cmd_daemon(const struct opts *o, int argc, char **argv)
 	}
 	loop_signals_reload();
 	state_changed(&dm);	/* its mtime: what was read */
-	event("start", o->state_dir);
 	/* The recorded clamps first: they load the programs of the
 	 * namespaces they are in, and the verifier takes seconds; those of
-	 * the daemon's own namespace, for what comes later, after. */
+	 * the daemon's own namespace, for what comes later, after. "start"
+	 * says it is ready: restored, loaded, watching from now on. */
 	reconcile(&dm, NULL, NULL);
 	if (lim_preload(dm.l))
 		pr_warn("daemon: %s\n", lim_msg(dm.l));
+	event("start", o->state_dir);
 	watch_update(&dm);
 	err = daemon_loop(&dm);
 	event("stop", NULL);
