@@ -356,7 +356,7 @@ guest_part() {
 guest_part
 part_done guest
 
-bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
+BD_REC="$REC" bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
 
 # ----------------------------------------------------------------- report
 
