@@ -266,8 +266,10 @@ static int qdisc_get_cb(const struct nlmsghdr *nlh, void *arg)
  * The one qdisc at @parent (TC_H_ROOT or TC_H_INGRESS) of @ifindex: a
  * request for it alone, not a dump, which the kernel makes of every
  * device of the namespace (a group of a thousand devices would read a
- * million qdiscs). -ENOENT if none is there. NLM_F_ECHO: kernels before
- * 6.x answer a get only with it.
+ * million qdiscs). -ENOENT if none is there, or only one a dump would
+ * not show either (noop, the built-in: older kernels answer EINVAL for
+ * it, newer ones nothing). NLM_F_ECHO: older kernels send the answer to
+ * the requester only with it (and to RTNLGRP_TC listeners anyway).
  */
 static int qdisc_get(struct nl_sock *s, int ifindex, uint32_t parent,
 		     struct qdisc *out)
@@ -288,7 +290,7 @@ static int qdisc_get(struct nl_sock *s, int ifindex, uint32_t parent,
 	nl_req_free(&r);
 	if (err) {
 		qdisc_clear(out);
-		return err;
+		return err == -EINVAL ? -ENOENT : err;
 	}
 	return g.found ? 0 : -ENOENT;
 }
