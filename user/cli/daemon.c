@@ -8,9 +8,9 @@
  * again), then follows rtnetlink link events in its own namespace and in
  * every namespace the state or the policies name: a recorded device that
  * comes (back) is clamped at once, a device that goes has its settings
- * forgotten (so does a watched namespace whose name goes, within a
- * second; the walk over every setting also runs every SWEEP_TICKS
- * seconds); once a second it rereads the state file when it changed.
+ * forgotten (and what went with a namespace, within a second; the walk
+ * over every setting runs every SWEEP_TICKS seconds); once a second it
+ * rereads the state file when it changed.
  * SIGHUP rereads the policies.
  * It keeps the programs loaded, so a clamp never waits for the verifier.
  * Its event log is JSON lines on stdout; messages go to stderr.
@@ -35,11 +35,14 @@
 /*
  * The walk over every device's settings (lib/gone.c) costs ~0.15 ms a
  * device: a second of it a second on a host of 7000 clamps, and a link
- * event that comes during it waits. Link events and namespaces whose name
- * goes trigger it at once; without them it runs every SWEEP_TICKS ticks,
- * for what no event reports (a namespace without a name, lost events).
+ * event that comes during it waits. A link that goes has its own
+ * settings forgotten, a watched namespace whose name goes triggers the
+ * walk at once; each tick forgets what went with a namespace (no device
+ * looked at: any namespace, named or not, within a second), and the
+ * whole walk runs every SWEEP_TICKS ticks for what no event reports (a
+ * device of an unwatched namespace).
  */
-#define SWEEP_TICKS	10
+#define SWEEP_TICKS	60
 #define MAX_WATCH	256
 
 /* ------------------------------------------------------------- printing */
@@ -193,6 +196,15 @@ static void forget(struct daemon *dm)
 	struct rec_plan plan = {};
 
 	lim_forget_gone(dm->l, false, &plan);
+	log_plan(&plan);
+	rec_plan_free(&plan);
+}
+
+static void forget_ns(struct daemon *dm)
+{
+	struct rec_plan plan = {};
+
+	lim_forget_dead_ns(dm->l, &plan);
 	log_plan(&plan);
 	rec_plan_free(&plan);
 }
@@ -409,6 +421,8 @@ static int daemon_loop(struct daemon *dm)
 			dm->gone = false;
 			ticks = 0;
 			forget(dm);
+		} else {
+			forget_ns(dm);
 		}
 	}
 	return 0;

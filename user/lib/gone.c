@@ -26,6 +26,7 @@ struct gone_walk {
 	struct ns_seen *ns;
 	int nns;
 	bool dry_run;
+	bool ns_only;		/* only what went with its namespace */
 	gone_cb cb;
 	void *ctx;
 };
@@ -108,7 +109,7 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 		return -ENOMEM;
 	if (!n->alive)
 		why = "its network namespace is gone";
-	else if (!(why = dev_changed(n, key, cfg, w->dry_run)))
+	else if (w->ns_only || !(why = dev_changed(n, key, cfg, w->dry_run)))
 		return 0;
 	if (w->cb)
 		w->cb(w->ctx, n->where, cfg->ifname, key->ifindex, key->netns, why);
@@ -126,9 +127,11 @@ static int still_used(struct tcbpf *t, const struct tcbpf_key *key,
 	return key->netns == *(__u64 *)ctx;
 }
 
-int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
+static int walk(struct tcbpf *t, bool dry_run, bool ns_only, gone_cb cb,
+		void *ctx)
 {
-	struct gone_walk w = { .dry_run = dry_run, .cb = cb, .ctx = ctx };
+	struct gone_walk w = { .dry_run = dry_run, .ns_only = ns_only,
+			       .cb = cb, .ctx = ctx };
 	int i, err;
 
 	err = maps_foreach(t, forget_one, &w);
@@ -138,6 +141,16 @@ int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
 			tcbpf_unpin_ns(t, w.ns[i].cookie);
 	free(w.ns);
 	return err;
+}
+
+int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
+{
+	return walk(t, dry_run, false, cb, ctx);
+}
+
+int gone_forget_ns(struct tcbpf *t, gone_cb cb, void *ctx)
+{
+	return walk(t, false, true, cb, ctx);
 }
 
 int gone_forget_dev(struct tcbpf *t, int ifindex, gone_cb cb, void *ctx)

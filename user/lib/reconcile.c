@@ -93,6 +93,27 @@ int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
 	return err;
 }
 
+int lim_forget_dead_ns(struct lim *l, struct rec_plan *plan)
+{
+	struct tcbpf t;
+	int err;
+
+	err = lim_lock(l);
+	if (err)
+		return err;
+	err = tcbpf_open_maps(&t);
+	if (err) {
+		lim_unlock(l);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = gone_forget_ns(&t, planned, plan);
+	tcbpf_close(&t);
+	if (!err)
+		lim_gc(l);
+	lim_unlock(l);
+	return err;
+}
+
 int lim_forget_dev(struct lim *l, int ifindex, struct rec_plan *plan)
 {
 	struct tcbpf t;
