@@ -303,7 +303,8 @@ def durable_table(d):
     n, nt = d["devices"], d.get("tcx_devices")
     b = DURABLE_BEFORE
     out = ["### Durable clamps: %d devices (bench/durable.sh)" % n, ""]
-    t = Table("figure", "tcbpf", "kernel floor", "target", "before (hook tcx)")
+    t = Table("figure", "tcbpf", "kernel floor", "target",
+              "before (hook tcx, 1000 devices)")
     tcx_n = d.get("attach_net_tcx_ms_per_dev")
     t.add("attach net, one process (hook tc, the group default)",
           fmt(d.get("attach_net_ms"), "%d ms"),
