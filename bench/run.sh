@@ -406,7 +406,7 @@ guest_bpo_part
 rm -rf bench/tmp/guest-lib
 part_done "guest 6.12"
 
-bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
+BD_REC="$REC" bench/durable.sh "$([ "$SMOKE" = 1 ] && echo 100 || echo 1000)" && pass "durable (bench/durable.sh)" || fail durable "bench/durable.sh failed"
 
 # ----------------------------------------------------------------- report
 

@@ -41,7 +41,7 @@ fi
 
 . "$(dirname "$0")/lib.sh"
 case $MODE in
-quick)	STEP=4 FSTEP=8 ;;	# FSTEP: first attaches (each loads the object)
+quick)	STEP=3 FSTEP=8 ;;	# FSTEP: first attaches (each loads the object)
 full)	STEP=1 FSTEP=1 ;;
 *)	echo "usage: $0 [quick|full]" >&2; exit 2 ;;
 esac

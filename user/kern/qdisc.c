@@ -241,18 +241,63 @@ static int take_qdisc(struct qdisc_dump *d, uint32_t parent, struct qdisc *out)
 	return -ENOENT;
 }
 
-static int root_qdisc(struct nl_sock *s, int ifindex, struct qdisc *out)
+/* What one RTM_GETQDISC answers: the qdisc, if the kernel sent one. */
+struct qdisc_get {
+	struct qdisc *out;
+	bool found;
+};
+
+static int qdisc_get_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct qdisc_dump d;
-	int ret;
+	struct qdisc_get *g = arg;
+	int err;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || g->found)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct tcmsg))
+		return -EBADMSG;
+	err = qdisc_parse(nlh, g->out);
+	if (!err)
+		g->found = true;
+	return err;
+}
+
+/*
+ * The one qdisc at @parent (TC_H_ROOT or TC_H_INGRESS) of @ifindex: a
+ * request for it alone, not a dump, which the kernel makes of every
+ * device of the namespace (a group of a thousand devices would read a
+ * million qdiscs). -ENOENT if none is there, or only one a dump would
+ * not show either (noop, the built-in: older kernels answer EINVAL for
+ * it, newer ones nothing). NLM_F_ECHO: older kernels send the answer to
+ * the requester only with it (and to RTNLGRP_TC listeners anyway).
+ */
+static int qdisc_get(struct nl_sock *s, int ifindex, uint32_t parent,
+		     struct qdisc *out)
+{
+	struct tcmsg tcm = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
+			     .tcm_parent = parent };
+	struct qdisc_get g = { .out = out };
+	struct nl_req r;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	ret = qdisc_dump(s, ifindex, &d);
-	if (ret)
-		return ret;
-	ret = take_qdisc(&d, TC_H_ROOT, out);
-	qdisc_free(d.q, d.n);
-	return ret;
+	if (ifindex <= 0)
+		return -ENODEV;
+	err = nl_req_init(&r, RTM_GETQDISC, NLM_F_ECHO, &tcm, sizeof(tcm), 0);
+	if (err)
+		return err;
+	err = nl_talk(s, &r, qdisc_get_cb, &g);
+	nl_req_free(&r);
+	if (err) {
+		qdisc_clear(out);
+		return err == -EINVAL ? -ENOENT : err;
+	}
+	return g.found ? 0 : -ENOENT;
+}
+
+static int root_qdisc(struct nl_sock *s, int ifindex, struct qdisc *out)
+{
+	return qdisc_get(s, ifindex, TC_H_ROOT, out);
 }
 
 int qdisc_root(int ifindex, struct qdisc *out)
@@ -271,23 +316,20 @@ int qdisc_root(int ifindex, struct qdisc *out)
 
 static int has_clsact(struct nl_sock *s, int ifindex)
 {
-	struct qdisc_dump d;
 	struct qdisc q;
 	int ret;
 
-	ret = qdisc_dump(s, ifindex, &d);
+	/* clsact and ingress both sit at ffff:fff1 and exclude each other */
+	ret = qdisc_get(s, ifindex, TC_H_INGRESS, &q);
+	if (ret == -ENOENT)
+		return 0;
 	if (ret)
 		return ret;
-	/* clsact and ingress both sit at ffff:fff1 and exclude each other */
-	ret = 0;
-	if (!take_qdisc(&d, TC_H_INGRESS, &q)) {
-		if (!strcmp(q.kind, "clsact"))
-			ret = 1;
-		else if (!strcmp(q.kind, "ingress"))
-			ret = 2;
-		qdisc_clear(&q);
-	}
-	qdisc_free(d.q, d.n);
+	if (!strcmp(q.kind, "clsact"))
+		ret = 1;
+	else if (!strcmp(q.kind, "ingress"))
+		ret = 2;
+	qdisc_clear(&q);
 	return ret;
 }
 

@@ -26,6 +26,7 @@ struct gone_walk {
 	struct ns_seen *ns;
 	int nns;
 	bool dry_run;
+	bool ns_only;		/* only what went with its namespace */
 	gone_cb cb;
 	void *ctx;
 };
@@ -108,7 +109,7 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 		return -ENOMEM;
 	if (!n->alive)
 		why = "its network namespace is gone";
-	else if (!(why = dev_changed(n, key, cfg, w->dry_run)))
+	else if (w->ns_only || !(why = dev_changed(n, key, cfg, w->dry_run)))
 		return 0;
 	if (w->cb)
 		w->cb(w->ctx, n->where, cfg->ifname, key->ifindex, key->netns, why);
@@ -126,9 +127,11 @@ static int still_used(struct tcbpf *t, const struct tcbpf_key *key,
 	return key->netns == *(__u64 *)ctx;
 }
 
-int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
+static int walk(struct tcbpf *t, bool dry_run, bool ns_only, gone_cb cb,
+		void *ctx)
 {
-	struct gone_walk w = { .dry_run = dry_run, .cb = cb, .ctx = ctx };
+	struct gone_walk w = { .dry_run = dry_run, .ns_only = ns_only,
+			       .cb = cb, .ctx = ctx };
 	int i, err;
 
 	err = maps_foreach(t, forget_one, &w);
@@ -136,6 +139,38 @@ int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
 	for (i = 0; !dry_run && !err && i < w.nns; i++)
 		if (!w.ns[i].alive && !maps_foreach(t, still_used, &w.ns[i].cookie))
 			tcbpf_unpin_ns(t, w.ns[i].cookie);
+	free(w.ns);
+	return err;
+}
+
+int gone_forget(struct tcbpf *t, bool dry_run, gone_cb cb, void *ctx)
+{
+	return walk(t, dry_run, false, cb, ctx);
+}
+
+int gone_forget_ns(struct tcbpf *t, gone_cb cb, void *ctx)
+{
+	return walk(t, false, true, cb, ctx);
+}
+
+int gone_forget_dev(struct tcbpf *t, int ifindex, gone_cb cb, void *ctx)
+{
+	struct gone_walk w = { .cb = cb, .ctx = ctx };
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex };
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct tcbpf_dev dev = {};
+	bool have[TCBPF_NDIR];
+	int dir, err;
+
+	err = maps_get_dev(t, ifindex, cfg, have);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		dev.dir[dir] = cfg[dir];
+		if (have[dir])
+			dev.dirs |= 1U << dir;
+	}
+	err = forget_one(t, &key, &dev, &w);
 	free(w.ns);
 	return err;
 }

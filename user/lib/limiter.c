@@ -38,6 +38,11 @@ struct lim {
 	bool in_group;		/* lim_apply records for the whole group */
 	bool no_record;		/* lim_set_recording(false) */
 	bool gone_done;		/* this hold of the lock forgot what is gone */
+	bool bulk;		/* lim_set_bulk: default hook tc */
+	bool no_fq;		/* this hold of the lock: the kernel has no fq */
+	char no_fq_msg[256];	/* and what it said */
+	struct tcbpf obj;	/* this hold of the lock: the open limiter */
+	bool obj_held;		/* (of the namespace obj.netns) */
 	unsigned char *slots;	/* this hold of the lock: slots in use */
 	const char *reason;	/* for the next record (lim_set_reason) */
 	char msg[512];
@@ -115,13 +120,17 @@ static int lock(struct lim *l)
 	return 0;
 }
 
+static void obj_drop(struct lim *l);
+
 static void unlock(struct lim *l)
 {
 	if (--l->lock_depth)
 		return;
+	obj_drop(l);
 	free(l->slots);
 	l->slots = NULL;
 	l->gone_done = false;
+	l->no_fq = false;
 	tcbpf_unlock(l->lock_fd);
 	l->lock_fd = -1;
 }
@@ -326,6 +335,7 @@ static int upgrade(struct lim *l, bool takeover, bool say,
 
 	if (err)
 		return err;
+	obj_drop(l);	/* its programs and pins are about to change */
 	err = upgrade_run(takeover, r, msg, sizeof(msg));
 	unlock(l);
 	if (err)
@@ -345,10 +355,24 @@ int lim_upgrade(struct lim *l, struct upgrade_report *r)
 	return upgrade(l, true, false, r);
 }
 
+/*
+ * The limiter of the caller's namespace, opened once per hold of the lock
+ * and namespace: a group of a thousand devices would open its eight pins
+ * and read their info two thousand times. Under the lock nobody else
+ * pins or unpins; gc() drops it when it unpins, upgrade() before it swaps
+ * programs. Give it back with close_obj().
+ */
 static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 {
+	__u64 ns = l->lock_depth ? netns_self() : 0;
 	struct upgrade_report r;
-	int err = tcbpf_open(t, create);
+	int err;
+
+	if (l->obj_held && ns && l->obj.netns == ns) {
+		*t = l->obj;
+		return 0;
+	}
+	err = tcbpf_open(t, create);
 
 	/* pins of an older layout: migrated by the first command */
 	if (err == -ESTALE && t->pins.layout != TCBPF_LAYOUT) {
@@ -366,7 +390,27 @@ static int open_obj(struct lim *l, struct tcbpf *t, bool create)
 		return fail(l, err, "cannot %s the limiter in %s: %s",
 			    create ? "set up" : "open", tcbpf_pin_dir(),
 			    strerror(-err));
+	if (!err && ns && t->netns == ns) {
+		obj_drop(l);	/* another namespace's */
+		l->obj = *t;
+		l->obj_held = true;
+	}
 	return err;
+}
+
+static void close_obj(struct lim *l, struct tcbpf *t)
+{
+	if (l->obj_held && t->cfg_fd == l->obj.cfg_fd)
+		return;		/* the hold's: obj_drop() closes it */
+	tcbpf_close(t);
+}
+
+static void obj_drop(struct lim *l)
+{
+	if (!l->obj_held)
+		return;
+	l->obj_held = false;
+	tcbpf_close(&l->obj);
 }
 
 static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
@@ -408,7 +452,7 @@ int lim_preload(struct lim *l)
 	if (!err)
 		err = open_obj(l, &t, true);
 	if (!err)
-		tcbpf_close(&t);
+		close_obj(l, &t);
 	unlock(l);
 	return err;
 }
@@ -418,6 +462,14 @@ static void gc(struct lim *l, struct tcbpf *t)
 {
 	if (keep_loaded(l))
 		return;
+	/* what is unpinned now is not the hold's any more: the caller
+	 * closes its @t, the hold's own is closed here */
+	if (l->obj_held && (maps_empty(t) || !maps_foreach(t, in_ns, NULL))) {
+		if (t->cfg_fd == l->obj.cfg_fd)
+			l->obj_held = false;
+		else
+			obj_drop(l);
+	}
 	if (maps_empty(t))
 		tcbpf_unpin(t);
 	else if (!maps_foreach(t, in_ns, NULL))
@@ -441,14 +493,31 @@ static void slots_changed(struct lim *l)
 	l->slots = NULL;
 }
 
+static void forgot_one(void *ctx, const char *where, const char *ifname,
+		       int ifindex, __u64 cookie, const char *why)
+{
+	*(bool *)ctx = true;
+}
+
 /*
  * Forget what vanished, once per hold of the lock: a group of a thousand
- * attaches walks the maps once, not a thousand times.
+ * attaches walks the maps once, not a thousand times. Reconciling
+ * (bulk), the caller forgot already (lim_reconcile at its start, the
+ * daemon on each link event): only device @ifindex's own settings, if
+ * they are another device's, are forgotten before it is attached.
  */
-static void forget_gone(struct lim *l, struct tcbpf *t)
+static void forget_gone(struct lim *l, struct tcbpf *t, int ifindex)
 {
 	if (l->gone_done)
 		return;
+	if (l->bulk && ifindex) {
+		bool forgot = false;
+
+		gone_forget_dev(t, ifindex, forgot_one, &forgot);
+		if (forgot)
+			slots_changed(l);
+		return;
+	}
 	gone_forget(t, false, NULL, NULL);
 	slots_changed(l);	/* entries went */
 	l->gone_done = true;
@@ -541,7 +610,20 @@ static int egress_pacing(struct lim *l, const struct dev *d, __u32 cmd_set,
 		*drop_fq = owned;
 		return 0;
 	}
-	err = pace_install(d->ifindex, d->netns, cfg, owned, msg, sizeof(msg));
+	/* A kernel without fq says so for the first device of a group; the
+	 * next thousand need not each ask again (a failed qdisc add asks
+	 * for the module every time). */
+	if (l->no_fq) {
+		err = -ENOENT;
+		snprintf(msg, sizeof(msg), "%s", l->no_fq_msg);
+	} else {
+		err = pace_install(d->ifindex, d->netns, cfg, owned, msg,
+				   sizeof(msg));
+		if (err == -ENOENT) {
+			l->no_fq = true;
+			snprintf(l->no_fq_msg, sizeof(l->no_fq_msg), "%s", msg);
+		}
+	}
 	if (!err) {
 		cfg->flags |= TCBPF_F_OWN_FQ;
 		*made = !owned;
@@ -572,12 +654,26 @@ static int egress_pacing(struct lim *l, const struct dev *d, __u32 cmd_set,
 	return 0;
 }
 
-static int pick_hook(int want, int have)
+void lim_set_bulk(struct lim *l, bool on)
+{
+	l->bulk = on;
+}
+
+/*
+ * The hook asked for, else the one the device has, else the default:
+ * tcx for one device, tc for a group and for reconciliation. Each tcx
+ * link costs the kernel a synchronize_rcu() under rtnl (~20 ms, two per
+ * device: 40 s for a thousand devices whatever tcbpf does), a cls_bpf
+ * filter a tenth of a millisecond (docs/PERFORMANCE.md).
+ */
+static int pick_hook(const struct lim *l, int want, int have)
 {
 	if (want != TCBPF_HOOK_NONE)
 		return want;
 	if (have != TCBPF_HOOK_NONE)
 		return have;
+	if (l->bulk || l->in_group)
+		return TCBPF_HOOK_TC;
 	return hook_have_tcx() ? TCBPF_HOOK_TCX : TCBPF_HOOK_TC;
 }
 
@@ -596,10 +692,14 @@ static int hooks_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			hook_detach(d->ifindex, dir);
 		err = hook_attach(d->ifindex, dir, *hook, t->prog_fd[dir],
 				  &u->made_clsact);
-		if (err && dir == 0 && !hook_given && *hook == TCBPF_HOOK_TCX) {
-			pr_debug("tcx attach failed (%s), trying tc\n",
-				 strerror(-err));
-			*hook = TCBPF_HOOK_TC;
+		/* Not asked for a hook: the other one (a classic ingress
+		 * qdisc or a foreign filter excludes tc; an old kernel tcx). */
+		if (err && dir == 0 && !hook_given &&
+		    (*hook == TCBPF_HOOK_TCX || hook_have_tcx())) {
+			pr_debug("%s attach failed (%s), trying the other hook\n",
+				 hook_name(*hook), strerror(-err));
+			*hook = *hook == TCBPF_HOOK_TCX ? TCBPF_HOOK_TC :
+				TCBPF_HOOK_TCX;
 			err = hook_attach(d->ifindex, dir, *hook,
 					  t->prog_fd[dir], &u->made_clsact);
 		}
@@ -642,7 +742,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		cur = u.old[dir].hook;
 		own_clsact |= u.old[dir].flags & TCBPF_F_OWN_CLSACT;
 	}
-	hook = pick_hook(s->hook, cur);
+	hook = pick_hook(l, s->hook, cur);
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		memset(&cfg[dir], 0, sizeof(cfg[dir]));
@@ -749,13 +849,13 @@ int lim_attach(struct lim *l, const char *name, const struct spec *s)
 		goto out;
 	err = open_obj(l, &t, true);
 	if (!err) {
-		forget_gone(l, &t);
+		forget_gone(l, &t, d.ifindex);
 		if (s->has_vni)	/* one VXLAN network of an underlay: vni.c */
 			err = vni_attach(&t, d.ifindex, name, s, vmsg,
 					 sizeof(vmsg)) ? fail(l, -EINVAL, "%s", vmsg) : 0;
 		else
 			err = do_attach(l, &t, &d, s);
-		tcbpf_close(&t);
+		close_obj(l, &t);
 	}
 	txn_end(l, &x, err);
 out:
@@ -881,13 +981,13 @@ int lim_change(struct lim *l, const char *name, const struct spec *s)
 	if (err)
 		goto out;
 	/* settings of a device made again are not this device's */
-	forget_gone(l, &t);
+	forget_gone(l, &t, d.ifindex);
 	err = change_record(l, &t, &d, s, &x);
 	if (!err) {
 		err = do_change(l, &t, &d, s);
 		txn_end(l, &x, err);
 	}
-	tcbpf_close(&t);
+	close_obj(l, &t);
 out:
 	unlock(l);
 	return err;
@@ -1004,11 +1104,11 @@ int lim_detach(struct lim *l, const char *name, bool *hadp)
 		goto out;
 	}
 	/* also the device's own entries if it is gone (its links went) */
-	forget_gone(l, &t);
+	forget_gone(l, &t, d.ifindex);
 	if (if_nametoindex(name))
 		err = do_detach(l, &t, &d, &had);
 	gc(l, &t);
-	tcbpf_close(&t);
+	close_obj(l, &t);
 out:
 	txn_end(l, &x, err);
 unlock:
@@ -1028,7 +1128,7 @@ static int sample(struct lim *l, unsigned int flags, struct sample_set *out)
 		return err;
 	err = sample_read(err ? NULL : &t, flags, out);
 	if (t.cfg_fd >= 0)
-		tcbpf_close(&t);
+		close_obj(l, &t);
 	if (err)
 		return fail(l, err, "cannot read the settings map: %s",
 			    strerror(-err));
@@ -1079,7 +1179,7 @@ int lim_inspect(struct lim *l, const char *name, struct dev_sample *d)
 			hook_query(d->ifindex, dir, t.prog_id[dir]) :
 			TCBPF_HOOK_NONE;
 	}
-	tcbpf_close(&t);
+	close_obj(l, &t);
 	return 0;
 }
 
@@ -1107,7 +1207,7 @@ int lim_snapshot(struct lim *l, const char *name, struct lim_snap *s)
 		return err;
 	for (dir = 0; dir < TCBPF_NDIR; dir++)
 		s->have[dir] = !maps_get(&t, s->ifindex, dir, &s->cfg[dir]);
-	tcbpf_close(&t);
+	close_obj(l, &t);
 	return 0;
 }
 

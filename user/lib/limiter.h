@@ -73,6 +73,10 @@ int lim_upgrade(struct lim *l, struct upgrade_report *r);
 /* Record attach/change/detach (default) or not (reconciling records). */
 void lim_set_recording(struct lim *l, bool on);
 
+/* Many devices at once (reconciling): a device not asked for a hook and
+ * without one gets tc, as in a group (lim_apply), not tcx. */
+void lim_set_bulk(struct lim *l, bool on);
+
 /* Unpin what no device needs (unless kept loaded: daemon, records). */
 void lim_gc(struct lim *l);
 

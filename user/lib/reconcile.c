@@ -93,6 +93,46 @@ int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
 	return err;
 }
 
+int lim_forget_dead_ns(struct lim *l, struct rec_plan *plan)
+{
+	struct tcbpf t;
+	int err;
+
+	err = lim_lock(l);
+	if (err)
+		return err;
+	err = tcbpf_open_maps(&t);
+	if (err) {
+		lim_unlock(l);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = gone_forget_ns(&t, planned, plan);
+	tcbpf_close(&t);
+	if (!err)
+		lim_gc(l);
+	lim_unlock(l);
+	return err;
+}
+
+int lim_forget_dev(struct lim *l, int ifindex, struct rec_plan *plan)
+{
+	struct tcbpf t;
+	int err;
+
+	err = lim_lock(l);
+	if (err)
+		return err;
+	err = tcbpf_open_maps(&t);
+	if (err) {
+		lim_unlock(l);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = gone_forget_dev(&t, ifindex, planned, plan);
+	tcbpf_close(&t);
+	lim_unlock(l);
+	return err;
+}
+
 /* ------------------------------------------------------------ records */
 
 /*
@@ -222,6 +262,7 @@ int lim_reconcile(struct lim *l, const struct clamp_set *state,
 	if (err)
 		return err;
 	lim_set_recording(l, false);	/* the records are the input */
+	lim_set_bulk(l, true);		/* tc: tcx costs ~40 ms a device */
 	if (!only_dev)
 		ret = lim_forget_gone(l, dry_run, plan);
 	for (i = 0; state && i < state->n; i++) {
@@ -261,6 +302,7 @@ int lim_reconcile(struct lim *l, const struct clamp_set *state,
 	}
 	lim_set_netns_name(l, "");
 	lim_set_recording(l, true);
+	lim_set_bulk(l, false);
 	lim_unlock(l);
 	return ret;
 }

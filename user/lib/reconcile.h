@@ -59,6 +59,13 @@ int lim_reconcile(struct lim *l, const struct clamp_set *state,
 /* Forget what the maps hold of devices and namespaces that are gone. */
 int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan);
 
+/* The same for what went with its namespace only (no device looked at). */
+int lim_forget_dead_ns(struct lim *l, struct rec_plan *plan);
+
+/* The same for device @ifindex of the caller's namespace only (a link
+ * event said it went): no walk over every device's settings. */
+int lim_forget_dev(struct lim *l, int ifindex, struct rec_plan *plan);
+
 void rec_plan_free(struct rec_plan *plan);
 
 #endif
