@@ -84,28 +84,43 @@ static __always_inline __u64 gcra_take(__u64 *tat, __u64 now, __u64 cost,
 	return 0;
 }
 
-/*
- * Both buckets of a class: @segs packets and @len bytes. Returns the later
- * of the two departures, 0 when either refuses. A packet token already
- * taken is given back when the byte bucket refuses, or a byte flood would
- * drain the packet bucket with frames that never left.
- */
-static __always_inline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
-					  struct tcbpf_bucket_state *bs,
-					  __u64 now, __u64 len, __u64 segs,
-					  __u64 ahead)
-{
-	__u64 t_pkt = now, t_byte = now, pcost = bc->pkt_ns * segs;
+/* What one packet asks of a class's buckets in EDT mode. */
+struct take {
+	__u64 now;
+	__u64 len;		/* bytes */
+	__u64 segs;		/* packets */
+	__u64 ahead;		/* the horizon: refused beyond now + ahead */
+};
 
+/*
+ * Both buckets of a class: @t->segs packets and @t->len bytes. Returns
+ * the later of the two departures, 0 when either refuses. A packet token
+ * already taken is given back when the byte bucket refuses, or a byte
+ * flood would drain the packet bucket with frames that never left.
+ * Global, so that the verifier checks its two retry loops once and not
+ * for every path of the program that calls it (the arguments in @t: a
+ * BPF call takes five).
+ */
+__noinline __u64 buckets_take(const struct tcbpf_bucket_cfg *bc,
+			      struct tcbpf_bucket_state *bs,
+			      const struct take *t)
+{
+	__u64 t_pkt, t_byte, pcost;
+
+	if (!bc || !bs || !t)	/* may be NULL: verifier */
+		return 0;
+	t_pkt = t_byte = t->now;
+	pcost = bc->pkt_ns * t->segs;
 	if (bc->pps) {
-		t_pkt = gcra_take(&bs->tat_pkts, now, pcost, bc->pburst_ns,
-				  ahead);
+		t_pkt = gcra_take(&bs->tat_pkts, t->now, pcost, bc->pburst_ns,
+				  t->ahead);
 		if (!t_pkt)
 			return 0;
 	}
 	if (bc->rate_bits_per_sec) {
-		t_byte = gcra_take(&bs->tat_bytes, now, bytes_cost_ns(bc, len),
-				   bc->burst_ns, ahead);
+		t_byte = gcra_take(&bs->tat_bytes, t->now,
+				   bytes_cost_ns(bc, t->len), bc->burst_ns,
+				   t->ahead);
 		if (!t_byte) {
 			if (bc->pps)
 				__sync_fetch_and_add(&bs->tat_pkts, -pcost);
@@ -165,37 +180,23 @@ enum taken {
 };
 
 /*
- * Police @need units (@bytes, else packets): from this CPU's @local
- * tokens when they suffice; else from the shared timeline @tat up to a
- * batch, at least @need, whole units charged at exactly their cost, and
- * what the packet leaves of them stays local. Without batches, exactly
- * the packet's cost. The clock is read (into *@now, 0 until then) only
- * when the timeline is, and not even then when jiffies tell that the
- * bucket is so deep in debt that it is certainly not yet the moment the
- * packet would conform (clock.h).
+ * Police @need units (@bytes, else packets) when this CPU's tokens do not
+ * cover them: from the shared timeline @tat up to a batch, at least @need,
+ * whole units charged at exactly their cost, and what the packet leaves
+ * of them stays local. Without batches, exactly the packet's cost.
  */
-static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
-					      bool bytes, __u64 *tat,
-					      __u32 *local, __u64 need,
-					      __u64 *now)
+static __always_inline enum taken police_shared(const struct tcbpf_bucket_cfg *bc,
+						bool bytes, __u64 *tat,
+						__u32 *local, __u64 need,
+						__u64 *now)
 {
 	__u64 batch = bytes ? bc->batch_bytes : bc->batch_pkts;
 	__u64 tau = bytes ? bc->burst_ns : bc->pburst_ns;
 	__u64 cost, got;
 
-	if (*local >= need) {
-		*local -= need;
-		return TAKEN_LOCAL;
-	}
 	cost = units_cost(bc, bytes, need);
-	if (!*now) {
-		__u64 due = READ_ONCE(*tat) + cost, span = tau > cost ? tau : cost;
-
-		/* Refused at every moment before due - span. */
-		if (due > span && clock_before(due - span))
-			return TAKEN_NONE;
+	if (!*now)
 		*now = clock_now();
-	}
 	if (batch <= need)
 		return gcra_take(tat, *now, cost, tau, 0) ? TAKEN_SHARED :
 							    TAKEN_NONE;
@@ -206,6 +207,60 @@ static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
 	/* local < need <= got <= batch: what is left fits in 32 bits */
 	*local += got - need;
 	return TAKEN_LOCAL;
+}
+
+/*
+ * The shared timeline's two units as functions of their own (global:
+ * the verifier checks each once, not once for every path of the caller;
+ * their retry loops multiplied the programs' states by ten). Only a CPU
+ * whose batch ran out calls them.
+ */
+__noinline int police_shared_bytes(const struct tcbpf_bucket_cfg *bc,
+				   __u64 *tat, __u32 *local, __u64 need,
+				   __u64 *now)
+{
+	if (!bc || !tat || !local || !now)	/* may be NULL: verifier */
+		return TAKEN_NONE;
+	return police_shared(bc, true, tat, local, need, now);
+}
+
+__noinline int police_shared_pkts(const struct tcbpf_bucket_cfg *bc,
+				  __u64 *tat, __u32 *local, __u64 need,
+				  __u64 *now)
+{
+	if (!bc || !tat || !local || !now)
+		return TAKEN_NONE;
+	return police_shared(bc, false, tat, local, need, now);
+}
+
+/*
+ * Police @need units: this CPU's tokens first, else the timeline. The
+ * clock is read (into *@now, 0 until then) only when the timeline is, and
+ * not even then when jiffies tell that the bucket is so deep in debt that
+ * it is certainly not yet the moment the packet would conform (clock.h):
+ * a flood's drops never leave this function.
+ */
+static __always_inline enum taken police_take(const struct tcbpf_bucket_cfg *bc,
+					      bool bytes, __u64 *tat,
+					      __u32 *local, __u64 need,
+					      __u64 *now)
+{
+	if (*local >= need) {
+		*local -= need;
+		return TAKEN_LOCAL;
+	}
+	if (!*now) {
+		__u64 tau = bytes ? bc->burst_ns : bc->pburst_ns;
+		__u64 cost = units_cost(bc, bytes, need);
+		__u64 due = READ_ONCE(*tat) + cost, span = tau > cost ? tau : cost;
+
+		/* Refused at every moment before due - span. */
+		if (due > span && clock_before(due - span))
+			return TAKEN_NONE;
+		*now = clock_now();
+	}
+	return bytes ? police_shared_bytes(bc, tat, local, need, now) :
+		       police_shared_pkts(bc, tat, local, need, now);
 }
 
 /*

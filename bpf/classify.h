@@ -25,13 +25,19 @@ static __always_inline __u8 proto_bit(__u8 l4proto)
 	return 0;
 }
 
-static __always_inline __u32 classify(const struct tcbpf_cfg *cfg,
-				      const struct pkt *p, __u32 dir)
+__noinline __u32 classify(const struct tcbpf_cfg *cfg, const struct pkt *p,
+			  __u32 dir)
 {
-	__u16 port = dir == TCBPF_INGRESS ? p->sport : p->dport;
-	__u8 bit = proto_bit(p->l4proto);
-	__u32 n = cfg->nports;
+	__u16 port;
+	__u8 bit;
+	__u32 n;
 	int i;
+
+	if (!cfg || !p)		/* a global function's pointers may be NULL */
+		return TCBPF_CLASS_DEFAULT;
+	port = dir == TCBPF_INGRESS ? p->sport : p->dport;
+	bit = proto_bit(p->l4proto);
+	n = cfg->nports;
 
 	if (p->flags & (PKT_ARP | PKT_ND))
 		return TCBPF_CLASS_ALLOW;

@@ -159,9 +159,11 @@ static __always_inline int limit(struct __sk_buff *skb, const __u32 dir)
 			fate = cfg->mode == TCBPF_MODE_MONITOR ?
 			       FATE_WOULD_DROP : FATE_DROP;
 	} else {
-		now = bpf_ktime_get_ns();
-		dep = buckets_take(bc, &st->cls[cls], now, w.len, w.segs,
-				   edt_horizon(cfg));
+		struct take tk = { .now = bpf_ktime_get_ns(), .len = w.len,
+				   .segs = w.segs, .ahead = edt_horizon(cfg) };
+
+		now = tk.now;
+		dep = buckets_take(bc, &st->cls[cls], &tk);
 		if (!dep)
 			fate = FATE_DROP;
 		else if (edt_pace(skb, cfg, cls, &pkt, now, dep))
@@ -206,6 +208,7 @@ int tcbpf_pace(struct __sk_buff *skb)
 	struct tcbpf_pcpu *pc;
 	struct tcbpf_dev *dev;
 	struct pkt pkt;
+	struct take tk;
 	struct wire w;
 	__u32 slot;
 	__u64 now, dep;
@@ -225,8 +228,11 @@ int tcbpf_pace(struct __sk_buff *skb)
 	parse_skb(skb, &pkt);
 	wire_of(&w, skb, &pkt);
 	now = bpf_ktime_get_ns();
-	dep = buckets_take(&cfg->cls[cls], &st->cls[cls], now, w.len, w.segs,
-			   edt_horizon(cfg));
+	tk.now = now;
+	tk.len = w.len;
+	tk.segs = w.segs;
+	tk.ahead = edt_horizon(cfg);
+	dep = buckets_take(&cfg->cls[cls], &st->cls[cls], &tk);
 	if (!dep)
 		fate = FATE_DROP;
 	else if (edt_pace(skb, cfg, cls, &pkt, now, dep))

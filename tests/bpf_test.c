@@ -1553,6 +1553,45 @@ static const struct {
 	{ "police: no verdict early or late from jiffies", jiffies_case },
 };
 
+/*
+ * The verifier's budget: each program must verify in well under the
+ * kernel's limit of a million processed instructions (BPF_COMPLEXITY_
+ * LIMIT_INSNS). Before classify() and the buckets' slow paths became
+ * global functions the programs took 611k and 732k: one more branch in
+ * the wrong place, or a newer kernel's verifier, from a load that fails
+ * on every host. Also what the load costs an alert's first attach.
+ */
+#define VERIFIER_BUDGET	400000
+
+static int verifier_case(char *why)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, tr.skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) {
+			snprintf(why, WHY_LEN, "%s: prog info: %s",
+				 bpf_program__name(p), strerror(errno));
+			return -1;
+		}
+		if (verbose)
+			printf("  # %s: %u insns verified\n",
+			       bpf_program__name(p), info.verified_insns);
+		if (!info.verified_insns)	/* kernel < 5.16: not told */
+			continue;
+		if (info.verified_insns > VERIFIER_BUDGET) {
+			snprintf(why, WHY_LEN, "%s: %u instructions verified, "
+				 "budget %u (the kernel's limit 1000000)",
+				 bpf_program__name(p), info.verified_insns,
+				 VERIFIER_BUDGET);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(void)
 {
 	char why[WHY_LEN] = "";
@@ -1572,6 +1611,8 @@ int main(void)
 		return 1;
 	}
 	report("load private skeleton", 0, NULL);
+	report("verifier: every program within 40 % of the kernel's limit",
+	       verifier_case(why), why);
 
 	for (i = 0; i < sizeof(ccases) / sizeof(ccases[0]); i++)
 		report(ccases[i].name, class_case(&ccases[i], why), why);
