@@ -70,10 +70,21 @@ try() {
 # --------------------------------------------------------------- the build
 
 # The previous release's tcbpf, built once per commit and kept.
+prev_commit() {
+	git -C "$TCBPF_ROOT" rev-parse -q --verify "$PREV_TAG^{commit}" 2>/dev/null ||
+		git -C "$TCBPF_ROOT" rev-parse -q --verify "$PREV_COMMIT^{commit}" 2>/dev/null
+}
+
 prev_build() {
 	local commit dir log
-	commit=$(git -C "$TCBPF_ROOT" rev-parse -q --verify "$PREV_TAG^{commit}" 2>/dev/null ||
-		 git -C "$TCBPF_ROOT" rev-parse -q --verify "$PREV_COMMIT^{commit}" 2>/dev/null)
+	commit=$(prev_commit)
+	# a shallow clone (CI's may be): the history from where it came
+	if [ -z "$commit" ] &&
+	   [ "$(git -C "$TCBPF_ROOT" rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+		note "shallow clone: fetching the history for $PREV_TAG"
+		timeout 300 git -C "$TCBPF_ROOT" fetch -q --unshallow --tags >/dev/null 2>&1
+		commit=$(prev_commit)
+	fi
 	if [ -z "$commit" ]; then
 		PREV_WHY="neither tag $PREV_TAG nor commit $PREV_COMMIT is in the git history of $TCBPF_ROOT (a shallow clone or an export?): fetch them (git fetch --tags --unshallow) to test upgrades"
 		return 1
