@@ -98,6 +98,50 @@ static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, int dir)
 }
 
 /*
+ * The program id of the filter at tcbpf's pref/handle on @dir into @id:
+ * 0 no such filter, 1 there is one, or a negative errno. @h is set up for
+ * @ifindex and @dir either way.
+ */
+static int tc_query(int ifindex, int dir, struct bpf_tc_hook *h, __u32 *id)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
+		    .priority = TCBPF_TC_PRIO);
+	int err;
+
+	tc_hook_init(h, ifindex, dir);
+	libbpf_mute++;		/* "no such filter" is an answer here */
+	err = bpf_tc_query(h, &opts);
+	libbpf_mute--;
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
+	if (err)
+		return err;
+	*id = opts.prog_id;
+	return 1;
+}
+
+/* The name tcbpf's program for @dir has (any namespace's pair). */
+static const char *tcbpf_name(int dir)
+{
+	return dir == TCBPF_INGRESS ? "tcbpf_ingress" : "tcbpf_egress";
+}
+
+/* The name of program @id ("" when it cannot be read). */
+static void prog_name_of(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	name[0] = '\0';
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+/*
  * Whose filter sits at tcbpf's pref/handle on @dir: 0 none, 1 tcbpf's (a
  * program named tcbpf_ingress/tcbpf_egress, of any namespace's pair or an
  * older load), -EEXIST someone else's, described in @who. The pref/handle
@@ -105,33 +149,21 @@ static void tc_hook_init(struct bpf_tc_hook *h, int ifindex, int dir)
  */
 static int tc_owner(int ifindex, int dir, char *who, size_t len)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
-		    .priority = TCBPF_TC_PRIO);
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
+	char name[BPF_OBJ_NAME_LEN];
 	struct bpf_tc_hook h;
-	int fd, err;
+	__u32 id;
+	int err;
 
-	tc_hook_init(&h, ifindex, dir);
-	libbpf_mute++;		/* "no such filter" is an answer here */
-	err = bpf_tc_query(&h, &opts);
-	libbpf_mute--;
-	if (err == -ENOENT || err == -EINVAL)
-		return 0;
-	if (err)
+	err = tc_query(ifindex, dir, &h, &id);
+	if (err <= 0)
 		return err;
-	fd = bpf_prog_get_fd_by_id(opts.prog_id);
-	if (fd >= 0) {
-		err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
-		close(fd);
-		if (!err && !strcmp(info.name, dir == TCBPF_INGRESS ?
-				    "tcbpf_ingress" : "tcbpf_egress"))
-			return 1;
-	}
+	prog_name_of(id, name, sizeof(name));
+	if (!strcmp(name, tcbpf_name(dir)))
+		return 1;
 	snprintf(who, len, "%s filter pref %u handle 0x%x is someone else's "
 		 "(bpf program id %u%s%s)", dir == TCBPF_INGRESS ? "ingress" :
-		 "egress", TCBPF_TC_PRIO, TCBPF_TC_HANDLE, opts.prog_id,
-		 info.name[0] ? " name " : "", info.name);
+		 "egress", TCBPF_TC_PRIO, TCBPF_TC_HANDLE, id,
+		 name[0] ? " name " : "", name);
 	return -EEXIST;
 }
 
@@ -226,37 +258,23 @@ static bool tcx_has(int ifindex, int dir, __u32 prog_id)
 	return false;
 }
 
+/* no clsact: ENOENT or EINVAL, like no filter (no qdisc dump: it costs
+ * as much as the namespace has devices) */
 static bool tc_has(int ifindex, int dir, __u32 prog_id)
 {
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
-		    .priority = TCBPF_TC_PRIO);
 	struct bpf_tc_hook h;
-	int err;
+	__u32 id;
 
-	/* no clsact: ENOENT or EINVAL, like no filter (no qdisc dump: it
-	 * costs as much as the namespace has devices) */
-	tc_hook_init(&h, ifindex, dir);
-	libbpf_mute++;		/* "no such filter" is an answer here */
-	err = bpf_tc_query(&h, &opts);
-	libbpf_mute--;
-	return !err && opts.prog_id == prog_id;
+	return tc_query(ifindex, dir, &h, &id) == 1 && id == prog_id;
 }
 
 /* Is @id a program named as tcbpf's for @dir (any namespace's pair)? */
 static bool tcbpf_prog(__u32 id, int dir)
 {
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-	bool mine;
+	char name[BPF_OBJ_NAME_LEN];
 
-	if (fd < 0)
-		return false;
-	mine = !bpf_obj_get_info_by_fd(fd, &info, &ilen) &&
-	       !strcmp(info.name, dir == TCBPF_INGRESS ? "tcbpf_ingress" :
-		       "tcbpf_egress");
-	close(fd);
-	return mine;
+	prog_name_of(id, name, sizeof(name));
+	return !strcmp(name, tcbpf_name(dir));
 }
 
 int hook_mine(int ifindex, int dir)
@@ -314,21 +332,6 @@ bool hook_have_tcx(void)
 }
 
 /* ------------------------------------------------------------ upgrades */
-
-/* The name of program @id ("" when it cannot be read). */
-static void prog_name_of(__u32 id, char *name, size_t len)
-{
-	struct bpf_prog_info info = {};
-	__u32 ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-
-	name[0] = '\0';
-	if (fd < 0)
-		return;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(name, len, "%s", info.name);
-	close(fd);
-}
 
 /* Which of tcbpf's programs @name is: TCBPF_INGRESS..PACE, or -1. */
 static int prog_index(const char *name)
@@ -408,35 +411,26 @@ int hook_swap_links(__u64 netns, const int prog_fd[])
 int hook_swap_tc(int ifindex, int dir, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
-		    .priority = TCBPF_TC_PRIO);
+		    .priority = TCBPF_TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
 	struct bpf_prog_info info = {};
 	__u32 ilen = sizeof(info);
 	char name[BPF_OBJ_NAME_LEN];
 	struct bpf_tc_hook h;
+	__u32 id;
 	int err;
 
-	tc_hook_init(&h, ifindex, dir);
-	libbpf_mute++;		/* "no such filter" is an answer here */
-	err = bpf_tc_query(&h, &opts);
-	libbpf_mute--;
-	if (err == -ENOENT || err == -EINVAL)
-		return 0;
-	if (err)
+	err = tc_query(ifindex, dir, &h, &id);
+	if (err <= 0)
 		return err;
 	/* tcbpf's filter holds a program of the name the new one has */
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &ilen))
 		return -errno;
-	prog_name_of(opts.prog_id, name, sizeof(name));
+	prog_name_of(id, name, sizeof(name));
 	if (strcmp(name, info.name))
 		return 0;
 	/* the same pref/handle, NLM_F_REPLACE: cls_bpf swaps the program
 	 * of the filter in place */
-	memset(&opts, 0, sizeof(opts));
-	opts.sz = sizeof(opts);
-	opts.handle = TCBPF_TC_HANDLE;
-	opts.priority = TCBPF_TC_PRIO;
-	opts.prog_fd = prog_fd;
-	opts.flags = BPF_TC_F_REPLACE;
 	err = bpf_tc_attach(&h, &opts);
 	return err ? err : 1;
 }
