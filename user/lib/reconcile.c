@@ -72,7 +72,19 @@ static void planned(void *ctx, const char *where, const char *ifname,
 		a->cookie = cookie;
 }
 
-int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
+/* Which of gone.h's sweeps forget() runs, and on what. */
+struct sweep {
+	enum { SWEEP_ALL, SWEEP_NS, SWEEP_DEV } what;
+	bool dry_run;		/* SWEEP_ALL */
+	int ifindex;		/* SWEEP_DEV */
+};
+
+/*
+ * Under the lock, on the pinned maps (none: nothing to forget), the sweep
+ * @sw; then the programs nobody needs any more, unless it was a dry run
+ * or one device's (the daemon's: its namespace stays loaded anyway).
+ */
+static int forget(struct lim *l, const struct sweep *sw, struct rec_plan *plan)
 {
 	struct tcbpf t;
 	int err;
@@ -85,52 +97,43 @@ int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
 		lim_unlock(l);
 		return err == -ENOENT ? 0 : err;
 	}
-	err = gone_forget(&t, dry_run, planned, plan);
+	switch (sw->what) {
+	case SWEEP_ALL:
+		err = gone_forget(&t, sw->dry_run, planned, plan);
+		break;
+	case SWEEP_NS:
+		err = gone_forget_ns(&t, planned, plan);
+		break;
+	case SWEEP_DEV:
+		err = gone_forget_dev(&t, sw->ifindex, planned, plan);
+		break;
+	}
 	tcbpf_close(&t);
-	if (!dry_run && !err)
+	if (!err && !sw->dry_run && sw->what != SWEEP_DEV)
 		lim_gc(l);
 	lim_unlock(l);
 	return err;
+}
+
+int lim_forget_gone(struct lim *l, bool dry_run, struct rec_plan *plan)
+{
+	struct sweep sw = { .what = SWEEP_ALL, .dry_run = dry_run };
+
+	return forget(l, &sw, plan);
 }
 
 int lim_forget_dead_ns(struct lim *l, struct rec_plan *plan)
 {
-	struct tcbpf t;
-	int err;
+	struct sweep sw = { .what = SWEEP_NS };
 
-	err = lim_lock(l);
-	if (err)
-		return err;
-	err = tcbpf_open_maps(&t);
-	if (err) {
-		lim_unlock(l);
-		return err == -ENOENT ? 0 : err;
-	}
-	err = gone_forget_ns(&t, planned, plan);
-	tcbpf_close(&t);
-	if (!err)
-		lim_gc(l);
-	lim_unlock(l);
-	return err;
+	return forget(l, &sw, plan);
 }
 
 int lim_forget_dev(struct lim *l, int ifindex, struct rec_plan *plan)
 {
-	struct tcbpf t;
-	int err;
+	struct sweep sw = { .what = SWEEP_DEV, .ifindex = ifindex };
 
-	err = lim_lock(l);
-	if (err)
-		return err;
-	err = tcbpf_open_maps(&t);
-	if (err) {
-		lim_unlock(l);
-		return err == -ENOENT ? 0 : err;
-	}
-	err = gone_forget_dev(&t, ifindex, planned, plan);
-	tcbpf_close(&t);
-	lim_unlock(l);
-	return err;
+	return forget(l, &sw, plan);
 }
 
 /* ------------------------------------------------------------ records */
