@@ -62,13 +62,9 @@ veth() {
 # daemon_start LOG: tcbpf daemon in the background, JSON lines to LOG;
 # waits for its "start" line and its first reconciliation
 daemon_start() {
-	local i
 	"$TCBPF" daemon >"$1" 2>"$1.err" &
 	DAEMON_PID=$!
-	for i in $(seq 1 100); do
-		grep -q '"event":"start"' "$1" 2>/dev/null && break
-		sleep 0.02
-	done
+	daemon_ready "$1" 2
 	sleep 0.2
 }
 daemon_stop() {

@@ -328,15 +328,31 @@ pair_add() {
 	ip -n "$HOST_NS" link set "$hdev" up || return 1
 }
 
-# ns_setup [1]: build the namespaces (both VMs; with 1, only VM 1).
-ns_setup() {
-	ns_teardown
-	# iperf3 -w 2M needs socket buffers above Debian's default 208 KiB cap
+# daemon_ready LOG SECS: wait up to SECS for `tcbpf daemon`'s "start"
+# event in LOG (it comes once the recorded clamps are back); 1 if not.
+daemon_ready() {
+	local i n=$(( $2 * 50 ))
+	for ((i = 0; i < n; i++)); do
+		grep -q '"event":"start"' "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# iperf3 -w 2M (and the floods' receivers) need socket buffers above
+# Debian's default 208 KiB cap: raised to 4 MiB, never lowered.
+sockbufs_raise() {
 	local k
 	for k in net.core.rmem_max net.core.wmem_max; do
 		[ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -ge 4194304 ] ||
 			sysctl -qw "$k=4194304"
 	done
+}
+
+# ns_setup [1]: build the namespaces (both VMs; with 1, only VM 1).
+ns_setup() {
+	ns_teardown
+	sockbufs_raise
 	ip netns add "$HOST_NS" || return 1
 	ip -n "$HOST_NS" link set lo up || return 1
 	pair_add "$DEV" "$DEV_IFX" "$VM_NS" 10.203.0 fd00:7cbf:: || return 1

@@ -110,26 +110,17 @@ prev_build() {
 
 up_setup() {
 	ns_teardown
-	local k
-	for k in net.core.rmem_max net.core.wmem_max; do
-		[ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -ge 4194304 ] ||
-			sysctl -qw "$k=4194304"
-	done
+	sockbufs_raise
 	mount -t bpf bpf /sys/fs/bpf || return 1
 	ip netns add "$HOST_NS" && ip -n "$HOST_NS" link set lo up || return 1
 	pair_up "$DEV" "$DEV_IFX" "$VM_NS" 10.208.1 || return 1
 	pair_up "$DEV2" "$DEV2_IFX" "$VM2_NS" 10.208.2 || return 1
 }
 
-# pair_up HOSTDEV IFINDEX VMNS PREFIX: HOSTDEV PREFIX.1 -- VMNS eth0 PREFIX.2
+# pair_up HOSTDEV IFINDEX VMNS PREFIX: lib.sh's pair, ARP done before a
+# measurement needs it
 pair_up() {
-	ip netns add "$3" || return 1
-	ip -n "$HOST_NS" link add "$1" index "$2" type veth peer name eth0 \
-		netns "$3" || return 1
-	ip -n "$HOST_NS" addr add "$4.1/24" dev "$1" || return 1
-	ip -n "$3" addr add "$4.2/24" dev eth0 || return 1
-	ip -n "$3" link set lo up && ip -n "$3" link set eth0 up &&
-		ip -n "$HOST_NS" link set "$1" up || return 1
+	pair_add "$@" || return 1
 	ns_run "$3" ping -c1 -W2 -q "$4.1" >/dev/null 2>&1
 	return 0
 }
@@ -140,16 +131,8 @@ up_cleanup() {
 		kill "$pid" 2>/dev/null
 	done
 	mountpoint -q "$PIN_DIR/upgrade" 2>/dev/null && umount "$PIN_DIR/upgrade"
-	if ns_exists "$HOST_NS"; then
-		info_restore
-		tb detach "$DEV" >/dev/null 2>&1
-		tb detach "$DEV2" >/dev/null 2>&1
-	fi
-	ns_teardown
-	py_stop
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	WORK=
-	return 0
+	ns_exists "$HOST_NS" && info_restore
+	lib_cleanup
 }
 
 # A clean start: nothing attached, no pins, no records.
@@ -638,7 +621,7 @@ test_takeover_no_loss() {
 test_daemon_takeover() {
 	need_prev daemon-takeover || return
 	fresh
-	local hooks0 hooks1 sent recv i pid
+	local hooks0 hooks1 sent recv pid
 	res_begin daemon-takeover
 	old attach "$DEV" rate 10mbit >/dev/null 2>&1 || res_bad "v0.1 attach failed"
 	hooks0=$(hook_progs)
@@ -647,10 +630,7 @@ test_daemon_takeover() {
 	"$TCBPF" daemon >"$WORK/daemon.log" 2>"$WORK/daemon.err" &
 	pid=$!
 	# the verifier's time for the new programs first (seconds, loaded)
-	for i in $(seq 1 750); do
-		grep -q '"event":"start"' "$WORK/daemon.log" 2>/dev/null && break
-		sleep 0.02
-	done
+	daemon_ready "$WORK/daemon.log" 15
 	[ "$(info_layout)" = 2 ] || res_bad "the daemon did not migrate: $(tr '\n' ' ' <"$WORK/daemon.err")"
 	hooks1=$(hook_progs)
 	case $hooks1 in
@@ -668,10 +648,7 @@ test_daemon_takeover() {
 	"$TCBPF" daemon >"$WORK/daemon.log" 2>"$WORK/daemon.err" &
 	pid=$!
 	# the verifier's time for the new programs first (seconds, loaded)
-	for i in $(seq 1 750); do
-		grep -q '"event":"start"' "$WORK/daemon.log" 2>/dev/null && break
-		sleep 0.02
-	done
+	daemon_ready "$WORK/daemon.log" 15
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	hooks1=$(hook_progs)

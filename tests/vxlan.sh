@@ -67,11 +67,7 @@ print(d["end"]["sum"]["packets"])' "${FLOW_TX[$1]}" 2>/dev/null || echo 0
 vx_setup() {
 	ns_teardown
 	ip netns del "$PEER_NS" 2>/dev/null
-	local k
-	for k in net.core.rmem_max net.core.wmem_max; do
-		[ "$(sysctl -n "$k" 2>/dev/null || echo 0)" -ge 4194304 ] ||
-			sysctl -qw "$k=4194304"
-	done
+	sockbufs_raise
 	mount -t bpf bpf /sys/fs/bpf || return 1
 	ip netns add "$HOST_NS" && ip -n "$HOST_NS" link set lo up || return 1
 	# the monitored "tap"

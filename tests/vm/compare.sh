@@ -93,21 +93,20 @@ lim_stop() {
 # the programs loaded (no clamp anywhere), so the first attach does not
 # wait for the verifier. The recipe has no daemon: its own start again.
 attach_daemon() {
-	local d=$WORK/daemon t rc i dp
+	local d=$WORK/daemon t rc dp
 	mkdir -p "$d/conf"
 	ns_run "$HOST_NS" "$TCBPF" --config-dir "$d/conf" daemon >"$d/log" 2>&1 &
 	dp=$!
 	BG_PIDS+=("$dp")
-	for i in $(seq 1 600); do
-		grep -q '"start"' "$d/log" && break
-		sleep 0.1
-	done
+	t=$EPOCHREALTIME
+	daemon_ready "$d/log" 60
+	note "tcbpf's daemon ready after $(el_ms "$t") ms"
 	t=$EPOCHREALTIME
 	tb attach "$DEV" >/dev/null 2>"$WORK/lim.err"
 	rc=$?
 	put tcbpf attach_daemon "$rc" "$(el_ms "$t") ms$([ "$rc" = 0 ] || echo ", failed")"
 	put recipe attach_daemon "${VAL[recipe:attach]:-}" "${TXT[recipe:attach]:-} (no daemon)"
-	note "tcbpf start, its daemon running (ready after $((i / 10)) s): exit $rc in ${TXT[tcbpf:attach_daemon]} $(tr '\n' ' ' <"$WORK/lim.err" | cut -c1-200)"
+	note "tcbpf start, its daemon running: exit $rc in ${TXT[tcbpf:attach_daemon]} $(tr '\n' ' ' <"$WORK/lim.err" | cut -c1-200)"
 	tb detach "$DEV" >/dev/null 2>&1
 	kill "$dp" 2>/dev/null
 	wait "$dp" 2>/dev/null
