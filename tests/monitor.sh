@@ -788,6 +788,17 @@ print(" ".join(sorted({json.loads(l)["ifname"] for l in sys.argv[1].splitlines()
 	for d in "$SPC" "$DEV" "$VX"; do
 		[ -z "$(mode_of "$d" ingress)" ] || res_bad "$d has a limiter after the failed attach"
 	done
+	# no hook asked for: $SPC falls back to tcx, quietly (the classic
+	# qdisc's warning is for an attach that cannot fall back)
+	tb_try -j attach net 1a2 rate 3mbit
+	note "attach net 1a2, no hook, $SPC with a classic ingress qdisc: exit $TB_RC"
+	[ "$TB_RC" -eq 0 ] || res_bad "attach net without a hook exited $TB_RC: $TB_ERR"
+	! grep -qi "classic\|hook tcx" <<<"$TB_ERR" ||
+		res_bad "attach net that fell back to tcx warned: $TB_ERR"
+	out=$(tb -j show "$SPC" 2>/dev/null | jget "d[0]['hook']")
+	[ "$out" = tcx ] || res_bad "$SPC's hook after the fallback: '$out', want tcx"
+	tb attach net 1a2 monitor >/dev/null 2>&1
+	for d in "$SPC" "$DEV" "$VX"; do tb detach "$d" >/dev/null 2>&1; done
 	tc -n "$HOST_NS" qdisc del dev "$SPC" ingress
 	res_end
 

@@ -167,7 +167,8 @@ static int tc_owner(int ifindex, int dir, char *who, size_t len)
 	return -EEXIST;
 }
 
-static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
+static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact,
+		     char *why, size_t whylen)
 {
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TCBPF_TC_HANDLE,
 		    .priority = TCBPF_TC_PRIO, .prog_fd = prog_fd,
@@ -180,16 +181,16 @@ static int tc_attach(int ifindex, int dir, int prog_fd, bool *made_clsact)
 	if (err < 0)
 		return err;
 	if (err == 2) {
-		pr_warn("device has a classic ingress qdisc, which excludes clsact: "
-			"remove it or use hook tcx\n");
+		snprintf(why, whylen, "the device has a classic ingress qdisc, "
+			 "which excludes clsact: remove it or use hook tcx");
 		return -EBUSY;
 	}
 	if (err == 1) {
 		/* REPLACE would silently take over a foreign filter. */
 		err = tc_owner(ifindex, dir, who, sizeof(who));
 		if (err == -EEXIST)
-			pr_warn("%s: not replaced; remove it or use hook tcx\n",
-				who);
+			snprintf(why, whylen, "%s: not replaced; remove it or "
+				 "use hook tcx", who);
 		if (err < 0)
 			return err;
 	} else {
@@ -231,11 +232,19 @@ static int tc_detach(int ifindex, int dir)
 	return err;
 }
 
-int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact)
+int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact,
+		char *why, size_t whylen)
 {
+	char none[1];
+
+	if (!why || !whylen) {
+		why = none;
+		whylen = sizeof(none);
+	}
+	why[0] = '\0';
 	if (hook == TCBPF_HOOK_TCX)
 		return tcx_attach(ifindex, dir, prog_fd);
-	return tc_attach(ifindex, dir, prog_fd, made_clsact);
+	return tc_attach(ifindex, dir, prog_fd, made_clsact, why, whylen);
 }
 
 int hook_detach(int ifindex, int dir)

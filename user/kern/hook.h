@@ -11,11 +11,17 @@
 #define TCBPF_HOOK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 /* Attach @prog_fd at @dir of @ifindex with @hook (TCBPF_HOOK_TC/TCX).
- * *@made_clsact is set when this call created the clsact qdisc. */
-int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact);
+ * *@made_clsact is set when this call created the clsact qdisc. When
+ * something on the device excludes hook tc (a classic ingress qdisc,
+ * someone else's filter at tcbpf's pref/handle), @why (may be NULL) says
+ * what; it is empty otherwise. Nothing is printed: a caller that falls
+ * back to the other hook has nothing to warn about. */
+int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact,
+		char *why, size_t whylen);
 
 /* Remove tcbpf's program from @dir of @ifindex, whichever hook holds it.
  * 0 also when nothing was there. */

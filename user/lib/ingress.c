@@ -97,6 +97,7 @@ static int ifb_ready(struct tcbpf *t, __u64 rate, __u64 horizon, int hook,
 	__u32 id = t->prog_id[TCBPF_PROG_PACE];
 	struct fq_params p;
 	bool clsact = false;
+	char why[160];
 	int ifb, err;
 
 	if (t->prog_fd[TCBPF_PROG_PACE] < 0) {
@@ -121,13 +122,14 @@ static int ifb_ready(struct tcbpf *t, __u64 rate, __u64 horizon, int hook,
 	if (hook_query(ifb, TCBPF_EGRESS, id) != TCBPF_HOOK_NONE)
 		return ifb;
 	err = hook_attach(ifb, TCBPF_EGRESS, hook, t->prog_fd[TCBPF_PROG_PACE],
-			  &clsact);
+			  &clsact, why, sizeof(why));
 	if (err && hook == TCBPF_HOOK_TCX)
 		err = hook_attach(ifb, TCBPF_EGRESS, TCBPF_HOOK_TC,
-				  t->prog_fd[TCBPF_PROG_PACE], &clsact);
+				  t->prog_fd[TCBPF_PROG_PACE], &clsact,
+				  why, sizeof(why));
 	if (err) {
 		snprintf(msg, msglen, "cannot attach the pacer to %s: %s",
-			 TCBPF_PACE_IFNAME, strerror(-err));
+			 TCBPF_PACE_IFNAME, why[0] ? why : strerror(-err));
 		return err;
 	}
 	return ifb;

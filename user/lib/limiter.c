@@ -681,6 +681,7 @@ static int pick_hook(const struct lim *l, int want, int have)
 static int hooks_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 			int *hook, bool hook_given, struct undo *u)
 {
+	char why[256];
 	int dir, err;
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
@@ -691,22 +692,24 @@ static int hooks_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		if (there != TCBPF_HOOK_NONE)	/* switching hooks */
 			hook_detach(d->ifindex, dir);
 		err = hook_attach(d->ifindex, dir, *hook, t->prog_fd[dir],
-				  &u->made_clsact);
+				  &u->made_clsact, why, sizeof(why));
 		/* Not asked for a hook: the other one (a classic ingress
 		 * qdisc or a foreign filter excludes tc; an old kernel tcx). */
 		if (err && dir == 0 && !hook_given &&
 		    (*hook == TCBPF_HOOK_TCX || hook_have_tcx())) {
-			pr_debug("%s attach failed (%s), trying the other hook\n",
-				 hook_name(*hook), strerror(-err));
+			pr_debug("%s: %s attach failed (%s), trying the other "
+				 "hook\n", d->name, hook_name(*hook),
+				 why[0] ? why : strerror(-err));
 			*hook = *hook == TCBPF_HOOK_TCX ? TCBPF_HOOK_TC :
 				TCBPF_HOOK_TCX;
 			err = hook_attach(d->ifindex, dir, *hook,
-					  t->prog_fd[dir], &u->made_clsact);
+					  t->prog_fd[dir], &u->made_clsact,
+					  why, sizeof(why));
 		}
 		if (err)
 			return fail(l, err, "%s: cannot attach %s program with "
 				    "hook %s: %s", d->name, dir_name(dir),
-				    hook_name(*hook), strerror(-err));
+				    hook_name(*hook), why[0] ? why : strerror(-err));
 		u->attached[dir] = true;
 	}
 	return 0;
