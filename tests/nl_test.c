@@ -450,7 +450,8 @@ static int fq_fails(char *why, size_t whylen, const char *dev, const char *peer,
 	if (tbf)
 		CHECK(!sh("tc qdisc add dev %s root %s", dev, tbf), "tc qdisc add");
 	show(before, sizeof(before), dev);
-	pace_fq_params(100000000ULL, 400000000ULL, 50000000ULL, 1500, &p);
+	pace_fq_params(&(struct pace_class){ .rate_bits = 100000000ULL }, 1,
+		       400000000ULL, 50000000ULL, 1500, &p);
 	err[0] = '\0';
 	ret = qdisc_fq_install(ifx, &p, err, sizeof(err));
 	if (ret == 0)
@@ -491,24 +492,49 @@ static int t_fq_fails_mq_tbf(char *why, size_t whylen)
 
 static int t_fq_params(char *why, size_t whylen)
 {
+	struct pace_class cls[2];
 	struct fq_params p, bad;
 	char err[256];
 	int ifx, ret;
 
-	pace_fq_params(100000000ULL, 400000000ULL, 0, 1500, &p);
+	pace_fq_params(&(struct pace_class){ .rate_bits = 100000000ULL }, 1,
+		       400000000ULL, 0, 1500, &p);
 	/* the worked example in pace.c: 3,303 frames of 1514 bytes */
 	CHECK(p.flow_limit == 4228, "flow_limit %u", p.flow_limit);
 	CHECK(p.limit == 10000, "limit %u", p.limit);
 	CHECK(p.horizon_ns == 451000000ULL && !p.horizon_cap,
 	      "horizon %llu", (unsigned long long)p.horizon_ns);
 
-	pace_fq_params(10000000000ULL, 400000000ULL, 100000000ULL, 9000, &p);
+	/* ... with a packet bucket: 20000 pkt/s x 400 ms + 100 = 8,100
+	 * packets of any size (below 83,334 frames of 60 bytes) */
+	cls[0] = (struct pace_class){ 100000000ULL, 20000, 100 };
+	pace_fq_params(cls, 1, 400000000ULL, 0, 1500, &p);
+	CHECK(p.flow_limit == 10225 && p.limit == 20450, "pps: flow_limit %u "
+	      "limit %u", p.flow_limit, p.limit);
+	/* a packet bucket looser than 60-byte frames: those bound it */
+	cls[0].pps = 1000000;
+	pace_fq_params(cls, 1, 400000000ULL, 0, 1500, &p);
+	CHECK(p.flow_limit == 83334 + 83334 / 4 + 100, "pps above 60-byte "
+	      "frames: flow_limit %u", p.flow_limit);
+	/* packets only, and the larger of two classes (the allow class's
+	 * 100 Mbit/s of full frames, 3,303, against 2000 x 0.4 + 10) */
+	cls[0] = (struct pace_class){ 0, 2000, 10 };
+	cls[1] = (struct pace_class){ 100000000ULL, 0, 0 };
+	pace_fq_params(cls, 1, 400000000ULL, 0, 1500, &p);
+	CHECK(p.flow_limit == 810 + 810 / 4 + 100, "pps only: flow_limit %u",
+	      p.flow_limit);
+	pace_fq_params(cls, 2, 400000000ULL, 0, 1500, &p);
+	CHECK(p.flow_limit == 4228, "two classes: flow_limit %u", p.flow_limit);
+
+	cls[0] = (struct pace_class){ 10000000000ULL, 0, 0 };
+	pace_fq_params(cls, 1, 400000000ULL, 100000000ULL, 9000, &p);
 	CHECK(p.flow_limit >= 10000000000ULL / 8 / 2 / 9014 &&
 	      p.limit >= p.flow_limit && p.horizon_ns >= 500000000ULL,
 	      "10G: %u %u %llu", p.flow_limit, p.limit,
 	      (unsigned long long)p.horizon_ns);
 
-	pace_fq_params(~0ULL, ~0ULL, ~0ULL, 0, &p);
+	cls[0] = (struct pace_class){ ~0ULL, ~0ULL, ~0ULL };
+	pace_fq_params(cls, 1, ~0ULL, ~0ULL, 0, &p);
 	CHECK(p.flow_limit == UINT32_MAX && p.limit == UINT32_MAX &&
 	      p.horizon_ns == (uint64_t)UINT32_MAX * 1000,
 	      "saturation: %u %u %llu", p.flow_limit, p.limit,

@@ -22,6 +22,7 @@ TESTS=(
 	test_edt_attach_fq
 	test_edt_tcp_goodput
 	test_edt_udp_rate
+	test_edt_small_frames_pps
 	test_edt_delay_rtt
 	test_edt_allow_rtt_saturated
 	test_edt_ecn
@@ -250,6 +251,55 @@ pktgen_rate() {
 	P_DROPS=$(( ${TBJ[1]:-0} + fq ))
 	P_NOTE="pktgen 1500-byte frames to VM, rate $*, over 4 s: offered $(mbit "$P_OFF") Mbit/s (arriving on up0); tcbpf passed $(mbit "$P_PASS") Mbit/s of departure times; fq sent $(mbit "$P_RATE") Mbit/s; the VM's eth0 received $(mbit "$P_VM") Mbit/s$( [ $((vd1 - vd0)) -gt 0 ] && echo " ($((vd1 - vd0)) dropped by the veth: the VM's receive backlog was full)") [tcbpf passed ${TBJ[0]} dropped ${TBJ[1]} marked ${TBJ[2]}, fq dropped $fq]"
 	return 0
+}
+
+# A flood of 60-byte frames to the VM in one flow, with a packet bucket:
+# fq must hold what the pacer admitted, so the VM gets the packet rate
+# (+-5 %) and fq drops nothing. fq sized for full frames at the faster
+# class's rate (flow_limit 565 at 10 Mbit/s over 450 ms) would let
+# through ~1,250 pkt/s of the 5,000 and drop the rest after the pacer had
+# charged them. The allow class is slowed to 1 Mbit/s so that its full
+# frames do not size fq (at the default 100 Mbit/s they would hold 4,745,
+# enough for ~10,500 pkt/s: a pps clamp above that met the same cut).
+# pktgen offers up to 41,000 pkt/s; measured over 4 s after the first 1.5.
+test_edt_small_frames_pps() {
+	local a0 a1 v0 v1 t0 t1 d0 d1 off got fq handles fl lim hz
+	res_begin edt_small_frames_at_pps_to_vm
+	if ! tb attach "$DEV" rate 10mbit pps 5000 allow-rate 1mbit >/dev/null 2>"$WORK/err"; then
+		res_bad "attach rate 10mbit pps 5000 allow-rate 1mbit: $(cat "$WORK/err")"
+		res_end
+		return
+	fi
+	read -r handles fl lim hz <<<"$(fq_info)"
+	if ! pktgen_start "$WAN_NS" wan0 "$VM_IP" "$(mac_of "$HOST_NS" up0)" 20 60 2>"$WORK/err"; then
+		res_bad "pktgen: $(cat "$WORK/err")"
+		tb detach "$DEV" >/dev/null 2>&1
+		res_end
+		return
+	fi
+	sleep 1.5
+	read -r _ a0 <<<"$(rx_count "$HOST_NS" up0)"
+	read -r _ v0 <<<"$(rx_count "$VM_NS" eth0)"
+	d0=$(fq_drops) t0=$EPOCHREALTIME
+	sleep 4
+	read -r _ a1 <<<"$(rx_count "$HOST_NS" up0)"
+	read -r _ v1 <<<"$(rx_count "$VM_NS" eth0)"
+	d1=$(fq_drops) t1=$EPOCHREALTIME
+	pktgen_stop
+	udp_counters
+	tb detach "$DEV" >/dev/null 2>&1
+	off=$(awk -v a="$a0" -v b="$a1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
+	got=$(awk -v a="$v0" -v b="$v1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
+	fq=$((d1 - d0))
+	note "60-byte frames to VM, rate 10mbit pps 5000 allow-rate 1mbit: fq flow_limit $fl limit $lim horizon $hz; offered $off pkt/s, the VM received $got pkt/s, fq dropped $fq in 4 s [tcbpf passed ${TBJ[0]} dropped ${TBJ[1]}]"
+	if ! ge "$off" 7500; then
+		res_skip "pktgen offered only $off pkt/s"
+	else
+		within "$got" 5000 5 || res_bad "the VM received $got pkt/s, want 5000 +-5%"
+		le "$fq" "$(calc "$got * 4 / 100")" ||
+			res_bad "fq dropped $fq packets the pacer had passed (flow_limit $fl)"
+	fi
+	res_end
 }
 
 # delay 400ms: the default class's round trip rises by 400 ms +-10%

@@ -138,12 +138,13 @@ rtt2() {
 	[ -n "$RTT_MED" ] && [ -n "$CTL_MED" ] || { RTT_MED=0 CTL_MED=0; return 1; }
 }
 
-# pktgen_start NS DEV DST_IP DST_MAC MBIT: the kernel's packet generator
-# floods DST_IP (UDP port 9, 1500-byte frames) out of DEV at MBIT, until
+# pktgen_start NS DEV DST_IP DST_MAC MBIT [SIZE]: the kernel's packet
+# generator floods DST_IP (UDP port 9, SIZE-byte frames, default 1500, one
+# flow) out of DEV at MBIT, until
 # pktgen_stop: a load no user-space sender reaches under emulation.
 PKTGEN_PID='' PKTGEN_NS=''
 pktgen_start() {
-	local ns=$1 dev=$2 ip=$3 mac=$4 mbit=$5 src
+	local ns=$1 dev=$2 ip=$3 mac=$4 mbit=$5 size=${6:-1500} src
 	src=$(ip -n "$ns" -4 -o addr show dev "$dev" | awk '{ sub(/\/.*/, "", $4); print $4; exit }')
 	[ -d /sys/module/pktgen ] || { echo "no pktgen module" >&2; return 1; }
 	ns_run "$ns" bash -c '
@@ -151,12 +152,12 @@ pktgen_start() {
 		[ -e /proc/net/pktgen/pgctrl ] || exit 1
 		pg kpktgend_0 rem_device_all
 		pg kpktgend_0 "add_device $0"
-		for kv in "count 0" "clone_skb 0" "pkt_size 1500" "burst 1" \
+		for kv in "count 0" "clone_skb 0" "pkt_size $5" "burst 1" \
 			"dst $1" "dst_mac $2" "src_min $3" "src_max $3" \
 			"udp_src_min 9999" "udp_src_max 9999" "udp_dst_min 9" \
 			"udp_dst_max 9" "rate $4"; do
 			pg "$0" "$kv"
-		done' "$dev" "$ip" "$mac" "$src" "$mbit" || return 1
+		done' "$dev" "$ip" "$mac" "$src" "$mbit" "$size" || return 1
 	ns_run "$ns" bash -c 'echo start >/proc/net/pktgen/pgctrl' 2>/dev/null &
 	PKTGEN_PID=$! PKTGEN_NS=$ns
 	BG_PIDS+=("$PKTGEN_PID")

@@ -115,7 +115,8 @@ static int ifb_ready(struct tcbpf *t, __u64 rate, __u64 horizon, int hook,
 			return ifb;
 		*made = true;
 	}
-	pace_fq_params(rate, 0, horizon, IFB_MIN_MTU, &p);
+	pace_fq_params(&(struct pace_class){ .rate_bits = rate }, 1, 0, horizon,
+		       IFB_MIN_MTU, &p);
 	err = qdisc_fq_install(ifb, &p, msg, msglen);
 	if (err)
 		return err;

@@ -35,12 +35,19 @@ static uint32_t sat_u32(uint64_t v)
 
 /*
  * Every packet the pacer passes waits in fq until its departure time, at
- * most win = delay + horizon ahead of now; at the limited rate that is at
- * most rate * win of data, all of which one flow may own:
+ * most win = delay + horizon ahead of now, and the pacer has taken its
+ * tokens already: whatever fq drops for its limits is lost to the VM's
+ * rate. Per class, what it can have queued is at most what its buckets
+ * admit in win:
  *
- *   frame        = mtu + 14                      (a full-size Ethernet frame)
- *   pkts         = ceil(rate_bits / 8 * win / 1e9 / frame)
- *   flow_limit   = pkts + pkts / 4 + 100         (25 % for shorter packets,
+ *   bytes        = rate_bits / 8 * win / 1e9
+ *   pkts         = ceil(bytes / frame)           (no packet bucket: frames
+ *                                                 of mtu + 14, full size)
+ *                = min(ceil(bytes / 60),         (a packet bucket bounds
+ *                      ceil(pps * win / 1e9)      the count whatever the
+ *                      + pburst)                  frame size)
+ *   flow_limit   = max(pkts) + max(pkts) / 4 + 100   (one flow is in one
+ *                                                 class; 25 % to spare,
  *                                                 plus fq's own default)
  *   limit        = max(2 * flow_limit, 10000)    (the flows share the rate;
  *                                                 never below fq's default)
@@ -48,23 +55,54 @@ static uint32_t sat_u32(uint64_t v)
  *                                                 the pacer made; <= 2^32 us)
  *   horizon_drop = 1                             (beyond it: a pacer bug, drop)
  *
+ * Without a packet bucket, fq is sized for full frames: a flood of small
+ * ones fills a flow's limit before its rate, and that flow gets less than
+ * the rate (60-byte frames: 1/25 of it at worst; other flows keep
+ * theirs). Sizing every clamp for 60-byte frames would let each device
+ * queue 25 times as many skbs, about 15 bytes of kernel memory for every
+ * byte of the window (1 Gbit/s x 400 ms: 750 MB); a packet bucket bounds
+ * that, and the pps alert's clamp has one.
+ *
  * 100 Mbit/s, 400 ms delay, no pacer horizon, mtu 1500: pkts 3,303,
- * flow_limit 4,228, limit 10,000, horizon 451 ms. Quanta stay at fq's
- * defaults.
+ * flow_limit 4,228, limit 10,000, horizon 451 ms. With pps 20000 pburst
+ * 100 as well: pkts 8,100, flow_limit 10,225, limit 20,450. Quanta stay
+ * at fq's defaults.
  */
-void pace_fq_params(uint64_t rate_bits, uint64_t delay_ns, uint64_t horizon_ns,
-		    uint32_t mtu, struct fq_params *p)
+#define MIN_FRAME	60ULL
+
+static uint64_t class_pkts(const struct pace_class *c, uint64_t win,
+			   uint64_t frame)
+{
+	u128 bytes = (u128)c->rate_bits * win / (8 * NSEC_PER_SEC);
+	u128 n = c->rate_bits ? (bytes + frame - 1) / frame : 0;
+
+	if (c->pps) {
+		u128 small = (bytes + MIN_FRAME - 1) / MIN_FRAME;
+		u128 bound = ((u128)c->pps * win + NSEC_PER_SEC - 1) /
+			     NSEC_PER_SEC + c->pburst;
+
+		n = c->rate_bits && small < bound ? small : bound;
+	}
+	return n > UINT32_MAX ? UINT32_MAX : (uint64_t)n;
+}
+
+void pace_fq_params(const struct pace_class *cls, unsigned int ncls,
+		    uint64_t delay_ns, uint64_t horizon_ns, uint32_t mtu,
+		    struct fq_params *p)
 {
 	const u128 hz_max = (u128)UINT32_MAX * 1000;	/* 2^32 - 1 us */
-	uint64_t win, frame, pkts, flow;
-	u128 bytes, n, hz;
+	uint64_t win, frame, pkts = 0, n, flow;
+	unsigned int i;
+	u128 hz;
 
 	memset(p, 0, sizeof(*p));
 	win = delay_ns > UINT64_MAX - horizon_ns ? UINT64_MAX : delay_ns + horizon_ns;
 	frame = (uint64_t)(mtu ? mtu : 1500) + 14;
-	bytes = (u128)rate_bits * win / (8 * NSEC_PER_SEC);
-	n = (bytes + frame - 1) / frame;
-	pkts = n > UINT32_MAX ? UINT32_MAX : (uint64_t)n;
+	for (i = 0; i < ncls; i++) {
+		n = class_pkts(&cls[i], win, frame);
+		if (n > pkts)
+			pkts = n;
+	}
 
 	flow = pkts + pkts / 4 + FQ_DEF_FLOW_LIMIT;
 	p->flow_limit = sat_u32(flow);
@@ -298,17 +336,19 @@ int pace_save_root(int ifindex, __u64 netns, char *err, size_t errlen)
 int pace_install(int ifindex, __u64 netns, const struct tcbpf_cfg *cfg,
 		 bool owned, char *err, size_t errlen)
 {
-	const struct tcbpf_bucket_cfg *def = &cfg->cls[TCBPF_CLASS_DEFAULT];
-	const struct tcbpf_bucket_cfg *alw = &cfg->cls[TCBPF_CLASS_ALLOW];
-	__u64 rate = def->rate_bits_per_sec > alw->rate_bits_per_sec ?
-		     def->rate_bits_per_sec : alw->rate_bits_per_sec;
+	struct pace_class cls[TCBPF_NCLASS];
 	struct fq_params p;
 	char path[128];
-	int ret;
+	int ret, c;
 
-	/* fq must hold what the faster class can queue within delay +
-	 * horizon, per flow and in all, or it drops what we paced. */
-	pace_fq_params(rate, cfg->delay_ns, cfg->horizon_ns, 0, &p);
+	/* fq must hold what either class can queue within delay + horizon,
+	 * per flow and in all, or it drops what we paced. */
+	for (c = 0; c < TCBPF_NCLASS; c++) {
+		cls[c].rate_bits = cfg->cls[c].rate_bits_per_sec;
+		cls[c].pps = cfg->cls[c].pps;
+		cls[c].pburst = cfg->cls[c].pburst_pkts;
+	}
+	pace_fq_params(cls, TCBPF_NCLASS, cfg->delay_ns, cfg->horizon_ns, 0, &p);
 	if (!owned) {
 		ret = pace_save_root(ifindex, netns, err, errlen);
 		if (ret)

@@ -44,14 +44,23 @@ int pace_save_root(int ifindex, __u64 netns, char *err, size_t errlen);
 /* Put back the root qdisc saved by pace_install() and forget it. */
 int pace_restore(int ifindex, __u64 netns, char *err, size_t errlen);
 
+/* A class's buckets, as fq sizing needs them; 0 is "no such bucket". */
+struct pace_class {
+	uint64_t rate_bits;	/* bit/s */
+	uint64_t pps;		/* packet/s */
+	uint64_t pburst;	/* packets */
+};
+
 /*
  * Size fq for a pacer that stamps departure times at most @delay_ns (the
  * configured added delay) plus @horizon_ns (how far its own timeline may
- * run ahead before it drops) into the future, at @rate_bits bit/s, on a
- * device with @mtu (0: 1500). See pace.c for the formula.
+ * run ahead before it drops) into the future, for the @ncls classes
+ * @cls, on a device with @mtu (0: 1500): the frame size assumed for a
+ * class without a packet bucket. See pace.c for the formula.
  */
-void pace_fq_params(uint64_t rate_bits, uint64_t delay_ns, uint64_t horizon_ns,
-		    uint32_t mtu, struct fq_params *p);
+void pace_fq_params(const struct pace_class *cls, unsigned int ncls,
+		    uint64_t delay_ns, uint64_t horizon_ns, uint32_t mtu,
+		    struct fq_params *p);
 
 /*
  * A saved root qdisc as the bytes of its save file (host byte order:
