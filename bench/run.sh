@@ -240,7 +240,7 @@ print(sum(1 for x in e if any(
 SCALE_CLI_DETACH=100
 scale_one() {
 	local n=$1 i t0 t1 first=() last=() fails=0 m0 m1 m10=null ent
-	local attach_s detach_s=null inproc=null a d errs
+	local attach_s detach_s=null inproc=null attach_tc_s=null a d errs
 	ns_exists "$NS_D" && ip netns del "$NS_D"
 	ip netns add "$NS_D" || return 1
 	for ((i = 0; i < n; i++)); do
@@ -281,11 +281,21 @@ scale_one() {
 		a=$("$CTL" -n "$NS_D" attach-many bnch "$n" 2>>"$WORK/scale.err")
 		d=$("$CTL" -n "$NS_D" detach-many bnch "$n" 2>>"$WORK/scale.err")
 		[ -n "$a" ] && [ -n "$d" ] && inproc="{\"attach\": $a, \"detach\": $d}"
+		# the same CLI processes with hook tc (no RCU grace periods)
+		t0=$EPOCHREALTIME
+		for ((i = 0; i < n; i++)); do
+			"$TCBPF" -q -n "$NS_D" attach "bnch$i" hook tc >/dev/null 2>>"$WORK/scale.err" ||
+				fails=$((fails + 1))
+		done
+		t1=$EPOCHREALTIME
+		attach_tc_s=$(calc "${t1/./} / 1e6 - ${t0/./} / 1e6")
+		"$CTL" -n "$NS_D" detach-many bnch "$n" >/dev/null 2>>"$WORK/scale.err" ||
+			fails=$((fails + 1))
 	fi
 	ip netns del "$NS_D"
 	errs=$(sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 |
 		sed 's/^ *//; s/["\\]/ /g' | awk '{ printf "%s\"%s\"", (NR > 1 ? ", " : ""), $0 }')
-	rec "{\"part\": \"scale\", \"env\": \"host\", \"devices\": $n, \"failures\": $fails, \"errors\": [$errs], \"attach_total_s\": $attach_s, \"detach_total_s\": $detach_s, \"first10\": {$(ustats "${first[@]}")}, \"last10\": {$(ustats "${last[@]}")}, \"entries\": $(num "$ent"), \"memlock_before\": $m0, \"memlock_after_10\": $m10, \"memlock_after\": $m1, \"inproc\": $inproc}"
+	rec "{\"part\": \"scale\", \"env\": \"host\", \"devices\": $n, \"failures\": $fails, \"errors\": [$errs], \"attach_total_s\": $attach_s, \"attach_tc_total_s\": $attach_tc_s, \"detach_total_s\": $detach_s, \"first10\": {$(ustats "${first[@]}")}, \"last10\": {$(ustats "${last[@]}")}, \"entries\": $(num "$ent"), \"memlock_before\": $m0, \"memlock_after_10\": $m10, \"memlock_after\": $m1, \"inproc\": $inproc}"
 	note "$n devices: attach $attach_s s, CLI detach $([ "$detach_s" = null ] && echo "not timed" || echo "$detach_s s"), $fails failures, $ent settings entries"
 	[ -s "$WORK/scale.err" ] && sort "$WORK/scale.err" | uniq -c | sort -rn | head -n 3 | sed 's/^/  # /'
 	[ "$fails" = 0 ]

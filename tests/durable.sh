@@ -14,6 +14,8 @@
 #   concurrent          50 callers on 20 devices, attach net among them
 #   foreign_filter      someone else's cls_bpf filter at 0x7cbf survives
 #                       attach hook tc and detach
+#   slots_full          every slot taken: a clear refusal; devices deleted
+#                       meanwhile: their slots are found by the next attach
 #
 #   tests/durable.sh [TEST...]
 #
@@ -28,6 +30,7 @@ TESTS=(
 	test_tap_recreated
 	test_reboot
 	test_concurrent
+	test_slots_full
 )
 PCT=15
 VM3_NS=tcbpf-vm3	# VM behind $HOST2_NS's $DEV3
@@ -608,6 +611,52 @@ durable_cleanup() {
 		ns_exists "$ns" && ip netns del "$ns"
 	done
 	lib_cleanup
+}
+
+# A command on one device forgets only that device's stale settings; the
+# others' wait for a walk. When every slot is taken, attach walks first:
+# 2048 devices (TCBPF_MAX_DEVS, two slots each) by attach net, then one
+# more is refused naming the cause; two of them deleted, it is attached
+# in their place.
+test_slots_full() {
+	local i n=2048 out rc
+	res_begin slots_full_forgets_gone
+	fresh_state
+	ip netns add "$DNS" || { res_bad "cannot add $DNS"; res_end; return; }
+	for ((i = 0; i < n; i++)); do
+		echo "link add vm-$i-0abc type ifb"
+	done >"$WORK/slots.batch"
+	echo "link add x0 type ifb" >>"$WORK/slots.batch"
+	if ! ip -n "$DNS" -batch "$WORK/slots.batch" >/dev/null 2>&1; then
+		res_bad "cannot make $n devices"
+	elif ! tbn "$DNS" -q attach net abc rate 5mbit >/dev/null 2>"$WORK/slots.err"; then
+		res_bad "attach net abc ($n devices): $(head -c 300 "$WORK/slots.err")"
+	else
+		out=$(tbn "$DNS" attach x0 rate 5mbit 2>&1 >/dev/null)
+		rc=$?
+		note "attach of device $((n + 1)) with every slot taken: exit $rc: $out"
+		[ "$rc" -eq 1 ] && grep -q "no free slot" <<<"$out" ||
+			res_bad "attach with every slot taken exited $rc ($out), want 1 \"no free slot\""
+		[ -z "$(settings "$DNS" x0)" ] || res_bad "the refused x0 shows a limiter"
+		ip -n "$DNS" link del vm-7-0abc && ip -n "$DNS" link del vm-2000-0abc
+		out=$(tbn "$DNS" attach x0 rate 5mbit 2>&1 >/dev/null)
+		rc=$?
+		note "after two devices were deleted: exit $rc${out:+: $out}"
+		[ "$rc" -eq 0 ] || res_bad "attach after two devices went exited $rc: $out"
+		[ -n "$(settings "$DNS" x0)" ] || res_bad "x0 has no limiter"
+		# a command on one device asks the kernel about that device,
+		# not about the other 2047 (that was 3 sockets a device)
+		out=$(strace -f -c -e trace=socket -o "$WORK/slots.strace" \
+			"$TCBPF" -n "$DNS" change x0 rate 6mbit >/dev/null 2>&1 &&
+			awk '$NF == "socket" { print $4 }' "$WORK/slots.strace")
+		note "change x0 among $((n - 1)) limited devices: ${out:-?} sockets"
+		[ -n "$out" ] && [ "$out" -le 50 ] ||
+			res_bad "change x0 opened ${out:-?} sockets, want <= 50 (not one per device)"
+		out=$(tbn "$DNS" -j show 2>/dev/null | jget 'len(d)')
+		[ "$out" = "$((n - 1))" ] || res_bad "show lists $out devices, want $((n - 1))"
+	fi
+	ip netns del "$DNS"
+	res_end
 }
 
 main() {

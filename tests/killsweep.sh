@@ -229,8 +229,11 @@ done
 echo "  # $MODE: $POINTS kill points in $((SECONDS - t0)) s; $MIXES device states mixed old/new right after a kill; $BAD bad"
 if [ "$BAD" -gt 0 ]; then
 	echo "FAIL: killsweep_$MODE: $BAD of $POINTS kill points left a state the next commands did not make clean"
-elif [ "$POINTS" -lt 400 ] && [ "$MODE" = quick ]; then
-	echo "FAIL: killsweep_$MODE: only $POINTS kill points (want >= 400)"
+elif [ "$POINTS" -lt 350 ] && [ "$MODE" = quick ]; then
+	# A floor against a sweep that silently reaches little (strace not
+	# killing): the figure is what the commands' syscalls make, 448 while
+	# every command also walked the other devices' hooks, 388 since.
+	echo "FAIL: killsweep_$MODE: only $POINTS kill points (want >= 350)"
 else
 	echo "PASS: killsweep_$MODE"
 fi

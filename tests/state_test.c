@@ -375,6 +375,53 @@ static const char *t_set_del_find(void)
 	return NULL;
 }
 
+/* Many records: found by (netns, device) through the index as it grows,
+ * after deletes (which move the records behind) and after replaces. */
+static const char *t_many(void)
+{
+	struct clamp_set s = {};
+	struct clamp c = samples[0];
+	char err[256], dev[IFNAMSIZ], ns[16];
+	const struct clamp *f;
+	int i, n = 3000;
+
+	c.reason = NULL;
+	for (i = 0; i < n; i++) {
+		snprintf(c.ifname, sizeof(c.ifname), "vm-%d-%04x", i / 3, i % 3);
+		snprintf(c.netns, sizeof(c.netns), "%s", i % 2 ? "tenant" : "");
+		c.at = i;
+		EXPECT(state_set(&s, &c, err, sizeof(err)) == 0, "set %d: %s", i, err);
+	}
+	EXPECT(s.n == n, "%d records, want %d", s.n, n);
+	/* every third one goes, from the front: the rest move */
+	for (i = 0; i < n; i += 3) {
+		snprintf(dev, sizeof(dev), "vm-%d-%04x", i / 3, i % 3);
+		EXPECT(state_del(&s, i % 2 ? "tenant" : NULL, dev) == 0, "del %d", i);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(dev, sizeof(dev), "vm-%d-%04x", i / 3, i % 3);
+		snprintf(ns, sizeof(ns), "%s", i % 2 ? "tenant" : "");
+		f = state_find(&s, ns, dev);
+		if (i % 3 == 0) {
+			EXPECT(!f, "%s/%s found after its delete", ns, dev);
+			continue;
+		}
+		EXPECT(f && f->at == i, "%s/%s: %s", ns, dev, f ? "wrong record" : "not found");
+		/* the other namespace has no such device */
+		EXPECT(!state_find(&s, i % 2 ? "" : "tenant", dev), "%s in the other namespace", dev);
+	}
+	/* replaced in place: the count stays */
+	snprintf(c.ifname, sizeof(c.ifname), "vm-%d-%04x", 500, 1);
+	snprintf(c.netns, sizeof(c.netns), "tenant");
+	c.at = 99999;
+	EXPECT(state_set(&s, &c, err, sizeof(err)) == 0, "replace: %s", err);
+	EXPECT(s.n == n - n / 3, "%d records after the replace", s.n);
+	EXPECT(state_find(&s, "tenant", c.ifname)->at == 99999, "not replaced");
+	state_free(&s);
+	EXPECT(!s.idx && !s.idx_cap, "state_free left the index");
+	return NULL;
+}
+
 static const char *t_bad_names(void)
 {
 	static const struct { const char *dev, *ns, *msg; } bad[] = {
@@ -652,6 +699,8 @@ static void test_state(void)
 	report("state round trip of every field", t_round_trip());
 	report("state set replaces, del, find by (netns, device)",
 	       t_set_del_find());
+	report("state 3000 records: find, del, replace through the index",
+	       t_many());
 	report("state refuses bad names", t_bad_names());
 	report("state missing file, dirs created, mode 0644",
 	       t_missing_and_mode());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* maps.c - see maps.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -269,13 +270,23 @@ int maps_del(struct tcbpf *t, int ifindex, int dir)
 	return dev_write(t, ifindex, &dev);
 }
 
-int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
+/*
+ * Every entry, read in batches of this many (one syscall each instead of
+ * two per entry: 2000 at a thousand devices, ~3 ms, on every command).
+ */
+#define FOREACH_BATCH	256
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's: no batch operations */
+#endif
+
+/* The entries one by one: keys first, since deleting while walking
+ * restarts get_next_key. For a kernel without batch lookups of hashes. */
+static int foreach_keys(struct tcbpf *t, maps_cb_t cb, void *ctx)
 {
 	struct tcbpf_key *keys = NULL, *k, *prev = NULL;
 	struct tcbpf_dev dev;
 	int i, n = 0, err = 0;
 
-	/* Keys first: deleting while walking restarts get_next_key. */
 	for (;;) {
 		k = realloc(keys, (n + 1) * sizeof(*keys));
 		if (!k) {
@@ -293,6 +304,54 @@ int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
 		err = cb(t, &keys[i], &dev, ctx);
 	}
 	free(keys);
+	return err;
+}
+
+int maps_foreach(struct tcbpf *t, maps_cb_t cb, void *ctx)
+{
+	struct tcbpf_key *keys = NULL, *k;
+	struct tcbpf_dev *devs = NULL, *v;
+	__u32 batch, cnt;
+	bool first = true, last = false;
+	size_t n = 0, i;
+	int err = 0;
+
+	/* All of it first, then the callbacks: they may delete. */
+	while (!last) {
+		k = realloc(keys, (n + FOREACH_BATCH) * sizeof(*keys));
+		if (k)
+			keys = k;
+		v = realloc(devs, (n + FOREACH_BATCH) * sizeof(*devs));
+		if (v)
+			devs = v;
+		if (!k || !v) {
+			err = -ENOMEM;
+			goto out;
+		}
+		cnt = FOREACH_BATCH;
+		if (bpf_map_lookup_batch(t->cfg_fd, first ? NULL : &batch, &batch,
+					 keys + n, devs + n, &cnt, NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			last = true;	/* the rest, cnt of them */
+		}
+		first = false;
+		n += cnt;
+	}
+	/* no batch lookups here, or a bucket over FOREACH_BATCH entries */
+	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUPP ||
+	    err == -ENOSPC) {
+		free(keys);
+		free(devs);
+		return foreach_keys(t, cb, ctx);
+	}
+	for (i = 0; i < n && !err; i++)
+		err = cb(t, &keys[i], &devs[i], ctx);
+out:
+	free(keys);
+	free(devs);
 	return err;
 }
 
@@ -322,26 +381,24 @@ static int mark_used(struct tcbpf *t, const struct tcbpf_key *key,
 	return 0;
 }
 
-static int mark_vni_used(struct tcbpf *t, const struct tcbpf_vni_key *k,
-			 void *val, void *used)
-{
-	return mark_used(t, NULL, val, used);
-}
-
-/* Every device's VXLAN networks' limits: their slots are taken too. */
-static int mark_vnis(struct tcbpf *t, const struct tcbpf_key *key,
-		     const struct tcbpf_dev *dev, void *used)
-{
-	struct tcbpf_dev val;
-
-	mark_used(t, key, dev, used);
-	return vni_walk(t, t->vni_fd, key, &val, mark_vni_used, used);
-}
-
 int maps_slots_used(struct tcbpf *t, unsigned char used[TCBPF_MAX_SLOTS])
 {
+	struct tcbpf_vni_key k, next;
+	struct tcbpf_dev val;
+	bool first = true;
+	int err;
+
 	memset(used, 0, TCBPF_MAX_SLOTS);
-	return maps_foreach(t, mark_vnis, used);
+	err = maps_foreach(t, mark_used, used);
+	/* VXLAN networks' limits take slots too: their map, walked once */
+	while (!err && t->vni_fd >= 0 &&
+	       !bpf_map_get_next_key(t->vni_fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (!bpf_map_lookup_elem(t->vni_fd, &k, &val))
+			mark_used(t, NULL, &val, used);
+	}
+	return err;
 }
 
 int maps_slot_reset(struct tcbpf *t, __u32 slot)

@@ -45,8 +45,9 @@ static inline bool maps_dev_has(const struct tcbpf_dev *dev, int dir)
 
 /*
  * Call @cb for every device entry (any namespace's: key->netns says
- * which). The keys are read first, so @cb may delete entries (its own or
- * others'). A non-zero return of @cb stops the walk and is returned.
+ * which). The entries are read first (in batches), so @cb may delete
+ * entries (its own or others'). A non-zero return of @cb stops the walk
+ * and is returned.
  */
 typedef int (*maps_cb_t)(struct tcbpf *t, const struct tcbpf_key *key,
 			 const struct tcbpf_dev *dev, void *ctx);

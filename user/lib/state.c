@@ -82,19 +82,77 @@ void state_free(struct clamp_set *s)
 	for (i = 0; i < s->n; i++)
 		clamp_clear(&s->v[i]);
 	free(s->v);
+	free(s->idx);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * The index: open addressing over an FNV-1a hash of namespace and device,
+ * so that loading a thousand records is not a million strcmp()s (each
+ * record is looked up as it is set: 5 ms of every command's 8 at a
+ * thousand devices).
+ */
+static unsigned int clamp_hash(const char *netns, const char *ifname)
+{
+	unsigned int h = 2166136261u;
+	const char *p;
+
+	for (p = netns; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;	/* no byte of a name */
+	for (p = ifname; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static void idx_put(struct clamp_set *s, int i)
+{
+	unsigned int m = s->idx_cap - 1;
+	unsigned int h = clamp_hash(s->v[i].netns, s->v[i].ifname) & m;
+
+	while (s->idx[h])
+		h = (h + 1) & m;
+	s->idx[h] = i + 1;
+}
+
+/* (Re)build the index for at least @n records; -ENOMEM leaves none. */
+static int idx_build(struct clamp_set *s, int n)
+{
+	int cap = 64, i;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	free(s->idx);
+	s->idx = calloc(cap, sizeof(*s->idx));
+	s->idx_cap = s->idx ? cap : 0;
+	if (!s->idx)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++)
+		idx_put(s, i);
+	return 0;
 }
 
 static int find_idx(const struct clamp_set *s, const char *netns,
 		    const char *ifname)
 {
+	unsigned int m, h;
 	int i;
 
 	netns = ns_or_empty(netns);
-	for (i = 0; i < s->n; i++)
+	if (!s->idx_cap) {	/* no index (out of memory): the slow way */
+		for (i = 0; i < s->n; i++)
+			if (!strcmp(s->v[i].ifname, ifname) &&
+			    !strcmp(s->v[i].netns, netns))
+				return i;
+		return -1;
+	}
+	m = s->idx_cap - 1;
+	for (h = clamp_hash(netns, ifname) & m; s->idx[h]; h = (h + 1) & m) {
+		i = s->idx[h] - 1;
 		if (!strcmp(s->v[i].ifname, ifname) &&
 		    !strcmp(s->v[i].netns, netns))
 			return i;
+	}
 	return -1;
 }
 
@@ -115,6 +173,8 @@ int state_del(struct clamp_set *s, const char *netns, const char *ifname)
 	clamp_clear(&s->v[i]);
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(s->v[0]));
 	s->n--;
+	if (s->idx_cap)		/* the records after it moved */
+		idx_build(s, s->n);
 	return 0;
 }
 
@@ -181,6 +241,10 @@ int state_set(struct clamp_set *s, const struct clamp *c,
 		s->cap = cap;
 	}
 	s->v[s->n++] = copy;
+	if (2 * s->n > s->idx_cap)
+		idx_build(s, s->n);	/* out of memory: find_idx's slow way */
+	else
+		idx_put(s, s->n - 1);
 	return 0;
 }
 

@@ -65,6 +65,8 @@ struct clamp_set {
 	struct clamp *v;
 	int n;
 	int cap;
+	int *idx;	/* by namespace and device: v's index + 1, 0 free */
+	int idx_cap;	/* a power of two, at least twice n; 0 no index */
 	/* what the file's first line says of its writer (state_load; 0 and
 	 * "" when there was no file); state_save writes this build's */
 	int layout;
