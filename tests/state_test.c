@@ -375,6 +375,12 @@ static const char *t_set_del_find(void)
 	return NULL;
 }
 
+static void many_name(char *dev, size_t len, int i)
+{
+	snprintf(dev, len, "vm-%hu-%04hx", (unsigned short)(i / 3),
+		 (unsigned short)(i % 3));
+}
+
 /* Many records: found by (netns, device) through the index as it grows,
  * after deletes (which move the records behind) and after replaces. */
 static const char *t_many(void)
@@ -387,7 +393,7 @@ static const char *t_many(void)
 
 	c.reason = NULL;
 	for (i = 0; i < n; i++) {
-		snprintf(c.ifname, sizeof(c.ifname), "vm-%d-%04x", i / 3, i % 3);
+		many_name(c.ifname, sizeof(c.ifname), i);
 		snprintf(c.netns, sizeof(c.netns), "%s", i % 2 ? "tenant" : "");
 		c.at = i;
 		EXPECT(state_set(&s, &c, err, sizeof(err)) == 0, "set %d: %s", i, err);
@@ -395,11 +401,11 @@ static const char *t_many(void)
 	EXPECT(s.n == n, "%d records, want %d", s.n, n);
 	/* every third one goes, from the front: the rest move */
 	for (i = 0; i < n; i += 3) {
-		snprintf(dev, sizeof(dev), "vm-%d-%04x", i / 3, i % 3);
+		many_name(dev, sizeof(dev), i);
 		EXPECT(state_del(&s, i % 2 ? "tenant" : NULL, dev) == 0, "del %d", i);
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(dev, sizeof(dev), "vm-%d-%04x", i / 3, i % 3);
+		many_name(dev, sizeof(dev), i);
 		snprintf(ns, sizeof(ns), "%s", i % 2 ? "tenant" : "");
 		f = state_find(&s, ns, dev);
 		if (i % 3 == 0) {
@@ -411,7 +417,7 @@ static const char *t_many(void)
 		EXPECT(!state_find(&s, i % 2 ? "" : "tenant", dev), "%s in the other namespace", dev);
 	}
 	/* replaced in place: the count stays */
-	snprintf(c.ifname, sizeof(c.ifname), "vm-%d-%04x", 500, 1);
+	many_name(c.ifname, sizeof(c.ifname), 1501);
 	snprintf(c.netns, sizeof(c.netns), "tenant");
 	c.at = 99999;
 	EXPECT(state_set(&s, &c, err, sizeof(err)) == 0, "replace: %s", err);
