@@ -235,12 +235,6 @@ static int tc_detach(int ifindex, int dir)
 int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact,
 		char *why, size_t whylen)
 {
-	char none[1];
-
-	if (!why || !whylen) {
-		why = none;
-		whylen = sizeof(none);
-	}
 	why[0] = '\0';
 	if (hook == TCBPF_HOOK_TCX)
 		return tcx_attach(ifindex, dir, prog_fd);

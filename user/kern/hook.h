@@ -17,7 +17,7 @@
 /* Attach @prog_fd at @dir of @ifindex with @hook (TCBPF_HOOK_TC/TCX).
  * *@made_clsact is set when this call created the clsact qdisc. When
  * something on the device excludes hook tc (a classic ingress qdisc,
- * someone else's filter at tcbpf's pref/handle), @why (may be NULL) says
+ * someone else's filter at tcbpf's pref/handle), @why (@whylen > 0) says
  * what; it is empty otherwise. Nothing is printed: a caller that falls
  * back to the other hook has nothing to warn about. */
 int hook_attach(int ifindex, int dir, int hook, int prog_fd, bool *made_clsact,

@@ -526,9 +526,9 @@ static void forget_gone(struct lim *l, struct tcbpf *t, int ifindex)
 	l->gone_done = true;
 }
 
-/* l->slots: used by an entry of the maps, or taken by this hold of the
- * lock for an entry not written yet. */
-#define SLOT_USED	1
+/* l->slots: non-zero where an entry of the maps uses the slot
+ * (maps_slots_used marks 1), SLOT_TAKEN where this hold of the lock took
+ * it for an entry not written yet. */
 #define SLOT_TAKEN	2
 
 static int slots_read(struct lim *l, struct tcbpf *t)
