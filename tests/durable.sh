@@ -639,11 +639,24 @@ test_slots_full() {
 			res_bad "attach with every slot taken exited $rc ($out), want 1 \"no free slot\""
 		[ -z "$(settings "$DNS" x0)" ] || res_bad "the refused x0 shows a limiter"
 		ip -n "$DNS" link del vm-7-0abc && ip -n "$DNS" link del vm-2000-0abc
-		out=$(tbn "$DNS" attach x0 rate 5mbit 2>&1 >/dev/null)
+		ip -n "$DNS" link set x0 up	# a root qdisc to save and put back
+		# the attach asks for x0's root qdisc alone, not for a dump of
+		# every device's (the kernel has no filter for one device):
+		# that was two dumps of 2000 qdiscs an attach, and quadratic
+		# for a group on a kernel with fq
+		out=$(strace -f -e trace=sendto,sendmsg -o "$WORK/attach.strace" \
+			"$TCBPF" -n "$DNS" attach x0 rate 5mbit 2>&1 >/dev/null)
 		rc=$?
 		note "after two devices were deleted: exit $rc${out:+: $out}"
 		[ "$rc" -eq 0 ] || res_bad "attach after two devices went exited $rc: $out"
 		[ -n "$(settings "$DNS" x0)" ] || res_bad "x0 has no limiter"
+		out=$(grep -cE '(RTM_GETQDISC|nlmsg_type=0x26)[^}]*(NLM_F_DUMP|0x300)' \
+			"$WORK/attach.strace")
+		note "attach x0 among $((n - 2)) devices: $out qdisc dumps"
+		[ "$out" = 0 ] ||
+			res_bad "attach x0 dumped every device's qdiscs $out times, want 0"
+		grep -qE 'RTM_GETQDISC|nlmsg_type=0x26' "$WORK/attach.strace" ||
+			res_bad "attach x0: no RTM_GETQDISC seen: strace's output is not what this check reads"
 		# a command on one device asks the kernel about that device,
 		# not about the other 2047 (that was 3 sockets a device)
 		out=$(strace -f -c -e trace=socket -o "$WORK/slots.strace" \

@@ -579,8 +579,12 @@ int qdisc_restore_opts(const struct qdisc *q, void **opts, size_t *len)
 	return 0;
 }
 
-/* The device's root into @cur, and whether a qdisc below it holds
- * @handle (it may have gone to one since it was saved). */
+/*
+ * The device's root into @cur, and whether a qdisc below it holds
+ * @handle (it may have gone to one since it was saved). A kernel-made
+ * @handle (major 0) cannot clash: the root alone is asked for then, not
+ * a dump of every device in the namespace.
+ */
 static int root_and_clash(struct nl_sock *s, int ifindex, uint32_t handle,
 			  struct qdisc *cur, bool *clash, char *err,
 			  size_t errlen)
@@ -589,6 +593,14 @@ static int root_and_clash(struct nl_sock *s, int ifindex, uint32_t handle,
 	int i, ret;
 
 	*clash = false;
+	if (!TC_H_MAJ(handle)) {
+		ret = root_qdisc(s, ifindex, cur);
+		if (ret == -ENOENT)
+			nl_errf(err, errlen, "device has no root qdisc");
+		else if (ret)
+			nl_kerr(err, errlen, s, ret, "reading the root qdisc");
+		return ret;
+	}
 	ret = qdisc_dump(s, ifindex, &d);
 	if (ret) {
 		nl_kerr(err, errlen, s, ret, "listing qdiscs");

@@ -266,7 +266,13 @@ static int root_for_fq(int ifindex, struct qdisc *out, char *err,
 	int i, n, ret, children = 0, filters = 0;
 	bool classes = false;
 
-	memset(out, 0, sizeof(*out));
+	/* The kernel's own root has nothing to lose: one request for it.
+	 * A list is a dump of every device in the namespace, which a
+	 * thousand devices make quadratic: only for a root someone made. */
+	ret = qdisc_root(ifindex, out);
+	if (ret || qdisc_is_default(out))
+		return ret;
+	qdisc_clear(out);
 	ret = qdisc_list(ifindex, &qs, &n);
 	if (ret)
 		return ret;
