@@ -28,6 +28,7 @@ TESTS=(
 	test_edt_ecn
 	test_edt_live_change
 	test_edt_detach_restores
+	test_edt_group_no_dump
 )
 
 # fq_info: "handles flow_limit limit horizon" of the fq qdiscs on $DEV
@@ -593,6 +594,68 @@ tree_case() {
 	fi
 	res_end
 	tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null
+}
+
+# qdisc_dumps FILE: RTM_GETQDISC dumps in strace's record FILE
+qdisc_dumps() {
+	grep -cE '(RTM_GETQDISC|nlmsg_type=0x26)[^}]*(NLM_F_DUMP|0x300)' "$1"
+}
+
+# A group on a kernel with fq: each device's root is saved before fq
+# replaces it, and was found with a dump of every device's qdiscs (the
+# kernel has no filter for one device), so `attach net` was quadratic here.
+# The kernel's own root is now asked for alone: attach net, one more
+# device's attach and detach net make no dump, and every device is paced
+# behind fq, then has its own root again.
+test_edt_group_no_dump() {
+	local ns=tcbpf-grp n=40 i out want
+	res_begin edt_group_no_qdisc_dump
+	if ! command -v strace >/dev/null; then
+		res_skip "no strace in the guest (tests/vm/vmtest.sh GUEST_BINS)"
+		res_end
+		return
+	fi
+	ip netns del "$ns" 2>/dev/null
+	ip netns add "$ns" || { res_bad "cannot add $ns"; res_end; return; }
+	for ((i = 0; i <= n; i++)); do
+		echo "link add vm-$i-0e0e type dummy"
+		echo "link set vm-$i-0e0e up"
+	done | ip -n "$ns" -batch - || res_bad "cannot make $n dummies"
+	want=$(ip -n "$ns" -d link show vm-1-0e0e | head -1 | grep -o 'qdisc [a-z_]*')
+	ip -n "$ns" link set vm-0-0e0e down	# left out of the group: down
+	ip -n "$ns" link set vm-0-0e0e name x-0e0e
+	if ! strace -f -e trace=sendto,sendmsg -o "$WORK/grp.strace" \
+		"$TCBPF" -n "$ns" -q attach net 0e0e rate 20mbit >/dev/null 2>"$WORK/err"; then
+		res_bad "attach net 0e0e: $(flat "$(cat "$WORK/err")")"
+	else
+		out=$(qdisc_dumps "$WORK/grp.strace")
+		note "attach net of $n devices with fq: $out qdisc dumps"
+		[ "$out" = 0 ] || res_bad "attach net of $n devices made $out qdisc dumps, want 0"
+		grep -qE 'RTM_GETQDISC|nlmsg_type=0x26' "$WORK/grp.strace" ||
+			res_bad "no RTM_GETQDISC seen: strace's output is not what this check reads"
+		out=$(tc -n "$ns" qdisc show | grep -c '^qdisc fq ')
+		[ "$out" -ge "$n" ] || res_bad "$out fq qdiscs after attach net, want one a device ($n)"
+		ip -n "$ns" link set x-0e0e up
+		strace -f -e trace=sendto,sendmsg -o "$WORK/one.strace" \
+			"$TCBPF" -n "$ns" -q attach x-0e0e rate 20mbit >/dev/null 2>"$WORK/err" ||
+			res_bad "attach x-0e0e: $(flat "$(cat "$WORK/err")")"
+		out=$(qdisc_dumps "$WORK/one.strace")
+		[ "$out" = 0 ] || res_bad "attach of one device among $n made $out qdisc dumps, want 0"
+		tc -n "$ns" qdisc show dev x-0e0e | grep -q '^qdisc fq ' ||
+			res_bad "x-0e0e not behind fq: $(flat "$(tc -n "$ns" qdisc show dev x-0e0e)")"
+		"$TCBPF" -n "$ns" -q detach x-0e0e >/dev/null 2>&1
+		strace -f -e trace=sendto,sendmsg -o "$WORK/det.strace" \
+			"$TCBPF" -n "$ns" -q detach net 0e0e >/dev/null 2>"$WORK/err" ||
+			res_bad "detach net 0e0e: $(flat "$(cat "$WORK/err")")"
+		out=$(qdisc_dumps "$WORK/det.strace")
+		[ "$out" = 0 ] || res_bad "detach net of $n devices made $out qdisc dumps, want 0"
+		out=$(tc -n "$ns" qdisc show | grep -c '^qdisc fq ')
+		[ "$out" = 0 ] || res_bad "$out fq qdiscs left after detach net"
+		out=$(ip -n "$ns" -d link show vm-1-0e0e | head -1 | grep -o 'qdisc [a-z_]*')
+		[ "$out" = "$want" ] || res_bad "vm-1-0e0e's root after detach: '$out', want '$want' (before attach)"
+	fi
+	ip netns del "$ns"
+	res_end
 }
 
 # --------------------------------------------------------------------- main

@@ -35,7 +35,7 @@ GUEST_BINS=(
 	ip:iproute2 tc:iproute2 ss:iproute2 bridge:iproute2
 	iperf3:iperf3 bpftool:bpftool ethtool:ethtool
 	nsenter:util-linux unshare:util-linux flock:util-linux
-	python3:python3-minimal
+	python3:python3-minimal strace:strace
 )
 # python3's standard library (54 MB) is not copied: it is shared read-only
 # over 9p (tag pylib) at the same path, so tests/lib.sh's helpers run in
