@@ -650,12 +650,11 @@ test_slots_full() {
 		note "after two devices were deleted: exit $rc${out:+: $out}"
 		[ "$rc" -eq 0 ] || res_bad "attach after two devices went exited $rc: $out"
 		[ -n "$(settings "$DNS" x0)" ] || res_bad "x0 has no limiter"
-		out=$(grep -cE '(RTM_GETQDISC|nlmsg_type=0x26)[^}]*(NLM_F_DUMP|0x300)' \
-			"$WORK/attach.strace")
+		out=$(qdisc_dumps "$WORK/attach.strace")
 		note "attach x0 among $((n - 2)) devices: $out qdisc dumps"
 		[ "$out" = 0 ] ||
 			res_bad "attach x0 dumped every device's qdiscs $out times, want 0"
-		grep -qE 'RTM_GETQDISC|nlmsg_type=0x26' "$WORK/attach.strace" ||
+		qdisc_asked "$WORK/attach.strace" ||
 			res_bad "attach x0: no RTM_GETQDISC seen: strace's output is not what this check reads"
 		# a command on one device asks the kernel about that device,
 		# not about the other 2047 (that was 3 sockets a device)

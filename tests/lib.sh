@@ -246,6 +246,16 @@ ns_run() {
 
 ns_exists() { [ -e "/run/netns/$1" ]; }
 
+# qdisc_dumps FILE: the RTM_GETQDISC dumps in FILE, strace's record of a
+# command's sendto/sendmsg (raw or decoded); each is a dump of every
+# device's qdiscs in the namespace (the kernel has no filter for one).
+qdisc_dumps() {
+	grep -cE '(RTM_GETQDISC|nlmsg_type=0x26)[^}]*(NLM_F_DUMP|0x300)' "$1"
+}
+# qdisc_asked FILE: FILE holds any RTM_GETQDISC, i.e. qdisc_dumps reads
+# what strace wrote there
+qdisc_asked() { grep -qE 'RTM_GETQDISC|nlmsg_type=0x26' "$1"; }
+
 # tb ARGS...: ./tcbpf -n tcbpf-host ARGS...
 tb() {
 	vlog "tcbpf -n $HOST_NS $*"

@@ -596,11 +596,6 @@ tree_case() {
 	tc -n "$HOST_NS" qdisc del dev "$DEV" root 2>/dev/null
 }
 
-# qdisc_dumps FILE: RTM_GETQDISC dumps in strace's record FILE
-qdisc_dumps() {
-	grep -cE '(RTM_GETQDISC|nlmsg_type=0x26)[^}]*(NLM_F_DUMP|0x300)' "$1"
-}
-
 # A group on a kernel with fq: each device's root is saved before fq
 # replaces it, and was found with a dump of every device's qdiscs (the
 # kernel has no filter for one device), so `attach net` was quadratic here.
@@ -631,7 +626,7 @@ test_edt_group_no_dump() {
 		out=$(qdisc_dumps "$WORK/grp.strace")
 		note "attach net of $n devices with fq: $out qdisc dumps"
 		[ "$out" = 0 ] || res_bad "attach net of $n devices made $out qdisc dumps, want 0"
-		grep -qE 'RTM_GETQDISC|nlmsg_type=0x26' "$WORK/grp.strace" ||
+		qdisc_asked "$WORK/grp.strace" ||
 			res_bad "no RTM_GETQDISC seen: strace's output is not what this check reads"
 		out=$(tc -n "$ns" qdisc show | grep -c '^qdisc fq ')
 		[ "$out" -ge "$n" ] || res_bad "$out fq qdiscs after attach net, want one a device ($n)"
