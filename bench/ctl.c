@@ -92,26 +92,82 @@ static int spec_of(struct spec *s, int argc, char **argv)
 	return 0;
 }
 
-/*
- * Rewrite the default-class rate of both directions of @ifindex in the
- * namespace @netns: one lookup and one update of its entry.
- */
-static int raw_change(int fd, __u64 netns, int ifindex, __u64 rate)
+/* The pins a raw change uses: the entries, the profiles, tcbpf_set. */
+struct raw {
+	int cfg, prof, set;
+};
+
+static void raw_close(struct raw *r)
 {
+	if (r->cfg >= 0)
+		close(r->cfg);
+	if (r->prof >= 0)
+		close(r->prof);
+	if (r->set >= 0)
+		close(r->set);
+}
+
+static int raw_open(struct raw *r)
+{
+	char pin[PATH_MAX];
+
+	r->cfg = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_cfg"));
+	r->prof = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_prof"));
+	r->set = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_set"));
+	if (r->cfg < 0 || r->prof < 0 || r->set < 0) {
+		raw_close(r);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * What a change of the default class's rate of both directions of
+ * @ifindex in the namespace @netns boils down to (map layout 3): the
+ * entry read, each direction's settings written to a profile (the last
+ * two, free in the bench) and the entry pointed at them in place by
+ * tcbpf_set.
+ */
+static int raw_change(const struct raw *r, __u64 netns, int ifindex, __u64 rate)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct tcbpf_key key = { .netns = netns, .ifindex = ifindex };
+	struct tcbpf_set_args a = { .key = key };
+	struct tcbpf_bucket_cfg *bc;
+	struct tcbpf_prof p;
 	struct tcbpf_dev dev;
+	__u32 k;
 	int dir;
 
-	if (bpf_map_lookup_elem(fd, &key, &dev))
+	if (bpf_map_lookup_elem(r->cfg, &key, &dev))
 		return -errno;
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		bucket_from(&dev.dir[dir].cls[TCBPF_CLASS_DEFAULT], rate,
-			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].burst_bytes,
-			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].pps,
-			    dev.dir[dir].cls[TCBPF_CLASS_DEFAULT].pburst_pkts);
-	if (bpf_map_update_elem(fd, &key, &dev, BPF_EXIST))
+	a.dirs = a.set = dev.dirs;
+	a.hook = dev.hook;
+	for (dir = 0; dir < TCBPF_NDIR; dir++) {
+		const struct tcbpf_ddir *dd = &dev.dir[dir];
+
+		if (!(dev.dirs & (1U << dir)))
+			continue;
+		k = dd->prof;
+		if (bpf_map_lookup_elem(r->prof, &k, &p))
+			return -errno;
+		bc = &p.cls[TCBPF_CLASS_DEFAULT];
+		bucket_from(bc, rate, bc->burst_bytes, bc->pps, bc->pburst_pkts);
+		k = TCBPF_MAX_PROFS - 1 - dir;
+		if (bpf_map_update_elem(r->prof, &k, &p, BPF_ANY))
+			return -errno;
+		a.id[dir] = dd->id;
+		a.prof[dir] = k;
+		a.flags[dir] = dd->flags;
+		a.pace_ifindex[dir] = dd->pace_ifindex;
+		memcpy(a.tl_old[dir], dd->tl, sizeof(dd->tl));
+		memcpy(a.tl_new[dir], dd->tl, sizeof(dd->tl));
+	}
+	o.ctx_in = &a;
+	o.ctx_size_in = sizeof(a);
+	if (bpf_prog_test_run_opts(r->set, &o))
 		return -errno;
-	return 0;
+	return a.ret;
 }
 
 /* The limiter library, opened once by main(). */
@@ -126,7 +182,7 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 	double *td = calloc(n, sizeof(double)), *tr = calloc(n, sizeof(double));
 	double *to = calloc(n, sizeof(double));
 	struct spec none, chg;
-	char pin[PATH_MAX];
+	struct raw r;
 	int i, ifindex, fd, err = 0;
 	double t0;
 
@@ -159,20 +215,19 @@ static int do_cycle(const char *dev, int n, int argc, char **argv)
 		return 1;
 	for (i = 0; i < n && !err; i++) {
 		t0 = now_us();
-		fd = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_cfg"));
-		err = fd < 0 ? -errno : raw_change(fd, netns_self(), ifindex, 20000000 + i);
-		if (fd >= 0)
-			close(fd);
+		err = raw_open(&r);
+		err = err ? err : raw_change(&r, netns_self(), ifindex, 20000000 + i);
+		raw_close(&r);
 		to[i] = now_us() - t0;
 	}
-	fd = bpf_obj_get(tcbpf_pin_path(pin, sizeof(pin), "tcbpf_cfg"));
+	fd = err ? -1 : raw_open(&r);
 	for (i = 0; i < n && !err && fd >= 0; i++) {
 		t0 = now_us();
-		err = raw_change(fd, netns_self(), ifindex, 30000000 + i);
+		err = raw_change(&r, netns_self(), ifindex, 30000000 + i);
 		tr[i] = now_us() - t0;
 	}
 	if (fd >= 0)
-		close(fd);
+		raw_close(&r);
 	lim_detach(L, dev, NULL);
 	if (err || fd < 0) {
 		fprintf(stderr, "ctl: raw update failed: %s\n", strerror(-err));

@@ -10,7 +10,7 @@
  * and probes that take tcbpf's work apart, each "empty + one thing":
  *
  *   probe_ktime   bpf_ktime_get_ns()
- *   probe_array   an array lookup (in a tcbpf_state)
+ *   probe_array   an array lookup (in the floor's array)
  *   probe_hash    a hash lookup that hits (a tcbpf_cfg device entry)
  *   probe_cas     an array lookup and a compare-and-swap on the value
  *   probe_parse   tcbpf's own frame parser (bpf/parse.h), nothing else
@@ -36,6 +36,22 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * The floor's array: one 32-byte timeline a slot, as tcbpf's state array
+ * was until layout 3 (the floor stays the same program whatever tcbpf's
+ * maps become).
+ */
+struct floor_state {
+	__u64 tat[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct floor_state);
+} floor_state SEC(".maps");
+
 /* Slot of the array the floor and CAS probes use (set before load). */
 const volatile __u32 bench_slot = 0;
 
@@ -49,15 +65,15 @@ SEC("tc")
 int bench_floor(struct __sk_buff *skb)
 {
 	__u32 slot = bench_slot;
-	struct tcbpf_state *st;
+	struct floor_state *st;
 	__u64 now, old;
 
 	now = bpf_ktime_get_ns();
-	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+	st = bpf_map_lookup_elem(&floor_state, &slot);
 	if (!st)
 		return TC_ACT_UNSPEC;
-	old = st->cls[0].tat_bytes;
-	__sync_val_compare_and_swap(&st->cls[0].tat_bytes, old, now);
+	old = st->tat[0];
+	__sync_val_compare_and_swap(&st->tat[0], old, now);
 	return TC_ACT_UNSPEC;
 }
 
@@ -73,7 +89,7 @@ int probe_array(struct __sk_buff *skb)
 {
 	__u32 slot = bench_slot;
 
-	return bpf_map_lookup_elem(&tcbpf_state, &slot) ? TC_ACT_UNSPEC : 0;
+	return bpf_map_lookup_elem(&floor_state, &slot) ? TC_ACT_UNSPEC : 0;
 }
 
 SEC("tc")
@@ -88,14 +104,14 @@ SEC("tc")
 int probe_cas(struct __sk_buff *skb)
 {
 	__u32 slot = bench_slot;
-	struct tcbpf_state *st;
+	struct floor_state *st;
 	__u64 old;
 
-	st = bpf_map_lookup_elem(&tcbpf_state, &slot);
+	st = bpf_map_lookup_elem(&floor_state, &slot);
 	if (!st)
 		return TC_ACT_UNSPEC;
-	old = st->cls[0].tat_bytes;
-	__sync_val_compare_and_swap(&st->cls[0].tat_bytes, old, old + 1);
+	old = st->tat[0];
+	__sync_val_compare_and_swap(&st->tat[0], old, old + 1);
 	return TC_ACT_UNSPEC;
 }
 
@@ -117,7 +133,7 @@ int probe_div(struct __sk_buff *skb)
 
 	if (!d)
 		return TC_ACT_UNSPEC;
-	rate = d->dir[0].cls[0].rate_bits_per_sec | 1;
+	rate = d->dir[0].id | 1;
 	return (__u64)skb->len * 8 * 1000000000ULL / rate ? TC_ACT_UNSPEC : 0;
 }
 

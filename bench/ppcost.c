@@ -63,16 +63,12 @@ enum cfgkind { C_NONE, C_POLICE, C_DROP, C_MONITOR, C_PPS, C_EDT };
  * in the way unless @kind is C_DROP. */
 static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 {
-	struct tcbpf_state st = {};
 	struct tcbpf_cfg c;
 
 	testrun_cfg_del(&tr, LO_IFINDEX, dir);
-	bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
-	testrun_stats_zero(&tr, slot);
 	if (kind == C_NONE)
 		return 0;
 	memset(&c, 0, sizeof(c));
-	c.slot = slot;
 	c.mode = kind == C_MONITOR ? TCBPF_MODE_MONITOR :
 		 kind == C_EDT ? TCBPF_MODE_EDT : TCBPF_MODE_POLICE;
 	c.hook = TCBPF_HOOK_TCX;
@@ -96,14 +92,14 @@ static int cfg_set(__u32 dir, __u32 slot, enum cfgkind kind)
 	return testrun_cfg_put(&tr, LO_IFINDEX, dir, &c);
 }
 
-/* Packets dropped (@drops) or passed in @slot, both classes. */
-static __u64 stats_sum(__u32 slot, bool drops)
+/* Packets dropped (@drops) or passed in @dir, both classes. */
+static __u64 stats_sum(__u32 dir, bool drops)
 {
 	struct tcbpf_stats s;
 	__u64 n = 0;
 	int c;
 
-	if (testrun_stats(&tr, slot, &s))
+	if (testrun_stats(&tr, LO_IFINDEX, dir, &s))
 		return 0;
 	for (c = 0; c < TCBPF_NCLASS; c++)
 		n += drops ? s.cls[c].drop_pkts : s.cls[c].pass_pkts;
@@ -307,7 +303,7 @@ static int probes_run(FILE *out)
 	double m[8];
 	int i;
 
-	d.dir[0].cls[0].rate_bits_per_sec = 1000000007ULL;
+	d.dir[0].id = 1000000007ULL;	/* probe_div's divisor */
 	if (bpf_map_update_elem(bpf_map__fd(fsk->maps.tcbpf_cfg), &key, &d,
 				BPF_ANY))
 		return -1;
@@ -430,8 +426,8 @@ static int contention_run(FILE *out)
 				cfg_set(TCBPF_EGRESS, c->slot_eg, C_POLICE);
 				fd[1] = tr.prog[TCBPF_EGRESS];
 			}
-			for (k = 0; k < 3; k++)
-				testrun_stats_zero(&tr, k);
+			for (k = 0; k < TCBPF_NDIR; k++)
+				testrun_stats_zero(&tr, LO_IFINDEX, k);
 		}
 		for (r = 0; r < rounds; r++) {
 			double ns[2];
@@ -451,7 +447,7 @@ static int contention_run(FILE *out)
 			two[1][r] = ns[1];
 		}
 		if (!c->empty && !c->floor) {
-			for (k = 0; k < 3; k++) {
+			for (k = 0; k < TCBPF_NDIR; k++) {
 				drops += stats_sum(k, true);
 				passes += stats_sum(k, false);
 			}

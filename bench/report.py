@@ -52,6 +52,13 @@ DURABLE_BEFORE = {
 }
 
 
+
+def mem_maps(scale):
+    """The maps the scale runs summed, in the order run.sh listed them."""
+    for n in sorted(scale):
+        return list(scale[n]["memlock_after"].keys())
+    return []
+
 def load_records(path):
     recs = []
     with open(path) as f:
@@ -844,7 +851,8 @@ def build(meta, recs, pp):
     if scale:
         t = Table("devices", "attach, CLI each", "first 10 / last 10 (median ms)",
                   "attach hook tc, CLI each", "detach, CLI each", "attach in-process", "detach in-process",
-                  "settings entries", "map memory (cfg + state + stats)",
+                  "settings entries", "map memory (%s)" % " + ".join(
+                      m.replace("tcbpf_", "") for m in mem_maps(scale)),
                   "per device", "marginal per device")
         for n in sorted(scale):
             s = scale[n]
@@ -860,8 +868,7 @@ def build(meta, recs, pp):
                   fmt(ip.get("attach") and ip["attach"]["total_us"] / 1e6, "%.2f s"),
                   fmt(ip.get("detach") and ip["detach"]["total_us"] / 1e6, "%.2f s"),
                   s["entries"],
-                  "%d + %d + %d B" % (mem["tcbpf_cfg"], mem["tcbpf_state"],
-                                      mem["tcbpf_stats"]),
+                  " + ".join("%d" % mem[m] for m in mem_maps(scale)) + " B",
                   "%.0f B" % (tot / n), fmt(marginal(s), "%.0f B"))
         md.append(t.md())
         md.append("")

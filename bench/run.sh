@@ -215,9 +215,9 @@ part_done "control plane"
 # 5. Control plane at scale.
 memlock() {
 	local m
-	for m in tcbpf_cfg tcbpf_state tcbpf_stats; do
+	for m in tcbpf_cfg tcbpf_prof tcbpf_pcache; do
 		bpftool -j map show pinned "$TCBPF_PIN_DIR/$m" 2>/dev/null | jf bytes_memlock
-	done | awk '{ v[NR] = $1 } END { printf "{\"tcbpf_cfg\": %d, \"tcbpf_state\": %d, \"tcbpf_stats\": %d}", v[1], v[2], v[3] }'
+	done | awk '{ v[NR] = $1 } END { printf "{\"tcbpf_cfg\": %d, \"tcbpf_prof\": %d, \"tcbpf_pcache\": %d}", v[1], v[2], v[3] }'
 }
 # cfg_entries PREFIX: device entries (one per device) named PREFIX*.
 cfg_entries() {
@@ -228,9 +228,8 @@ try:
     e = json.load(sys.stdin)
 except Exception:
     e = []
-print(sum(1 for x in e if any(
-    str(c.get("ifname", "")).startswith(sys.argv[1])
-    for c in x.get("formatted", {}).get("value", {}).get("dir", []))))
+print(sum(1 for x in e if str(x.get("formatted", {}).get("value", {})
+                               .get("ifname", "")).startswith(sys.argv[1])))
 ' "$1"
 }
 

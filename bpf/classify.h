@@ -25,7 +25,7 @@ static __always_inline __u8 proto_bit(__u8 l4proto)
 	return 0;
 }
 
-__noinline __u32 classify(const struct tcbpf_cfg *cfg, const struct pkt *p,
+__noinline __u32 classify(const struct tcbpf_prof *cfg, const struct pkt *p,
 			  __u32 dir)
 {
 	__u16 port;

@@ -23,7 +23,7 @@
  * now or drop), the horizon when pacing. A zero horizon still paces, 1 ns
  * ahead at most, as it always has (the CLI never writes one).
  */
-static __always_inline __u64 edt_horizon(const struct tcbpf_cfg *cfg)
+static __always_inline __u64 edt_horizon(const struct tcbpf_prof *cfg)
 {
 	if (cfg->mode != TCBPF_MODE_EDT)
 		return 0;
@@ -65,7 +65,7 @@ static __always_inline bool own_socket(const struct __sk_buff *skb,
  * ping from the hypervisor shows the delay.
  */
 static __always_inline bool edt_pace(struct __sk_buff *skb,
-				     const struct tcbpf_cfg *cfg, __u32 cls,
+				     const struct tcbpf_prof *cfg, __u32 cls,
 				     const struct pkt *pkt, __u64 now,
 				     __u64 dep)
 {

@@ -27,19 +27,19 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__uint(max_entries, TCBPF_MAX_PROFS);
 	__type(key, __u32);
-	__type(value, struct tcbpf_state);
+	__type(value, struct tcbpf_prof);
 	TCBPF_MAP_PIN
-} tcbpf_state SEC(".maps");
+} tcbpf_prof SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCBPF_MAX_SLOTS);
+	__uint(max_entries, TCBPF_PCACHE);
 	__type(key, __u32);
-	__type(value, struct tcbpf_pcpu);
+	__type(value, struct tcbpf_pc);
 	TCBPF_MAP_PIN
-} tcbpf_stats SEC(".maps");
+} tcbpf_pcache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,5 +57,14 @@ struct {
 	__type(value, struct tcbpf_vni_ctr);
 	TCBPF_MAP_PIN
 } tcbpf_vni_stats SEC(".maps");
+
+/* A direction's profile (its index is 16 bits, the array's key 32). */
+static __always_inline const struct tcbpf_prof *
+prof_lookup(const struct tcbpf_ddir *dd)
+{
+	__u32 i = dd->prof;
+
+	return bpf_map_lookup_elem(&tcbpf_prof, &i);
+}
 
 #endif /* TCBPF_MAPS_H */

@@ -8,20 +8,28 @@
  * Map layout (all pinned under TCBPF_PIN_DIR, all with BTF):
  *
  *   tcbpf_cfg    HASH   struct tcbpf_key -> struct tcbpf_dev
- *                settings of one device, both directions in one value, so
- *                that one bpf_map_update_elem() changes both at once (a
- *                reader sees the old value or the new, never a mix);
- *                written only by the CLI. A missing entry, or a direction
- *                not in dev.dirs, means "no limiter": the packet passes.
- *   tcbpf_state  ARRAY  slot -> struct tcbpf_state
- *                the lock-free bucket timelines, indexed by cfg.slot, so a
- *                settings rewrite never resets or races with them.
- *   tcbpf_stats  PERCPU_ARRAY  slot -> struct tcbpf_pcpu
- *                this CPU's counters (summed over CPUs by the CLI) and the
- *                tokens it took from the timelines in a batch (police).
+ *                one device: which profile each direction has, its
+ *                timelines and its counters, shared by the CPUs (layout
+ *                3: one entry a device, no array sized for the most
+ *                devices). Made by attach, deleted by detach; in between
+ *                the CLI changes it only in place, with tcbpf_set. A
+ *                missing entry, or a direction not in dev.dirs, means "no
+ *                limiter": the packet passes.
+ *   tcbpf_prof   ARRAY  index -> struct tcbpf_prof
+ *                the settings, one profile for all the device directions
+ *                that have the same: a change writes a free profile and
+ *                points the entry at it, so a reader sees the old
+ *                settings or the new, never a mix.
+ *   tcbpf_pcache PERCPU_ARRAY  id % TCBPF_PCACHE -> struct tcbpf_pc
+ *                each CPU's counts not yet handed in to an entry, and the
+ *                tokens it took from the timelines in a batch (police):
+ *                the CPUs of one device share no cache line per packet.
+ *                What a device counted is its entry plus the caches that
+ *                hold its tag (user/lib/maps.c).
  *   tcbpf_vni    HASH   struct tcbpf_vni_key -> struct tcbpf_dev
  *                a limit on one VXLAN network of a VXLAN underlay device
- *                (TCBPF_F_VXLAN): its own settings and slots, as a device.
+ *                (TCBPF_F_VXLAN): its own profile, timelines and counters,
+ *                as a device.
  *   tcbpf_vni_stats  LRU_PERCPU_HASH  struct tcbpf_vni_key -> tcbpf_vni_ctr
  *                what each VXLAN network carried on such a device, every
  *                network seen (entries made by the programs; the least
@@ -38,9 +46,10 @@
  * 1 (tcbpf 0.1) is frozen in user/lib/layout_v1.h; 2 is layout 1's
  * structs plus the tcbpf_info pin that names the layout (user/kern/obj.h).
  */
-#define TCBPF_LAYOUT		2
+#define TCBPF_LAYOUT		3
 #define TCBPF_MAX_DEVS		2048	/* devices with settings */
-#define TCBPF_MAX_SLOTS		4096	/* device-directions, two per device */
+#define TCBPF_MAX_PROFS		64	/* distinct settings in use at once */
+#define TCBPF_PCACHE		64	/* entries of each CPU's cache, 2^n */
 #define TCBPF_MAX_PORTS		16	/* allowlist entries per direction */
 #define TCBPF_MAX_VNIS		1024	/* VXLAN networks with a limit */
 #define TCBPF_MAX_VNI_STATS	4096	/* VXLAN networks counted (per-CPU,
@@ -92,6 +101,16 @@ enum tcbpf_hook {
 #define TCBPF_F_NO_IFB		(1U << 7)	/* ingress EDT wanted, no ifb: policing
 						 * (with TCBPF_F_NO_FQ, its reason) */
 
+/*
+ * Flags of the device rather than of its settings: what tcbpf made there
+ * and what it could not have. The CLI reads them, the programs do not;
+ * they stay in the device's entry (struct tcbpf_ddir), out of the
+ * profiles, which the rest are part of.
+ */
+#define TCBPF_F_DEV		(TCBPF_F_OWN_CLSACT | TCBPF_F_OWN_FQ | \
+				 TCBPF_F_NO_FQ | TCBPF_F_TREE_KEPT | \
+				 TCBPF_F_NO_IFB)
+
 /* The shared pacing device of ingress EDT, one per network namespace. */
 #define TCBPF_PACE_IFNAME	"tcbpf-ifb0"
 
@@ -140,46 +159,54 @@ struct tcbpf_bucket_cfg {
 };
 
 /*
- * The settings of one direction of a device. What every packet reads
- * comes first (the slot, the mode, the buckets' costs), what only EDT
- * and the classifier read after, what only people and the CLI read last.
+ * Declare MEMBERS both as a struct of their own, struct TAG, called NAME,
+ * and in place (the kernel's struct_group_tagged(), include/uapi/linux/
+ * stddef.h): cfg->mode and cfg->prof.mode are the same bytes.
+ */
+#define TCBPF_GROUP(TAG, NAME, MEMBERS...)				\
+	union {								\
+		struct { MEMBERS };					\
+		struct TAG { MEMBERS } NAME;				\
+	}
+
+/*
+ * Settings, as the programs read them: a profile (tcbpf_prof), shared by
+ * every device direction that has the same ones. What every packet reads
+ * comes first (the mode, the buckets' costs), what only EDT and the
+ * classifier read after.
+ */
+#define TCBPF_PROF_MEMBERS						\
+	__u32 mode;		/* enum tcbpf_mode */			\
+	__u32 nports;							\
+	__u32 flags;		/* TCBPF_F_* */				\
+	__u16 vxlan_port;	/* TCBPF_F_VXLAN: UDP port, 0 = 4789 */	\
+	__u16 prof_pad;							\
+	struct tcbpf_bucket_cfg cls[TCBPF_NCLASS];			\
+	__u64 delay_ns;		/* extra delay for the default class (EDT) */ \
+	__u64 horizon_ns;	/* EDT: drop beyond now + horizon */	\
+	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */	\
+	struct tcbpf_port ports[TCBPF_MAX_PORTS];
+
+/*
+ * The settings of one direction of a device as the CLI handles them: its
+ * profile's, in place, and the device's own (not in any map as such:
+ * user/lib/maps.c splits and joins them).
  */
 struct tcbpf_cfg {
-	__u32 slot;		/* index into tcbpf_state / tcbpf_stats */
-	__u32 mode;		/* enum tcbpf_mode */
-	__u32 nports;
-	__u32 flags;		/* TCBPF_F_* */
-	struct tcbpf_bucket_cfg cls[TCBPF_NCLASS];
-	__u64 delay_ns;		/* extra delay for the default class (EDT) */
-	__u64 horizon_ns;	/* EDT: drop beyond now + horizon */
-	__u64 ecn_ns;		/* EDT: mark CE beyond now + ecn_ns */
-	struct tcbpf_port ports[TCBPF_MAX_PORTS];
+	TCBPF_GROUP(tcbpf_prof, prof, TCBPF_PROF_MEMBERS);
+	__u64 id;		/* the direction's id (struct tcbpf_ddir) */
 	__u32 hook;		/* enum tcbpf_hook, for show and detach */
-	__u16 vxlan_port;	/* TCBPF_F_VXLAN: UDP port, 0 = 4789 */
-	__u16 pad;
 	__u32 pace_ifindex;	/* ingress EDT: the pacing ifb the default
 				 * class is redirected to, 0 none */
-	__u32 pad2;
 	__u64 netns_ino;	/* the namespace's inode, for people and for
 				 * finding it again (the key has its cookie) */
 	char ifname[16];	/* for people reading bpftool map dump */
-};
-
-/* The value of a device's entry: the settings of each direction. */
-struct tcbpf_dev {
-	__u32 dirs;		/* bit 1 << dir: that direction has settings */
-	__u32 pad;
-	struct tcbpf_cfg dir[TCBPF_NDIR];
 };
 
 /* Theoretical arrival times (ns, CLOCK_MONOTONIC) of one class. */
 struct tcbpf_bucket_state {
 	__u64 tat_bytes;
 	__u64 tat_pkts;
-};
-
-struct tcbpf_state {
-	struct tcbpf_bucket_state cls[TCBPF_NCLASS];
 };
 
 struct tcbpf_counters {
@@ -197,6 +224,32 @@ struct tcbpf_stats {
 };
 
 /*
+ * One direction of a device in its entry: which profile, and what the
+ * programs keep for it: the timelines (the CPUs move them with
+ * compare-and-swap) and the counters the CPUs' caches have handed in.
+ * The CLI writes prof and pace_ifindex in place (tcbpf_set), never the
+ * rest, so a settings change loses no count and no debt.
+ */
+struct tcbpf_ddir {
+	__u64 id;		/* this direction's tag in the CPUs' caches:
+				 * random, never 0, new with each attach */
+	__u16 prof;		/* index into tcbpf_prof */
+	__u16 flags;		/* the device's own TCBPF_F_DEV flags */
+	__u32 pace_ifindex;	/* ingress EDT: the pacing ifb, 0 none */
+	struct tcbpf_bucket_state tl[TCBPF_NCLASS];
+	struct tcbpf_stats ctr;
+};
+
+/* The value of a device's entry (and of a VXLAN network's with a limit). */
+struct tcbpf_dev {
+	__u32 dirs;		/* bit 1 << dir: that direction has settings */
+	__u32 hook;		/* enum tcbpf_hook, for show and detach */
+	struct tcbpf_ddir dir[TCBPF_NDIR];
+	__u64 netns_ino;	/* see struct tcbpf_cfg */
+	char ifname[16];
+};
+
+/*
  * Tokens one CPU took from a class's timelines in a batch and has not
  * spent yet (police mode): bytes and packets, see bpf/bucket.h.
  */
@@ -205,10 +258,52 @@ struct tcbpf_local {
 	__u32 pkts;
 };
 
-/* One CPU's share of a slot. */
-struct tcbpf_pcpu {
-	struct tcbpf_counters cls[TCBPF_NCLASS];
+/*
+ * One entry of a CPU's cache (tcbpf_pcache): what this CPU counted for
+ * one device direction and has not handed in to the entry yet, and the
+ * tokens it holds. The tag (struct tcbpf_ddir's id) t sits at t %
+ * TCBPF_PCACHE; a packet of another tag there hands this one in (to the
+ * entry its key finds, if it still has that tag) and takes it over. seq
+ * is odd while that happens, for readers (user/lib/maps.c).
+ */
+struct tcbpf_pc {
+	__u64 tag;		/* the owner's id; 0 free */
+	__u32 seq;
+	__u32 vni;		/* the owner: 0 a device, else VNI + 1 ... */
+	struct tcbpf_key key;	/* ... of this device; key.pad: its dir */
 	struct tcbpf_local tok[TCBPF_NCLASS];
+	struct tcbpf_stats ctr;
+};
+
+/*
+ * tcbpf_set's argument (a BPF_PROG_TYPE_SYSCALL program the CLI runs):
+ * point directions of the entry of @key (@vni: 0 a device, else VNI + 1)
+ * at other profiles in place, set their own flags, and move their
+ * timelines by what a rate change asks (user/lib/bucket.c's rescale,
+ * computed by the CLI from the timelines it read: @tl_old is what it
+ * read, @tl_new what it wants; a timeline another CPU moved meanwhile is
+ * moved by the same difference).
+ */
+struct tcbpf_set_args {
+	struct tcbpf_key key;
+	__u32 vni;
+	__u32 dirs;		/* the entry's dirs from now on */
+	__u32 set;		/* the directions whose profile, pacing ifb
+				 * and timelines to write (a direction new
+				 * in dirs starts from zero) */
+	__u32 hook;		/* the entry's hook from now on */
+	__u64 id[TCBPF_NDIR];	/* the directions' ids from now on; a
+				 * direction of set keeps its timelines and
+				 * counters only when its id stays */
+	__u32 prof[TCBPF_NDIR];
+	__u32 flags[TCBPF_NDIR];	/* TCBPF_F_DEV */
+	__u32 pace_ifindex[TCBPF_NDIR];
+	struct tcbpf_bucket_state tl_old[TCBPF_NDIR][TCBPF_NCLASS];
+	struct tcbpf_bucket_state tl_new[TCBPF_NDIR][TCBPF_NCLASS];
+	/* added to the directions' counters (an upgrade's late counts) */
+	struct tcbpf_stats add[TCBPF_NDIR];
+	__s32 ret;		/* 0, or -ENOENT (no such entry) */
+	__u32 pad;
 };
 
 /* One VXLAN network (24-bit VNI) of one device. */

@@ -87,25 +87,41 @@ udp "to VM (UDP flood, 15 Mbit/s offered)" "$HOST_NS" "$VM_NS" "$VM_IP" 15M 5
 head "settings and counters"
 cmd "$TCBPF" -n "$HOST_NS" show "$DEV"
 
-head "the settings map, as the BPF programs see it"
+head "the maps, as the BPF programs see them"
 echo "\$ bpftool map dump pinned $PIN_DIR/tcbpf_cfg"
-echo "  ($DEV's entries; empty allowlist slots left out)"
-# bpftool prints all 16 allowlist slots of each entry; drop the empty ones,
-# and other namespaces' devices (on a shared machine).
-bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg" | "$PY" -c '
+echo "\$ bpftool map dump pinned $PIN_DIR/tcbpf_prof"
+echo "  ($DEV's entry and the profiles it points at; counters of the"
+echo "  default class only, empty allowlist entries left out)"
+# bpftool prints every field; keep this device's entry (not other
+# namespaces' devices, on a shared machine) and the profiles it uses.
+{
+	bpftool -j map dump pinned "$PIN_DIR/tcbpf_cfg"
+	echo
+	bpftool -j map dump pinned "$PIN_DIR/tcbpf_prof"
+} | "$PY" -c '
 import json, sys
-for e in json.load(sys.stdin):
+cfg, prof = [json.loads(l) for l in sys.stdin.read().split("\n\n") if l.strip()]
+for e in cfg:
     e = e.get("formatted", e)
     dev = e["value"]
-    if str(dev["dir"][0].get("netns_ino")) != sys.argv[1]:
+    if str(dev.get("netns_ino")) != sys.argv[1]:
         continue
-    print(json.dumps(e["key"]))
+    print("entry %s: ifname %s, hook %s, dirs %s" % (json.dumps(e["key"]),
+          dev["ifname"], dev["hook"], dev["dirs"]))
     for d, v in enumerate(dev["dir"]):
-        v["ports"] = [p for p in v.get("ports", []) if p.get("lo") or p.get("hi")]
-        for p in v["ports"]:
-            p.pop("pad", None)
-        v.pop("pad", None)
-        print("  dir %d: %s" % (d, json.dumps(v)))
+        print("  dir %d: id %s, prof %s, flags %s, tl %s" % (d, v["id"],
+              v["prof"], v["flags"], json.dumps(v["tl"])))
+        print("         counters handed in: %s" % json.dumps(v["ctr"]["cls"][0]))
+    for d, v in enumerate(dev["dir"]):
+        p = next((x.get("formatted", x)["value"] for x in prof
+                  if x.get("formatted", x)["key"] == v["prof"]), None)
+        if p is None:
+            continue
+        p["ports"] = [q for q in p.get("ports", []) if q.get("lo") or q.get("hi")]
+        for q in p["ports"]:
+            q.pop("pad", None)
+        p.pop("prof_pad", None)
+        print("profile %s (dir %d): %s" % (v["prof"], d, json.dumps(p)))
 ' "$(stat -L -c %i "/run/netns/$HOST_NS")"
 
 head "detach"

@@ -14,8 +14,9 @@
 #   concurrent          50 callers on 20 devices, attach net among them
 #   foreign_filter      someone else's cls_bpf filter at 0x7cbf survives
 #                       attach hook tc and detach
-#   slots_full          every slot taken: a clear refusal; devices deleted
-#                       meanwhile: their slots are found by the next attach
+#   slots_full          every device entry taken: a clear refusal; devices
+#                       deleted meanwhile: their entries are found by the
+#                       next attach
 #
 #   tests/durable.sh [TEST...]
 #
@@ -104,7 +105,7 @@ leftovers() {
 }
 
 # settings NS DEV: the device's settings as one JSON line, without
-# counters, program ids, slots and ifindex ("" if it has no limiter)
+# counters, program ids, direction ids and ifindex ("" if it has no limiter)
 settings() {
 	tbn "$1" -j show "$2" 2>/dev/null | py -c '
 import json, sys
@@ -118,7 +119,7 @@ for o in d if isinstance(d, list) else []:
     for k in ("ifindex",):
         o.pop(k, None)
     for dr in ("ingress", "egress"):
-        for k in ("classes", "prog_id", "slot"):
+        for k in ("classes", "prog_id", "id"):
             o.get(dr, {}).pop(k, None)
     print(json.dumps(o, sort_keys=True))
 ' "$2"
@@ -614,10 +615,9 @@ durable_cleanup() {
 }
 
 # A command on one device forgets only that device's stale settings; the
-# others' wait for a walk. When every slot is taken, attach walks first:
-# 2048 devices (TCBPF_MAX_DEVS, two slots each) by attach net, then one
-# more is refused naming the cause; two of them deleted, it is attached
-# in their place.
+# others' wait for a walk. When the maps are full, attach walks first:
+# 2048 devices (TCBPF_MAX_DEVS) by attach net, then one more is refused
+# naming the cause; two of them deleted, it is attached in their place.
 test_slots_full() {
 	local i n=2048 out rc
 	res_begin slots_full_forgets_gone
@@ -634,9 +634,9 @@ test_slots_full() {
 	else
 		out=$(tbn "$DNS" attach x0 rate 5mbit 2>&1 >/dev/null)
 		rc=$?
-		note "attach of device $((n + 1)) with every slot taken: exit $rc: $out"
-		[ "$rc" -eq 1 ] && grep -q "no free slot" <<<"$out" ||
-			res_bad "attach with every slot taken exited $rc ($out), want 1 \"no free slot\""
+		note "attach of device $((n + 1)) with the maps full: exit $rc: $out"
+		[ "$rc" -eq 1 ] && grep -q "no room for another device: $n devices" <<<"$out" ||
+			res_bad "attach with the maps full exited $rc ($out), want 1 \"no room for another device: $n devices\""
 		[ -z "$(settings "$DNS" x0)" ] || res_bad "the refused x0 shows a limiter"
 		ip -n "$DNS" link del vm-7-0abc && ip -n "$DNS" link del vm-2000-0abc
 		ip -n "$DNS" link set x0 up	# a root qdisc to save and put back

@@ -13,6 +13,7 @@
  * "SKIP: all: why" when not root; exits 1 on any failure.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,46 +65,26 @@ static void report(const char *name, int err, const char *why)
 	fflush(stdout);
 }
 
-/* Counters of @slot summed over CPUs, would-drop included. */
-static int sum(__u32 slot, struct tcbpf_stats *s)
+/* Counters of @dir of lo (entry and caches), would-drop included. */
+static int sum(__u32 dir, struct tcbpf_stats *s)
 {
-	int cpu, c;
-
-	memset(s, 0, sizeof(*s));
-	if (bpf_map_lookup_elem(tr.stats_fd, &slot, tr.percpu))
-		return -errno;
-	for (cpu = 0; cpu < tr.ncpus; cpu++) {
-		for (c = 0; c < TCBPF_NCLASS; c++) {
-			const struct tcbpf_counters *p = &tr.percpu[cpu].cls[c];
-			struct tcbpf_counters *o = &s->cls[c];
-
-			o->pass_pkts += p->pass_pkts;
-			o->pass_bytes += p->pass_bytes;
-			o->drop_pkts += p->drop_pkts;
-			o->drop_bytes += p->drop_bytes;
-			o->wdrop_pkts += p->wdrop_pkts;
-			o->wdrop_bytes += p->wdrop_bytes;
-		}
-	}
-	return 0;
+	return testrun_stats(&tr, LO_IFINDEX, dir, s);
 }
 
-/* Fresh timelines and counters; @dir's settings: @mode, one bucket. */
+/*
+ * Fresh timelines and counters (lo's entry deleted: the direction comes
+ * back with a new id, and every CPU's cache emptied); @dir's settings:
+ * @mode, one bucket.
+ */
 static int setup(__u32 dir, __u32 mode, int cls, __u64 rate, __u64 burst,
 		 __u64 pps, __u64 pburst, char *why)
 {
-	struct tcbpf_state st = {};
 	struct tcbpf_cfg c;
-	__u32 slot;
 
 	testrun_cfg_del(&tr, LO_IFINDEX, ING);
 	testrun_cfg_del(&tr, LO_IFINDEX, EGR);
-	for (slot = 0; slot < TCBPF_NDIR; slot++) {
-		bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
-		testrun_stats_zero(&tr, slot);
-	}
+	testrun_caches_zero(&tr);
 	memset(&c, 0, sizeof(c));
-	c.slot = dir;
 	c.mode = mode;
 	c.hook = TCBPF_HOOK_TC;
 	strcpy(c.ifname, "lo");
@@ -313,7 +294,6 @@ static int vx_put(__u32 dir, __u16 port, char *why)
 	struct tcbpf_cfg c;
 
 	memset(&c, 0, sizeof(c));
-	c.slot = dir;
 	c.mode = TCBPF_MODE_MONITOR;
 	c.flags = TCBPF_F_VXLAN;
 	c.vxlan_port = port;
@@ -408,34 +388,61 @@ static int vx_not_case(char *why)
 	return 0;
 }
 
+/* A profile for the networks' own limits, apart from testrun_prof()'s. */
+#define VNI_PROF	(TCBPF_MAX_PROFS - 1)
+
 /*
- * A network with a limit of its own (police 3000 b at 1 byte/s, slot 5):
- * its frames PPPDD; another network's and the device's untouched.
+ * @dir of network @vni of lo gets a limit of its own: an entry in
+ * tcbpf_vni with id @id (0: a new one; fresh timelines and counters),
+ * profile VNI_PROF: police, the default class at @rate/@burst.
+ */
+static int vni_limit_put(__u32 vni, __u32 dir, __u64 rate, __u64 burst,
+			 __u64 id, char *why)
+{
+	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = vni };
+	struct tcbpf_dev dev = { .dirs = 1U << dir };
+	struct tcbpf_prof p = { .mode = TCBPF_MODE_POLICE };
+	__u32 pi = VNI_PROF;
+
+	bucket_from(&p.cls[DEF], rate, burst, 0, 0);
+	dev.dir[dir].id = id ? id : testrun_id(&tr);
+	dev.dir[dir].prof = pi;
+	if (bpf_map_update_elem(tr.prof_fd, &pi, &p, BPF_ANY) ||
+	    bpf_map_update_elem(vni_fd, &k, &dev, BPF_ANY))
+		return FAILF("writing the network's limit: %s",
+			     strerror(errno));
+	return 0;
+}
+
+/* The counters of @dir of network @vni's own limit: entry and caches. */
+static int vni_limit_sum(__u32 vni, __u32 dir, struct tcbpf_stats *s)
+{
+	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = vni };
+	struct tcbpf_dev dev;
+
+	memset(s, 0, sizeof(*s));
+	if (bpf_map_lookup_elem(vni_fd, &k, &dev))
+		return -errno;
+	return testrun_ddir_stats(&tr, &dev.dir[dir], s);
+}
+
+/*
+ * A network with a limit of its own (police 3000 b at 1 byte/s, its own
+ * entry and id): its frames PPPDD; another network's and the device's
+ * untouched.
  */
 static int vx_limit_case(char *why)
 {
 	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = 0xc9 };
-	struct tcbpf_dev dev = { .dirs = 1U << ING };
 	struct tcbpf_stats s;
 	struct tcbpf_vni_dir c;
 	char got[8] = "", other[8] = "";
 	struct frame f;
 	int i;
 
-	if (vx_setup(ING, 0, why))
+	if (vx_setup(ING, 0, why) ||
+	    vni_limit_put(0xc9, ING, SLOW_RATE, 3000, 0, why))
 		return -1;
-	dev.dir[ING].slot = 5;
-	dev.dir[ING].mode = TCBPF_MODE_POLICE;
-	bucket_from(&dev.dir[ING].cls[DEF], SLOW_RATE, 3000, 0, 0);
-	testrun_stats_zero(&tr, 5);
-	{
-		struct tcbpf_state st = {};
-		__u32 slot = 5;
-
-		bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
-	}
-	if (bpf_map_update_elem(vni_fd, &k, &dev, BPF_ANY))
-		return FAILF("writing the network's limit: %s", strerror(errno));
 	for (i = 0; i < 5; i++) {
 		vx_frame(&f, &f_vx4, 0xc9, 0x08);
 		got[i] = run1(ING, &f);
@@ -451,13 +458,126 @@ static int vx_limit_case(char *why)
 		return FAILF("00c9 counted %llu passed %llu dropped (%llu b), "
 			     "want 3, 2 (2000 b)", c.pass_pkts, c.drop_pkts,
 			     c.drop_bytes);
-	if (sum(5, &s) || s.cls[DEF].drop_pkts != 2 || s.cls[DEF].pass_pkts != 3)
-		return FAILF("slot 5: %llu passed %llu dropped, want 3, 2",
-			     s.cls[DEF].pass_pkts, s.cls[DEF].drop_pkts);
+	if (vni_limit_sum(0xc9, ING, &s) || s.cls[DEF].drop_pkts != 2 ||
+	    s.cls[DEF].pass_pkts != 3)
+		return FAILF("00c9's own limit: %llu passed %llu dropped, "
+			     "want 3, 2", s.cls[DEF].pass_pkts,
+			     s.cls[DEF].drop_pkts);
 	if (sum(ING, &s) || s.cls[DEF].pass_pkts != 5 || s.cls[DEF].drop_pkts)
-		return FAILF("the device's slot: %llu passed %llu dropped, "
+		return FAILF("the device's counters: %llu passed %llu dropped, "
 			     "want 5, 0", s.cls[DEF].pass_pkts,
 			     s.cls[DEF].drop_pkts);
+	bpf_map_delete_elem(vni_fd, &k);
+	return 0;
+}
+
+/* ---- the CPUs' caches (bpf/pcache.h) ------------------------------------ */
+
+#define PC_IDX		21	/* the entry colliding ids share */
+
+/* A new id at cache entry PC_IDX, unlike any other the tests gave. */
+static __u64 collide_id(void)
+{
+	return testrun_id(&tr) << 6 | PC_IDX;
+}
+
+static cpu_set_t unpinned;	/* the CPUs before pin() */
+
+/* Run on the CPU the thread is on now, alone; -1 on error. */
+static int pin(void)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(unpinned), &unpinned))
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -1 : 0;
+}
+
+static void unpin(void)
+{
+	sched_setaffinity(0, sizeof(unpinned), &unpinned);
+}
+
+/* @s is exactly @pp/@pb passed, @dp/@db dropped in the default class. */
+static int want_exact(const struct tcbpf_stats *s, const char *who,
+		      __u64 pp, __u64 pb, __u64 dp, __u64 db, char *why)
+{
+	struct tcbpf_stats w = {};
+
+	w.cls[DEF].pass_pkts = pp;
+	w.cls[DEF].pass_bytes = pb;
+	w.cls[DEF].drop_pkts = dp;
+	w.cls[DEF].drop_bytes = db;
+	if (memcmp(s, &w, sizeof(w)))
+		return FAILF("%s: default pass %llu/%llub drop %llu/%llub "
+			     "wdrop %llu, allow %llu/%llu packets, want "
+			     "default pass %llu/%llub drop %llu/%llub only",
+			     who, s->cls[DEF].pass_pkts, s->cls[DEF].pass_bytes,
+			     s->cls[DEF].drop_pkts, s->cls[DEF].drop_bytes,
+			     s->cls[DEF].wdrop_pkts, s->cls[ALLOW].pass_pkts,
+			     s->cls[ALLOW].drop_pkts, pp, pb, dp, db);
+	return 0;
+}
+
+/*
+ * A network's own limit (00c9: police 3000 b at 1 byte/s) and its
+ * device's ingress (monitor, no bucket) with ids that share cache entry
+ * PC_IDX: frames of 00c9 and 00ca in turn, on one CPU, each taking the
+ * entry over from the other. The hand-ins go to the network's entry
+ * (tcbpf_vni) and to the device's (tcbpf_cfg): each counts exactly its
+ * own frames, and both entries did receive hand-ins.
+ */
+static int vx_collide_case(char *why)
+{
+	struct tcbpf_vni_key k = { .ifindex = LO_IFINDEX, .vni = 0xc9 };
+	struct tcbpf_dev vdev;
+	struct tcbpf_ddir dd;
+	struct tcbpf_stats s;
+	char got[11] = "", other[11] = "";
+	struct frame f;
+	int i, err;
+
+	if (vx_setup(ING, 0, why))
+		return -1;
+	err = testrun_id_set(&tr, LO_IFINDEX, ING, collide_id());
+	if (err)
+		return FAILF("setting the device's id: %s", strerror(-err));
+	if (vni_limit_put(0xc9, ING, SLOW_RATE, 3000, collide_id(), why))
+		return -1;
+	if (pin())
+		return FAILF("pinning to one CPU: %s", strerror(errno));
+	for (i = 0; i < 10; i++) {
+		vx_frame(&f, &f_vx4, 0xc9, 0x08);
+		got[i] = run1(ING, &f);
+		vx_frame(&f, &f_vx4, 0xca, 0x08);
+		other[i] = run1(ING, &f);
+	}
+	unpin();
+	if (strcmp(got, "PPPDDDDDDD"))
+		return FAILF("00c9 verdicts %s, want PPPDDDDDDD", got);
+	if (strcmp(other, "PPPPPPPPPP"))
+		return FAILF("00ca verdicts %s, want all P", other);
+	if (vni_limit_sum(0xc9, ING, &s))
+		return FAILF("reading 00c9's counters: %s", strerror(errno));
+	if (want_exact(&s, "00c9's own limit", 3, 3000, 7, 7000, why))
+		return -1;
+	if (sum(ING, &s))
+		return FAILF("reading the device's counters: %s",
+			     strerror(errno));
+	if (want_exact(&s, "the device", 10, 10000, 0, 0, why))
+		return -1;
+	if (bpf_map_lookup_elem(vni_fd, &k, &vdev) ||
+	    testrun_ddir(&tr, LO_IFINDEX, ING, &dd))
+		return FAILF("reading the entries: %s", strerror(errno));
+	if (!vdev.dir[ING].ctr.cls[DEF].drop_pkts ||
+	    !dd.ctr.cls[DEF].pass_pkts)
+		return FAILF("test bug: no hand-in to the network's entry "
+			     "(%llu drops) or the device's (%llu passes)",
+			     vdev.dir[ING].ctr.cls[DEF].drop_pkts,
+			     dd.ctr.cls[DEF].pass_pkts);
 	bpf_map_delete_elem(vni_fd, &k);
 	return 0;
 }
@@ -481,6 +601,8 @@ static const struct {
 	{ "vxlan: each network counted apart, v4 and v6", vx_count_case },
 	{ "vxlan: not vxlan, not counted; vxlan-port", vx_not_case },
 	{ "vxlan: a network's own limit polices it alone", vx_limit_case },
+	{ "vxlan: a network's limit and its device colliding in the cache",
+	  vx_collide_case },
 };
 
 int main(void)

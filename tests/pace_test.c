@@ -9,8 +9,8 @@
  *   ctx.ingress_ifindex (skb_iif), takes that device's ingress timelines:
  *   departure stamps, horizon drops, ECN marks and counters.
  *
- * A private copy of the skeleton (tests/testrun.h), settings for ifindex 1
- * (lo, the only device test_run is sure to find) in slot 0. Prints
+ * A private copy of the skeleton (tests/testrun.h), ingress settings for
+ * ifindex 1 (lo, the only device test_run is sure to find). Prints
  * "PASS: name" / "FAIL: name: why" per case, "SKIP: all: why" when not
  * root; exits 1 on any failure.
  */
@@ -88,17 +88,28 @@ static int run(int prog, const struct frame *f, __u32 iif, struct run *r)
 	return err ? -errno : 0;
 }
 
+/*
+ * No settings on lo (its entry deleted: the next put() gives its ingress a
+ * new id, so fresh timelines and counters), every CPU's cache empty.
+ */
 static void reset(void)
 {
-	struct tcbpf_state st = {};
-	__u32 slot = 0;
-
 	testrun_cfg_del(&tr, LO_IFINDEX, ING);
-	bpf_map_update_elem(tr.state_fd, &slot, &st, BPF_ANY);
-	testrun_stats_zero(&tr, slot);
+	testrun_cfg_del(&tr, LO_IFINDEX, TCBPF_EGRESS);
+	testrun_caches_zero(&tr);
 }
 
-/* Ingress settings of lo in slot 0: @mode, default class at @rate/@burst. */
+/* The timelines of lo's ingress, both classes, from its entry. */
+static int tl_read(struct tcbpf_bucket_state tl[TCBPF_NCLASS])
+{
+	struct tcbpf_ddir dd;
+	int err = testrun_ddir(&tr, LO_IFINDEX, ING, &dd);
+
+	memcpy(tl, dd.tl, sizeof(dd.tl));
+	return err;
+}
+
+/* Ingress settings of lo: @mode, default class at @rate/@burst. */
 static int put(__u32 mode, __u64 rate, __u64 burst, __u64 horizon,
 	       __u64 ecn, __u32 pace_ifindex, char *why)
 {
@@ -124,7 +135,7 @@ static int counters(int cls, struct tcbpf_counters *out, char *why)
 {
 	struct tcbpf_stats s;
 
-	if (testrun_stats(&tr, 0, &s))
+	if (testrun_stats(&tr, LO_IFINDEX, ING, &s))
 		return FAILF("reading stats: %s", strerror(errno));
 	*out = s.cls[cls];
 	return 0;
@@ -203,11 +214,10 @@ static int no_ifb_case(char *why)
  */
 static int pace_case(char *why)
 {
-	struct tcbpf_state a, b;
+	struct tcbpf_bucket_state a[TCBPF_NCLASS], b[TCBPF_NCLASS];
 	struct tcbpf_counters c;
 	struct fspec s = f_def;
 	__u64 t0, t1 = 0, prev = 0;
-	__u32 slot = 0;
 	struct frame f;
 	struct run r;
 	int i;
@@ -221,7 +231,7 @@ static int pace_case(char *why)
 	t0 = now_ns();
 	for (i = 0; i < 14; i++) {
 		if (i == 12)
-			bpf_map_lookup_elem(tr.state_fd, &slot, &a);
+			tl_read(a);
 		if (run(pace_fd, &f, LO_IFINDEX, &r))
 			return FAILF("frame %d: test_run failed", i);
 		if (i == 0)
@@ -241,8 +251,8 @@ static int pace_case(char *why)
 				     (long long)(r.ctx.tstamp - prev));
 		prev = r.ctx.tstamp;
 	}
-	bpf_map_lookup_elem(tr.state_fd, &slot, &b);
-	if (memcmp(&a, &b, sizeof(a)))
+	tl_read(b);
+	if (memcmp(a, b, sizeof(a)))
 		return FAILF("drops beyond the horizon moved the timeline");
 	if (counters(DEF, &c, why))
 		return -1;

@@ -78,9 +78,9 @@ static int class_of(const __u8 *frame, size_t len)
 	);
 	__u64 d0, d1;
 
-	if (maps_read_stats(&t, TCBPF_EGRESS, &a) ||
+	if (maps_read_stats(&t, LO_IFINDEX, TCBPF_EGRESS, &a) ||
 	    bpf_prog_test_run_opts(t.prog_fd[TCBPF_EGRESS], &opts) ||
-	    maps_read_stats(&t, TCBPF_EGRESS, &b))
+	    maps_read_stats(&t, LO_IFINDEX, TCBPF_EGRESS, &b))
 		return -1;
 	d0 = b.cls[0].pass_pkts - a.cls[0].pass_pkts;
 	d1 = b.cls[1].pass_pkts - a.cls[1].pass_pkts;
@@ -118,9 +118,7 @@ static int setup(void)
 	spec_defaults(&d, TCBPF_EGRESS);
 	spec_apply(&d, &spec.dir[TCBPF_EGRESS]);
 	cfg_from_spec(&cfg, &d);
-	cfg.slot = TCBPF_EGRESS;
-	return maps_put(&t, LO_IFINDEX, TCBPF_EGRESS, &cfg) ||
-	       maps_slot_reset(&t, TCBPF_EGRESS);
+	return maps_put(&t, LO_IFINDEX, TCBPF_EGRESS, &cfg);
 }
 
 int main(void)

@@ -23,9 +23,10 @@
 struct testrun {
 	struct tcbpf_bpf *skel;
 	int prog[TCBPF_NDIR];
-	int cfg_fd, state_fd, stats_fd;
+	int cfg_fd, prof_fd, pcache_fd, set_fd;
 	int ncpus;
-	struct tcbpf_pcpu *percpu;	/* ncpus values, for the stats map */
+	__u64 ids;			/* the last direction id given */
+	struct tcbpf_pc *percpu;	/* ncpus values, for the cache map */
 };
 
 /* Load it; on error returns -errno with a message naming the step. */
@@ -57,9 +58,10 @@ static inline int testrun_load(struct testrun *t, char *err, size_t len)
 	}
 	t->prog[TCBPF_INGRESS] = bpf_program__fd(t->skel->progs.tcbpf_ingress);
 	t->prog[TCBPF_EGRESS] = bpf_program__fd(t->skel->progs.tcbpf_egress);
+	t->set_fd = bpf_program__fd(t->skel->progs.tcbpf_set);
 	t->cfg_fd = bpf_map__fd(t->skel->maps.tcbpf_cfg);
-	t->state_fd = bpf_map__fd(t->skel->maps.tcbpf_state);
-	t->stats_fd = bpf_map__fd(t->skel->maps.tcbpf_stats);
+	t->prof_fd = bpf_map__fd(t->skel->maps.tcbpf_prof);
+	t->pcache_fd = bpf_map__fd(t->skel->maps.tcbpf_pcache);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		ret = t->ncpus ? t->ncpus : -EINVAL;
@@ -74,19 +76,47 @@ static inline int testrun_load(struct testrun *t, char *err, size_t len)
 	return 0;
 }
 
+/* The profile of @dir of @ifindex: one each, for the tests. */
+static inline __u32 testrun_prof(int ifindex, __u32 dir)
+{
+	return (ifindex * TCBPF_NDIR + dir) % TCBPF_MAX_PROFS;
+}
+
+/*
+ * A new direction id: odd multiples of a large odd number, distinct,
+ * never 0, spread over the cache.
+ */
+static inline __u64 testrun_id(struct testrun *t)
+{
+	t->ids += 2;
+	return (t->ids - 1) * 0x9e3779b97f4a7c15ULL;
+}
+
 /*
  * Settings of @dir of device @ifindex (namespace cookie 0, as the
- * programs of a private load see it), the other direction as it is.
+ * programs of a private load see it), the other direction as it is; the
+ * direction's timelines and counters too when it had none.
  */
 static inline int testrun_cfg_put(struct testrun *t, int ifindex, __u32 dir,
 				  const struct tcbpf_cfg *cfg)
 {
 	struct tcbpf_key key = { .ifindex = ifindex };
+	__u32 p = testrun_prof(ifindex, dir);
 	struct tcbpf_dev dev = {};
+	struct tcbpf_ddir *dd = &dev.dir[dir];
 
+	if (bpf_map_update_elem(t->prof_fd, &p, &cfg->prof, BPF_ANY))
+		return -errno;
 	bpf_map_lookup_elem(t->cfg_fd, &key, &dev);
-	dev.dir[dir] = *cfg;
+	if (!(dev.dirs & (1U << dir))) {
+		memset(dd, 0, sizeof(*dd));
+		dd->id = testrun_id(t);
+	}
+	dd->prof = p;
+	dd->pace_ifindex = cfg->pace_ifindex;
 	dev.dirs |= 1U << dir;
+	dev.hook = cfg->hook;
+	memcpy(dev.ifname, cfg->ifname, sizeof(dev.ifname));
 	return bpf_map_update_elem(t->cfg_fd, &key, &dev, BPF_ANY) ? -errno : 0;
 }
 
@@ -112,27 +142,139 @@ static inline void testrun_close(struct testrun *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Zero the counters and batched tokens of @slot on every CPU. */
-static inline int testrun_stats_zero(struct testrun *t, __u32 slot)
+/* The direction's part of the entry (zeroes when it has none: -ENOENT). */
+static inline int testrun_ddir(struct testrun *t, int ifindex, __u32 dir,
+			       struct tcbpf_ddir *dd)
 {
-	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
-	if (bpf_map_update_elem(t->stats_fd, &slot, t->percpu, BPF_ANY))
+	struct tcbpf_key key = { .ifindex = ifindex };
+	struct tcbpf_dev dev;
+
+	memset(dd, 0, sizeof(*dd));
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, &dev))
+		return -errno;
+	if (!(dev.dirs & (1U << dir)))
+		return -ENOENT;
+	*dd = dev.dir[dir];
+	return 0;
+}
+
+/*
+ * @dir of @ifindex attached anew with id @id (a test's choice, e.g. one
+ * that collides in the cache with another's): timelines and counters from
+ * zero, what the caches hold of the old id is no longer its own.
+ */
+static inline int testrun_id_set(struct testrun *t, int ifindex, __u32 dir,
+				 __u64 id)
+{
+	struct tcbpf_key key = { .ifindex = ifindex };
+	struct tcbpf_dev dev;
+	struct tcbpf_ddir *dd = &dev.dir[dir];
+
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, &dev))
+		return -errno;
+	if (!(dev.dirs & (1U << dir)))
+		return -ENOENT;
+	dd->id = id;
+	memset(dd->tl, 0, sizeof(dd->tl));
+	memset(&dd->ctr, 0, sizeof(dd->ctr));
+	if (bpf_map_update_elem(t->cfg_fd, &key, &dev, BPF_EXIST))
 		return -errno;
 	return 0;
 }
 
-/* The counters of @slot summed over the CPUs. */
-static inline int testrun_stats(struct testrun *t, __u32 slot,
-				struct tcbpf_stats *sum)
+/*
+ * Empty every CPU's cache, whoever holds its entries: what they held is
+ * handed in to no one.
+ */
+static inline int testrun_caches_zero(struct testrun *t)
 {
+	__u32 i;
+
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	for (i = 0; i < TCBPF_PCACHE; i++)
+		if (bpf_map_update_elem(t->pcache_fd, &i, t->percpu, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/*
+ * Run tcbpf_set with @a (the program writes a->ret back into it): -errno
+ * when the run fails, else a->ret (0, or -ENOENT for an unknown entry).
+ */
+static inline int testrun_set(struct testrun *t, struct tcbpf_set_args *a)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = a,
+		    .ctx_size_in = sizeof(*a));
+
+	a->ret = 1;	/* not 0 or -ENOENT: the run did not write it */
+	if (bpf_prog_test_run_opts(t->set_fd, &opts))
+		return -errno;
+	if (opts.retval)
+		return -EPROTO;
+	return a->ret;
+}
+
+/*
+ * Zero the timelines, counters and batched tokens of @dir of @ifindex:
+ * the entry's, and the CPUs' caches at its place (whoever holds it).
+ */
+static inline int testrun_stats_zero(struct testrun *t, int ifindex, __u32 dir)
+{
+	struct tcbpf_key key = { .ifindex = ifindex };
+	struct tcbpf_dev dev;
+	__u32 i;
+
+	if (bpf_map_lookup_elem(t->cfg_fd, &key, &dev))
+		return 0;
+	memset(dev.dir[dir].tl, 0, sizeof(dev.dir[dir].tl));
+	memset(&dev.dir[dir].ctr, 0, sizeof(dev.dir[dir].ctr));
+	if (bpf_map_update_elem(t->cfg_fd, &key, &dev, BPF_EXIST))
+		return -errno;
+	i = dev.dir[dir].id & (TCBPF_PCACHE - 1);
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	if (bpf_map_update_elem(t->pcache_fd, &i, t->percpu, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The CPUs' cache entries of @dir of @ifindex into t->percpu; *@tag its
+ * id. The entries of other tags are not its own.
+ */
+static inline int testrun_caches(struct testrun *t, int ifindex, __u32 dir,
+				 __u64 *tag)
+{
+	struct tcbpf_ddir dd;
+	__u32 i;
+	int err = testrun_ddir(t, ifindex, dir, &dd);
+
+	if (err)
+		return err;
+	i = dd.id & (TCBPF_PCACHE - 1);
+	*tag = dd.id;
+	return bpf_map_lookup_elem(t->pcache_fd, &i, t->percpu) ? -errno : 0;
+}
+
+/*
+ * The counters of the direction @dd (a device's, or a VXLAN network's with
+ * a limit) as read from its entry: those plus the CPUs' caches' that hold
+ * its id. The caches are read after the entry.
+ */
+static inline int testrun_ddir_stats(struct testrun *t,
+				     const struct tcbpf_ddir *dd,
+				     struct tcbpf_stats *sum)
+{
+	__u32 i = dd->id & (TCBPF_PCACHE - 1);
 	int cpu, c;
 
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(t->stats_fd, &slot, t->percpu))
+	*sum = dd->ctr;
+	if (bpf_map_lookup_elem(t->pcache_fd, &i, t->percpu))
 		return -errno;
 	for (cpu = 0; cpu < t->ncpus; cpu++) {
+		if (t->percpu[cpu].tag != dd->id)
+			continue;
 		for (c = 0; c < TCBPF_NCLASS; c++) {
-			const struct tcbpf_counters *p = &t->percpu[cpu].cls[c];
+			const struct tcbpf_counters *p = &t->percpu[cpu].ctr.cls[c];
 			struct tcbpf_counters *s = &sum->cls[c];
 
 			s->pass_pkts += p->pass_pkts;
@@ -140,9 +282,25 @@ static inline int testrun_stats(struct testrun *t, __u32 slot,
 			s->drop_pkts += p->drop_pkts;
 			s->drop_bytes += p->drop_bytes;
 			s->mark_pkts += p->mark_pkts;
+			s->wdrop_pkts += p->wdrop_pkts;
+			s->wdrop_bytes += p->wdrop_bytes;
 		}
 	}
 	return 0;
+}
+
+/* The counters of @dir of @ifindex: the entry's and the CPUs' caches'. */
+static inline int testrun_stats(struct testrun *t, int ifindex, __u32 dir,
+				struct tcbpf_stats *sum)
+{
+	struct tcbpf_ddir dd;
+	int err;
+
+	memset(sum, 0, sizeof(*sum));
+	err = testrun_ddir(t, ifindex, dir, &dd);
+	if (err)
+		return err;
+	return testrun_ddir_stats(t, &dd, sum);
 }
 
 #endif /* TCBPF_TESTS_TESTRUN_H */

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# tests/upgrade.sh - upgrading a host with live clamps: clamps made by the
-# previous release (git tag v0.1, built from git), then this tcbpf.
+# tests/upgrade.sh - upgrading a host with live clamps: clamps made by a
+# previous release (git tags v0.1, map layout 1, and v0.2, layout 2,
+# built from git), then this tcbpf.
 #
 #   tests/upgrade.sh [test_name...]    default: every test_* in TESTS
 #   V=1                                show the tcbpf commands
 #
-# The previous release is built once from `git archive v0.1` (commit
-# ed726dc when the tag is missing) into .output/prev-COMMIT/ and kept
-# there; without the git history the suite fails saying so.
+# A previous release is built once from `git archive v0.1` (commit
+# ed726dc when the tag is missing; v0.2: 455fc15) into .output/prev-COMMIT/
+# and kept there; without the git history the suite fails saying so.
 #
 # Topology (own names and ifindexes; nothing has a route out):
 #
@@ -37,7 +38,11 @@ HOST_IP=10.208.1.1 HOST2_IP=10.208.2.1
 UP_LOCK=/run/tcbpf-upgrade.lock
 PREV_TAG=v0.1
 PREV_COMMIT=ed726dc
-PREV=			# the previous release's binary
+PREV=			# the previous release's binary (v0.1: layout 1)
+PREV2=			# v0.2's: layout 2, the last before this layout
+# this build's map layout
+LAYOUT=$(sed -n 's/^#define TCBPF_LAYOUT[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$(dirname "$0")/../include/tcbpf.h")
 LIMIT=2000000		# bit/s: the clamp the floods run into
 OFFER=100M		# what the floods offer: 50x the limit
 PAYLOAD=1000		# UDP payload; + 42 bytes of headers on the wire
@@ -45,6 +50,7 @@ PAYLOAD=1000		# UDP payload; + 42 bytes of headers on the wire
 TESTS=(
 	test_prev_build
 	test_migrate_live
+	test_migrate_live_v2
 	test_detach_old
 	test_apply_first
 	test_detach_unmigrated
@@ -314,8 +320,9 @@ print("%.0f" % (sum(s["bytes"] for s in use) * 8 * (payload + 42) / payload / se
 ' "$WORK/quick.srv.json" "$PAYLOAD"
 }
 
-# settings DEV SHOWJSON: the settings of DEV in a `show -j` (counters and
-# program ids left out), one JSON line
+# settings DEV SHOWJSON: the settings of DEV in a `show -j` (counters,
+# program ids and what says where the counters are left out: layout 2's
+# "slot", layout 3's "id"), one JSON line
 settings_of() {
 	py -c '
 import json, sys
@@ -325,7 +332,7 @@ for d in json.loads(sys.argv[2]):
         for k in ("ingress", "egress"):
             if k in d:
                 out[k] = {kk: vv for kk, vv in d[k].items()
-                          if kk not in ("prog_id", "classes")}
+                          if kk not in ("prog_id", "classes", "slot", "id")}
         print(json.dumps(out, sort_keys=True))' "$1" "$2"
 }
 
@@ -351,6 +358,7 @@ for d in json.loads(sys.argv[2]):
 # ------------------------------------------------------------------ tests
 
 test_prev_build() {
+	local p1
 	if prev_build; then
 		note "previous release: $PREV ($("$PREV" help 2>&1 | head -1 | cut -c1-40)...)"
 		pass prev-build
@@ -358,6 +366,16 @@ test_prev_build() {
 		fail prev-build "${PREV_WHY:-cannot build the previous release}"
 		PREV=
 	fi
+	p1=$PREV
+	if PREV_TAG=v0.2 PREV_COMMIT=455fc15 prev_build; then
+		PREV2=$PREV
+		note "layout 2 release: $PREV2"
+		pass prev-build-v0.2
+	else
+		fail prev-build-v0.2 "${PREV_WHY:-cannot build v0.2}"
+		PREV2=
+	fi
+	PREV=$p1
 }
 
 need_prev() {
@@ -370,18 +388,40 @@ need_prev() {
 # flood: the flood stays limited, settings and counters carried over.
 test_migrate_live() {
 	need_prev migrate-live || return
+	migrate_live migrate-live 1
+}
+
+# The same from v0.2 (layout 2: the timelines and counters by slot).
+test_migrate_live_v2() {
+	local p1=$PREV
+	if [ -z "$PREV2" ]; then
+		fail migrate-live-v0.2 "no v0.2 build to upgrade from (see prev-build-v0.2)"
+		return
+	fi
+	PREV=$PREV2
+	migrate_live migrate-live-v0.2 2
+	PREV=$p1
+}
+
+# migrate_live NAME FROM: the previous release in $PREV has map layout FROM
+migrate_live() {
 	fresh
+	local name=$1 from=$2
 	local spec="ingress rate 2mbit burst 20kb egress rate 50mbit"
 	local before after s1 s2 p0 p1 hooks0 hooks1 u0 u1 j st id r rate2 recv n d
-	res_begin migrate-live
-	old attach "$DEV" $spec >/dev/null 2>&1 || res_bad "v0.1 attach $DEV failed"
+	res_begin "$name"
+	old attach "$DEV" $spec >/dev/null 2>&1 || res_bad "old attach $DEV failed"
 	old attach "$DEV2" $spec hook tc >/dev/null 2>&1 ||
-		res_bad "v0.1 attach $DEV2 hook tc failed"
-	[ -e "$PIN_DIR/tcbpf_info" ] && res_bad "v0.1 pinned a tcbpf_info (layout 1 has none)"
+		res_bad "old attach $DEV2 hook tc failed"
+	if [ "$from" = 1 ]; then
+		[ -e "$PIN_DIR/tcbpf_info" ] && res_bad "v0.1 pinned a tcbpf_info (layout 1 has none)"
+	else
+		[ "$(info_layout)" = "$from" ] || res_bad "the old release pinned layout '$(info_layout)', not $from"
+	fi
 	hooks0=$(hook_progs)
 	case $hooks0 in
 	*"$DEV/ingress=tcx:"*"$DEV2/ingress=tc:"*) ;;
-	*) res_bad "v0.1's hooks not as expected: $hooks0" ;;
+	*) res_bad "the old release's hooks not as expected: $hooks0" ;;
 	esac
 	# long enough for an upgrade of seconds (the verifier, on a loaded
 	# machine) with a second of flood after it
@@ -395,8 +435,8 @@ test_migrate_live() {
 	after=$(tb -j show 2>/dev/null)
 	[ "$TRY_RC" -eq 0 ] || res_bad "upgrade exited $TRY_RC: $TRY_ERR"
 	j=$(echo "$TRY_OUT" | jget '[d["result"], d["from_layout"], d["layout"], d["hooks"], d["settings"]]')
-	[ "$j" = '["migrated", 1, 2, 4, 2]' ] ||
-		res_bad "upgrade said $TRY_OUT (want migrated from 1 to 2, 4 hooks, 2 settings)"
+	[ "$j" = "[\"migrated\", $from, $LAYOUT, 4, 2]" ] ||
+		res_bad "upgrade said $TRY_OUT (want migrated from $from to $LAYOUT, 4 hooks, 2 settings)"
 	note "upgrade took $(calc "($u1 - $u0) * 1000") ms: $TRY_OUT"
 	# the flood, limited throughout
 	read -r st r <<<"$(flood_judge mig "$FLOOD_T0" "$u0" "$u1")"
@@ -427,22 +467,25 @@ except Exception:
 	note "$DEV ingress passed packets: $p0 before the upgrade, $p1 after the flood"
 	[ -n "$p0" ] && [ -n "$p1" ] && [ "$p0" -gt 100 ] && [ "$p1" -gt "$p0" ] ||
 		res_bad "counters not carried over: passed $p0 before, $p1 after"
-	# new programs on every hook, the old ones gone, the pins layout 2
+	# new programs on every hook, the old ones gone, the pins this layout
 	hooks1=$(hook_progs)
 	note "hooks before: $hooks0"
 	note "hooks after:  $hooks1"
 	for id in $(echo "$hooks0" | grep -o '[0-9]*' | sort -u); do
 		case " $(echo "$hooks1" | tr '=:' '  ') " in
-		*" $id "*) res_bad "program $id of v0.1 still on a hook" ;;
+		*" $id "*) res_bad "program $id of the old release still on a hook" ;;
 		esac
-		prog_alive "$id" && res_bad "program $id of v0.1 still loaded"
+		prog_alive "$id" && res_bad "program $id of the old release still loaded"
 	done
 	[ "$(echo "$hooks1" | grep -o 'tcx:[0-9]*' | wc -l)" -eq 2 ] &&
 		[ "$(echo "$hooks1" | grep -o 'tc:[0-9]*' | wc -l)" -eq 2 ] ||
 		res_bad "hooks after: $hooks1 (want $DEV on tcx, $DEV2 on tc)"
-	[ "$(info_layout)" = 2 ] || res_bad "tcbpf_info says layout '$(info_layout)', not 2"
+	[ "$(info_layout)" = "$LAYOUT" ] || res_bad "tcbpf_info says layout '$(info_layout)', not $LAYOUT"
+	for m in tcbpf_state tcbpf_stats; do
+		[ "$LAYOUT" -ge 3 ] && [ -e "$PIN_DIR/$m" ] && res_bad "layout 2's $m is still pinned"
+	done
 	[ -e "$PIN_DIR/upgrade" ] && res_bad "the stage $PIN_DIR/upgrade is left"
-	# the records v0.1 made are what is enforced: nothing to do
+	# the records the old release made are what is enforced: nothing to do
 	try "$TCBPF" apply --check
 	[ "$TRY_RC" -eq 0 ] && ! echo "$TRY_OUT" | grep -q -i "attach\|reapply\|change" ||
 		res_bad "apply --check after the upgrade (rc $TRY_RC): $TRY_OUT $TRY_ERR"
@@ -565,7 +608,7 @@ test_takeover_no_loss() {
 		res_bad "upgrade by the same build: $TRY_OUT $TRY_ERR (want current)"
 	s=$(tb -j show 2>/dev/null)
 	# the pins as another build of this layout left them
-	info_set 2 12345 0.2-other || res_bad "cannot write tcbpf_info"
+	info_set "$LAYOUT" 12345 0.2-other || res_bad "cannot write tcbpf_info"
 	rm -f "$WORK/info.real"	# this one stays: the takeover replaces it
 	hooks0=$(hook_progs)
 	c0=$(tb -j show 2>/dev/null)
@@ -631,7 +674,7 @@ test_daemon_takeover() {
 	pid=$!
 	# the verifier's time for the new programs first (seconds, loaded)
 	daemon_ready "$WORK/daemon.log" 15
-	[ "$(info_layout)" = 2 ] || res_bad "the daemon did not migrate: $(tr '\n' ' ' <"$WORK/daemon.err")"
+	[ "$(info_layout)" = "$LAYOUT" ] || res_bad "the daemon did not migrate: $(tr '\n' ' ' <"$WORK/daemon.err")"
 	hooks1=$(hook_progs)
 	case $hooks1 in
 	"$DEV/ingress=tcx:"*"$DEV/egress=tcx:"*) ;;
@@ -641,7 +684,7 @@ test_daemon_takeover() {
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	# another build's pins, and the daemon starts again
-	info_set 2 4242 0.2-before || res_bad "cannot write tcbpf_info"
+	info_set "$LAYOUT" 4242 0.2-before || res_bad "cannot write tcbpf_info"
 	rm -f "$WORK/info.real"
 	hooks0=$hooks1
 	: >"$WORK/daemon.log"
@@ -696,7 +739,7 @@ test_postinst() {
 	*) res_bad "hooks after postinst: $hooks1" ;;
 	esac
 	[ "$hooks0" != "$hooks1" ] || res_bad "postinst left v0.1's programs: $hooks1"
-	[ "$(PIN_DIR=$sys info_layout)" = 2 ] || res_bad "$sys not at layout 2"
+	[ "$(PIN_DIR=$sys info_layout)" = "$LAYOUT" ] || res_bad "$sys not at layout $LAYOUT"
 	env -u TCBPF_PIN_DIR "$TCBPF" -n "$HOST_NS" detach "$DEV" >/dev/null 2>&1 ||
 		res_bad "detach failed"
 	[ -e "$sys" ] && res_bad "$sys left: $(ls -R "$sys" | tr '\n' ' ')"
@@ -727,7 +770,7 @@ test_newer_refused() {
 		c=${cmd%% *}
 		[ "$TRY_RC" -eq 1 ] || res_bad "$c exited $TRY_RC (want 1)"
 		case $TRY_ERR in
-		*"map layout 99, tcbpf 9.9, newer than this tcbpf's 2"*"use that version"*"detach its clamps with it first"*) ;;
+		*"map layout 99, tcbpf 9.9, newer than this tcbpf's $LAYOUT"*"use that version"*"detach its clamps with it first"*) ;;
 		*) res_bad "$c said: $TRY_ERR" ;;
 		esac
 	done
@@ -775,7 +818,12 @@ main() {
 	# the previous release is what the others upgrade from
 	case " ${names[*]} " in
 	*" test_prev_build "*) ;;
-	*) prev_build || PREV= ;;
+	*)
+		if PREV_TAG=v0.2 PREV_COMMIT=455fc15 prev_build; then
+			PREV2=$PREV
+		fi
+		prev_build || PREV=
+		;;
 	esac
 	for t in "${names[@]}"; do
 		vlog "== $t"

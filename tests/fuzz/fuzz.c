@@ -122,16 +122,14 @@ static int configure(const char *allow, __u16 *ports, int *nports)
 		spec_defaults(&d, dir);
 		spec_apply(&d, &spec.dir[dir]);
 		cfg_from_spec(&cfg, &d);
-		cfg.slot = dir;
 		cfg.hook = TCBPF_HOOK_TC;
 		strcpy(cfg.ifname, "lo");
-		if (maps_put(&t, LO_IFINDEX, dir, &cfg) ||
-		    maps_slot_reset(&t, dir)) {
+		if (maps_put(&t, LO_IFINDEX, dir, &cfg)) {
 			fprintf(stderr, "fuzz: writing settings: %s\n",
 				strerror(errno));
 			return -1;
 		}
-		hs->bss->fuzz_cfg[dir] = cfg;
+		hs->bss->fuzz_cfg[dir] = cfg.prof;
 		for (i = 0; dir == 0 && i < cfg.nports; i++) {
 			ports[n++] = cfg.ports[i].lo - 1;
 			ports[n++] = cfg.ports[i].lo;
@@ -199,7 +197,7 @@ static int prime(void)
 
 static int read_stats(__u32 dir, struct tcbpf_stats *s)
 {
-	int err = maps_read_stats(&t, dir, s);
+	int err = maps_read_stats(&t, LO_IFINDEX, dir, s);
 
 	if (err)
 		fprintf(stderr, "fuzz: reading counters: %s\n", strerror(-err));

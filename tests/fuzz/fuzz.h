@@ -38,13 +38,13 @@ struct fuzz_rec {
 	__s32 err;		/* test_run's error, when not FUZZ_RAN */
 	__u32 cb[4];		/* harness: see harness.bpf.c */
 	__s32 verdict;		/* the real program's return value */
-	/* What the real program's counters of slot @dir moved by, per class:
+	/* What the real program's counters of direction @dir moved by, per class:
 	 * pass_pkts, pass_bytes, drop_pkts, drop_bytes. */
 	__u32 cnt[2][4];
 } __attribute__((packed));
 
-/* Counters of both slots (directions) since the run started, summed over
- * CPUs: [dir][class][pass_pkts, pass_bytes, drop_pkts, drop_bytes]. */
+/* Counters of both directions since the run started (the entry's and the
+ * CPUs' caches'): [dir][class][pass_pkts, pass_bytes, drop_pkts, drop_bytes]. */
 struct fuzz_totals {
 	__u64 c[2][2][4];
 } __attribute__((packed));

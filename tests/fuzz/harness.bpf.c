@@ -26,7 +26,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct tcbpf_cfg fuzz_cfg[TCBPF_NDIR];
+struct tcbpf_prof fuzz_cfg[TCBPF_NDIR];
 
 SEC("tc")
 int fuzz_harness(struct __sk_buff *skb)

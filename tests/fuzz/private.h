@@ -38,8 +38,11 @@ static inline struct tcbpf_bpf *private_load(struct tcbpf *t)
 	}
 	memset(t, 0, sizeof(*t));
 	t->cfg_fd = bpf_map__fd(skel->maps.tcbpf_cfg);
-	t->state_fd = bpf_map__fd(skel->maps.tcbpf_state);
-	t->stats_fd = bpf_map__fd(skel->maps.tcbpf_stats);
+	t->prof_fd = bpf_map__fd(skel->maps.tcbpf_prof);
+	t->pcache_fd = bpf_map__fd(skel->maps.tcbpf_pcache);
+	t->vni_fd = bpf_map__fd(skel->maps.tcbpf_vni);
+	t->vni_stats_fd = bpf_map__fd(skel->maps.tcbpf_vni_stats);
+	t->set_fd = bpf_program__fd(skel->progs.tcbpf_set);
 	t->prog_fd[TCBPF_INGRESS] = bpf_program__fd(skel->progs.tcbpf_ingress);
 	t->prog_fd[TCBPF_EGRESS] = bpf_program__fd(skel->progs.tcbpf_egress);
 	t->ncpus = libbpf_num_possible_cpus();

@@ -155,7 +155,7 @@ static void show_dir(const struct dev_sample *d, int dir)
 	print_size(PRINT_ANY, "allow_burst_bytes", " burst %s", alw->burst_bytes);
 	short_burst(c, TCBPF_CLASS_ALLOW, "allow_tcp_burst_short");
 	print_text("\n");
-	print_u64(PRINT_JSON, "slot", NULL, c->slot);
+	print_u64(PRINT_JSON, "id", NULL, c->id);
 	show_counters(c, &d->st[dir]);
 	print_close_object();
 }

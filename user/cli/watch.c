@@ -11,7 +11,7 @@
  * when none is given). A device whose offered load (passed + dropped, all
  * classes) in a watched direction exceeds a threshold for SECS is clamped
  * at once: `attach DEV SPEC` (the defaults of attach when no SPEC), which
- * keeps its hook, slot and counters. Each clamp and release is one JSON
+ * keeps its hook and counters. Each clamp and release is one JSON
  * line on stdout and one syslog message, and runs PROGRAM (the alert
  * hook) with the details in its environment. With release-after, a
  * clamped device whose offered load stayed under every threshold that

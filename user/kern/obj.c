@@ -74,10 +74,16 @@ static void ns_pin_dir(char *buf, size_t len, __u64 netns)
 }
 
 static const char *const map_name[] = {
-	"tcbpf_cfg", "tcbpf_state", "tcbpf_stats", "tcbpf_vni",
+	"tcbpf_cfg", "tcbpf_prof", "tcbpf_pcache", "tcbpf_vni",
 	"tcbpf_vni_stats",
 };
 #define NMAPS	(sizeof(map_name) / sizeof(map_name[0]))
+
+/*
+ * tcbpf_set, the program the CLI changes entries with, pinned next to the
+ * maps it writes (one for all namespaces: it serves none in particular).
+ */
+#define SET_NAME	"tcbpf_set"
 
 static const char *map_pin(char *buf, size_t len, unsigned int i)
 {
@@ -231,8 +237,8 @@ static void fds_reset(struct tcbpf *t)
 
 	memset(t, 0, sizeof(*t));
 	t->netns = netns;
-	t->cfg_fd = t->state_fd = t->stats_fd = -1;
-	t->vni_fd = t->vni_stats_fd = -1;
+	t->cfg_fd = t->prof_fd = t->pcache_fd = -1;
+	t->vni_fd = t->vni_stats_fd = t->set_fd = -1;
 	t->prog_fd[0] = t->prog_fd[1] = t->prog_fd[TCBPF_PROG_PACE] = -1;
 }
 
@@ -244,8 +250,8 @@ static bool layout_ok(int fd, unsigned int i)
 	static const __u32 key[] = { sizeof(struct tcbpf_key), 4, 4,
 		sizeof(struct tcbpf_vni_key), sizeof(struct tcbpf_vni_key) };
 	static const __u32 value[] = {
-		sizeof(struct tcbpf_dev), sizeof(struct tcbpf_state),
-		sizeof(struct tcbpf_pcpu), sizeof(struct tcbpf_dev),
+		sizeof(struct tcbpf_dev), sizeof(struct tcbpf_prof),
+		sizeof(struct tcbpf_pc), sizeof(struct tcbpf_dev),
 		sizeof(struct tcbpf_vni_ctr),
 	};
 	struct bpf_map_info info = {};
@@ -263,8 +269,9 @@ static bool layout_ok(int fd, unsigned int i)
  */
 static int open_pinned(struct tcbpf *t, bool progs)
 {
-	int *map_fd[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
+	int *map_fd[] = { &t->cfg_fd, &t->prof_fd, &t->pcache_fd, &t->vni_fd,
 			  &t->vni_stats_fd };
+	char path[PATH_MAX];
 	unsigned int i;
 	int d, err;
 
@@ -274,14 +281,15 @@ static int open_pinned(struct tcbpf *t, bool progs)
 	if (t->pins.layout && t->pins.layout != TCBPF_LAYOUT)
 		return -ESTALE;
 	for (i = 0; i < NMAPS; i++) {
-		char path[PATH_MAX];
-
 		*map_fd[i] = bpf_obj_get(map_pin(path, sizeof(path), i));
 		if (*map_fd[i] < 0)
 			return -errno;
 		if (!layout_ok(*map_fd[i], i))
 			return -ESTALE;
 	}
+	t->set_fd = bpf_obj_get(tcbpf_pin_path(path, sizeof(path), SET_NAME));
+	if (t->set_fd < 0)
+		return -errno;
 	for (d = 0; progs && d < TCBPF_NDIR; d++) {
 		char path[PATH_MAX];
 
@@ -358,6 +366,12 @@ int tcbpf_load_ns(const char *map_root, const char *prog_root, __u64 netns)
 			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
 			goto out;
 		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", map_root, SET_NAME);
+	if (access(path, F_OK)) {	/* the first load's stays */
+		err = bpf_program__pin(skel->progs.tcbpf_set, path);
+		if (err)
+			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
 	}
 out:
 	tcbpf_bpf__destroy(skel);	/* the pins keep everything alive */
@@ -445,6 +459,8 @@ int tcbpf_stage_commit(const char *stage)
 		return n;
 	for (m = 0; m < NMAPS && !err; m++)
 		err = stage_move(stage, map_name[m]);
+	if (!err)
+		err = stage_move(stage, SET_NAME);
 	for (i = 0; i < n && !err; i++) {
 		err = mkdirs_ns(tcbpf_pin_dir(), ns[i]);
 		for (d = 0; d < TCBPF_NPROG && !err; d++) {
@@ -550,9 +566,9 @@ out:
 
 void tcbpf_close(struct tcbpf *t)
 {
-	int *fds[] = { &t->cfg_fd, &t->state_fd, &t->stats_fd, &t->vni_fd,
-		       &t->vni_stats_fd, &t->prog_fd[0], &t->prog_fd[1],
-		       &t->prog_fd[TCBPF_PROG_PACE] };
+	int *fds[] = { &t->cfg_fd, &t->prof_fd, &t->pcache_fd, &t->vni_fd,
+		       &t->vni_stats_fd, &t->set_fd, &t->prog_fd[0],
+		       &t->prog_fd[1], &t->prog_fd[TCBPF_PROG_PACE] };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -612,6 +628,7 @@ int tcbpf_unpin(struct tcbpf *t)
 	rmdir(tcbpf_pin_path(path, sizeof(path), "ns"));
 	for (i = 0; i < sizeof(map_name) / sizeof(map_name[0]); i++)
 		unlink(map_pin(path, sizeof(path), i));
+	unlink(tcbpf_pin_path(path, sizeof(path), SET_NAME));
 	unlink(tcbpf_pin_path(path, sizeof(path), TCBPF_INFO_NAME));
 	tcbpf_stage_remove(tcbpf_pin_path(path, sizeof(path), TCBPF_STAGE_NAME));
 	rmdir(tcbpf_pin_path(path, sizeof(path), "links"));

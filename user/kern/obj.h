@@ -64,7 +64,7 @@ int tcbpf_pins_probe(const char *root, struct tcbpf_pins *p);
 int tcbpf_info_pin(const char *root);
 
 /* The maps' names, index TCBPF_MAP_* (obj.c's order). */
-enum { TCBPF_MAP_CFG, TCBPF_MAP_STATE, TCBPF_MAP_STATS, TCBPF_MAP_VNI,
+enum { TCBPF_MAP_CFG, TCBPF_MAP_PROF, TCBPF_MAP_PCACHE, TCBPF_MAP_VNI,
        TCBPF_MAP_VNI_STATS, TCBPF_NMAPS };
 const char *tcbpf_map_name(unsigned int i);
 
@@ -93,11 +93,12 @@ void tcbpf_stage_remove(const char *stage);
 struct tcbpf {
 	struct tcbpf_pins pins;	/* what tcbpf_open() found pinned */
 	__u64 netns;		/* cookie of the namespace the programs serve */
-	int cfg_fd;
-	int state_fd;
-	int stats_fd;
+	int cfg_fd;		/* the devices' entries */
+	int prof_fd;		/* the settings profiles */
+	int pcache_fd;		/* the CPUs' caches */
 	int vni_fd;		/* per-VXLAN-network limits */
 	int vni_stats_fd;	/* per-VXLAN-network counters */
+	int set_fd;		/* tcbpf_set: changes entries in place */
 	int prog_fd[TCBPF_NPROG];	/* the pace program's -1 when a load
 					 * of an older tcbpf has none */
 	__u32 prog_id[TCBPF_NPROG];

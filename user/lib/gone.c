@@ -98,7 +98,7 @@ out:
 }
 
 static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_dev *dev, void *ctx)
+		      const struct maps_dev *dev, void *ctx)
 {
 	const struct tcbpf_cfg *cfg = &dev->dir[maps_dev_has(dev, 0) ? 0 : 1];
 	struct gone_walk *w = ctx;
@@ -122,7 +122,7 @@ static int forget_one(struct tcbpf *t, const struct tcbpf_key *key,
 }
 
 static int still_used(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_dev *dev, void *ctx)
+		      const struct maps_dev *dev, void *ctx)
 {
 	return key->netns == *(__u64 *)ctx;
 }
@@ -158,7 +158,7 @@ int gone_forget_dev(struct tcbpf *t, int ifindex, gone_cb cb, void *ctx)
 	struct gone_walk w = { .cb = cb, .ctx = ctx };
 	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex };
 	struct tcbpf_cfg cfg[TCBPF_NDIR];
-	struct tcbpf_dev dev = {};
+	struct maps_dev dev = {};
 	bool have[TCBPF_NDIR];
 	int dir, err;
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <bpf/bpf.h>
 
 #include "lib/ingress.h"
+#include "lib/maps.h"
 #include "lib/pace.h"
 #include "lib/spec.h"
 #include "kern/hook.h"
@@ -49,41 +49,45 @@ static int redirect_reaches_ifb(char *why, size_t len)
  */
 #define IFB_MIN_MTU	46
 
-/* A device of this namespace pacing through the ifb, other than @skip. */
-static bool paces(const struct tcbpf *t, const struct tcbpf_key *k,
-		  const struct tcbpf_dev *v, int skip)
+struct fast {
+	int skip;
+	__u64 rate, horizon;
+};
+
+/* A device of this namespace pacing through the ifb, other than skip. */
+static int fast_one(struct tcbpf *t, const struct tcbpf_key *k,
+		    const struct maps_dev *v, void *ctx)
 {
 	const struct tcbpf_cfg *c = &v->dir[TCBPF_INGRESS];
+	struct fast *f = ctx;
 
-	return k->netns == t->netns && (int)k->ifindex != skip &&
-	       (v->dirs & (1U << TCBPF_INGRESS)) &&
-	       c->mode == TCBPF_MODE_EDT && c->pace_ifindex;
+	if (k->netns != t->netns || (int)k->ifindex == f->skip ||
+	    !maps_dev_has(v, TCBPF_INGRESS) || c->mode != TCBPF_MODE_EDT ||
+	    !c->pace_ifindex)
+		return 0;
+	if (c->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec > f->rate)
+		f->rate = c->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec;
+	if (c->horizon_ns > f->horizon)
+		f->horizon = c->horizon_ns;
+	return 0;
 }
 
 /*
  * The fastest rate and longest horizon among the namespace's pacing
  * devices and @cfg: the shared fq must hold what any of them queues.
  */
-static void fastest(const struct tcbpf *t, const struct tcbpf_cfg *cfg,
+static void fastest(struct tcbpf *t, const struct tcbpf_cfg *cfg,
 		   int self, __u64 *rate, __u64 *horizon)
 {
-	struct tcbpf_key k, next;
-	struct tcbpf_dev v;
-	void *prev = NULL;
+	struct fast f = {
+		.skip = self,
+		.rate = cfg->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec,
+		.horizon = cfg->horizon_ns,
+	};
 
-	*rate = cfg->cls[TCBPF_CLASS_DEFAULT].rate_bits_per_sec;
-	*horizon = cfg->horizon_ns;
-	while (!bpf_map_get_next_key(t->cfg_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(t->cfg_fd, &k, &v) ||
-		    !paces(t, &k, &v, self))
-			continue;
-		if (v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec > *rate)
-			*rate = v.dir[TCBPF_INGRESS].cls[0].rate_bits_per_sec;
-		if (v.dir[TCBPF_INGRESS].horizon_ns > *horizon)
-			*horizon = v.dir[TCBPF_INGRESS].horizon_ns;
-	}
+	maps_foreach(t, fast_one, &f);
+	*rate = f.rate;
+	*horizon = f.horizon;
 }
 
 /*
@@ -198,21 +202,24 @@ int ingress_pacing(struct tcbpf *t, const char *dev, __u32 cmd_set,
 	return 1;
 }
 
+/* Stops the walk at the first device of this namespace that paces. */
+static int pacing_one(struct tcbpf *t, const struct tcbpf_key *k,
+		      const struct maps_dev *v, void *ctx)
+{
+	const struct tcbpf_cfg *c = &v->dir[TCBPF_INGRESS];
+
+	return k->netns == t->netns && maps_dev_has(v, TCBPF_INGRESS) &&
+	       c->mode == TCBPF_MODE_EDT && c->pace_ifindex;
+}
+
 void ingress_release(struct tcbpf *t)
 {
-	struct tcbpf_key k, next;
-	struct tcbpf_dev v;
-	void *prev = NULL;
 	int ifb = link_ifb_find(TCBPF_PACE_IFNAME);
 
 	if (!ifb)
 		return;
-	while (!bpf_map_get_next_key(t->cfg_fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(t->cfg_fd, &k, &v) &&
-		    paces(t, &k, &v, 0))
-			return;
-	}
+	/* an error is not "none paces": keep the ifb then */
+	if (maps_foreach(t, pacing_one, NULL))
+		return;
 	ifb_remove(ifb);
 }

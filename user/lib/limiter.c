@@ -43,7 +43,6 @@ struct lim {
 	char no_fq_msg[256];	/* and what it said */
 	struct tcbpf obj;	/* this hold of the lock: the open limiter */
 	bool obj_held;		/* (of the namespace obj.netns) */
-	unsigned char *slots;	/* this hold of the lock: slots in use */
 	const char *reason;	/* for the next record (lim_set_reason) */
 	char msg[512];
 };
@@ -117,6 +116,7 @@ static int lock(struct lim *l)
 		return fail(l, l->lock_fd, "cannot lock %s: %s", TCBPF_LOCK_FILE,
 			    strerror(-l->lock_fd));
 	}
+	maps_hold(true);
 	return 0;
 }
 
@@ -127,8 +127,7 @@ static void unlock(struct lim *l)
 	if (--l->lock_depth)
 		return;
 	obj_drop(l);
-	free(l->slots);
-	l->slots = NULL;
+	maps_hold(false);
 	l->gone_done = false;
 	l->no_fq = false;
 	tcbpf_unlock(l->lock_fd);
@@ -414,7 +413,7 @@ static void obj_drop(struct lim *l)
 }
 
 static int in_ns(struct tcbpf *t, const struct tcbpf_key *key,
-		 const struct tcbpf_dev *dev, void *ctx)
+		 const struct maps_dev *dev, void *ctx)
 {
 	return key->netns == t->netns;
 }
@@ -486,13 +485,6 @@ void lim_gc(struct lim *l)
 	}
 }
 
-/* Settings were deleted: what is known of the slots is out of date. */
-static void slots_changed(struct lim *l)
-{
-	free(l->slots);
-	l->slots = NULL;
-}
-
 static void forgot_one(void *ctx, const char *where, const char *ifname,
 		       int ifindex, __u64 cookie, const char *why)
 {
@@ -503,7 +495,7 @@ static void forgot_one(void *ctx, const char *where, const char *ifname,
  * Forget what vanished. For one device (attach, change, detach of DEV):
  * only its own settings, if they are another device's (the device made
  * again) or a killed attach's; what else vanished costs nothing until
- * the slots run out (slot_take), `show`, `apply` or the daemon (at each
+ * the settings profiles run out (put_dev), `show`, `apply` or the daemon (at each
  * link event and once a minute) walk everything. Walking every device on
  * every command made each one cost O(devices) netlink queries: 64 ms at
  * a thousand, 33 s for a thousand alerts' attaches one process each.
@@ -517,63 +509,39 @@ static void forget_gone(struct lim *l, struct tcbpf *t, int ifindex)
 		return;
 	if (ifindex) {
 		gone_forget_dev(t, ifindex, forgot_one, &forgot);
-		if (forgot)
-			slots_changed(l);
 		return;
 	}
 	gone_forget(t, false, NULL, NULL);
-	slots_changed(l);	/* entries went */
 	l->gone_done = true;
 }
 
-/* l->slots: non-zero where an entry of the maps uses the slot
- * (maps_slots_used marks 1), SLOT_TAKEN where this hold of the lock took
- * it for an entry not written yet. */
-#define SLOT_TAKEN	2
-
-static int slots_read(struct lim *l, struct tcbpf *t)
+/*
+ * Write both directions of @d; when the maps are full (every device
+ * entry, -E2BIG, or every settings profile, -ENOSPC, in use), forget what
+ * vanished (it may hold some) and try once more. A failure is reported
+ * naming what ran out.
+ */
+static int put_dev(struct lim *l, struct tcbpf *t, const struct dev *d,
+		   const struct tcbpf_cfg cfg[TCBPF_NDIR])
 {
-	int err;
+	int err = maps_put_dev(t, d->ifindex, cfg);
 
-	l->slots = calloc(TCBPF_MAX_SLOTS, 1);
-	if (!l->slots)
-		return -ENOMEM;
-	err = maps_slots_used(t, l->slots);
-	if (err) {
-		free(l->slots);
-		l->slots = NULL;
+	if ((err == -ENOSPC || err == -E2BIG) && !l->gone_done) {
+		forget_gone(l, t, 0);
+		err = maps_put_dev(t, d->ifindex, cfg);
 	}
-	return err;
-}
-
-/* A free slot, from what this hold of the lock knows of them. */
-static int slot_take(struct lim *l, struct tcbpf *t)
-{
-	unsigned char *held;
-	int i, err;
-
-	if (!l->slots) {
-		err = slots_read(l, t);
-		if (err)
-			return err;
-	}
-	for (i = 0; i < TCBPF_MAX_SLOTS; i++)
-		if (!l->slots[i]) {
-			l->slots[i] = SLOT_TAKEN;
-			return i;
-		}
-	if (l->gone_done)
-		return -ENOSPC;
-	/* Full: what vanished may hold some. Keep what this hold took. */
-	held = l->slots;
-	l->slots = NULL;
-	forget_gone(l, t, 0);
-	err = slots_read(l, t);
-	for (i = 0; !err && i < TCBPF_MAX_SLOTS; i++)
-		if (held[i] == SLOT_TAKEN)
-			l->slots[i] = SLOT_TAKEN;
-	free(held);
-	return err ? err : slot_take(l, t);
+	if (err == -E2BIG)
+		return fail(l, err, "%s: no room for another device: %d "
+			    "devices already have a limiter", d->name,
+			    TCBPF_MAX_DEVS);
+	if (err == -ENOSPC)
+		return fail(l, err, "%s: cannot write settings: all %d "
+			    "settings profiles are in use by other settings",
+			    d->name, TCBPF_MAX_PROFS);
+	if (err)
+		return fail(l, err, "%s: cannot write settings: %s", d->name,
+			    strerror(-err));
+	return 0;
 }
 
 /* What attach did, so that a failure can be undone. */
@@ -601,7 +569,6 @@ static void attach_undo(struct lim *l, struct tcbpf *t, const struct dev *d,
 			maps_put_dev(t, d->ifindex, u->old);
 		else
 			maps_del_dev(t, d->ifindex);
-		slots_changed(l);
 	}
 	if (u->made_clsact)
 		hook_clsact_release(d->ifindex);
@@ -750,7 +717,7 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	struct spec_dir dirs[TCBPF_NDIR];
 	struct tcbpf_cfg cfg[TCBPF_NDIR];
 	struct undo u = {};
-	int dir, hook, cur, err, slot = -1;
+	int dir, hook, cur, err;
 	bool own_clsact = false, drop_fq = false;
 	char msg[256];
 
@@ -765,7 +732,8 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 	if (err)
 		return err;
 
-	/* Existing settings: keep slots (and bucket state), replace the rest. */
+	/* Existing settings: the entry keeps its counters and bucket state
+	 * (maps_put_dev), the rest is replaced. */
 	cur = TCBPF_HOOK_NONE;
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		u.had_cfg[dir] = !maps_get(t, d->ifindex, dir, &u.old[dir]);
@@ -778,20 +746,6 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		memset(&cfg[dir], 0, sizeof(cfg[dir]));
-		if (u.had_cfg[dir]) {
-			cfg[dir].slot = u.old[dir].slot;
-		} else {
-			slot = slot_take(l, t);
-			if (slot < 0)
-				return fail(l, slot, "%s: no free slot: %d "
-					    "device-directions already limited",
-					    d->name, TCBPF_MAX_SLOTS);
-			cfg[dir].slot = slot;
-			err = maps_slot_reset(t, slot);
-			if (err)
-				return fail(l, err, "%s: cannot reset slot %d: %s",
-					    d->name, slot, strerror(-err));
-		}
 		cfg_from_spec(&cfg[dir], &dirs[dir]);
 		cfg[dir].hook = hook;
 		cfg[dir].netns_ino = netns_ino();
@@ -824,15 +778,9 @@ static int do_attach(struct lim *l, struct tcbpf *t, const struct dev *d,
 		for (dir = 0; dir < TCBPF_NDIR; dir++)
 			cfg[dir].flags |= TCBPF_F_OWN_CLSACT;
 
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		if (u.had_cfg[dir])
-			maps_rescale(t, &u.old[dir], &cfg[dir]);
-	err = maps_put_dev(t, d->ifindex, cfg);
-	if (err) {
-		fail(l, err, "%s: cannot write settings: %s", d->name,
-		     strerror(-err));
+	err = put_dev(l, t, d, cfg);
+	if (err)
 		goto undo;
-	}
 	u.wrote = true;
 
 	err = hooks_attach(l, t, d, &hook, s->hook != TCBPF_HOOK_NONE, &u);
@@ -936,14 +884,11 @@ static int do_change(struct lim *l, struct tcbpf *t, const struct dev *d,
 	}
 	if (err > 0 && msg[0])
 		note(l, d->name, "%s", msg);
-	for (dir = 0; dir < TCBPF_NDIR; dir++)
-		maps_rescale(t, &old[dir], &cfg[dir]);
-	/* both directions in one update: a reader, or a kill, sees the old
-	 * settings or the new, never a mix */
-	err = maps_put_dev(t, d->ifindex, cfg);
+	/* both directions in one tcbpf_set run: a kill leaves the old
+	 * settings or the new, never a mix, and a packet sees its
+	 * direction's old settings or its new ones */
+	err = put_dev(l, t, d, cfg);
 	if (err) {
-		fail(l, err, "%s: cannot write settings: %s", d->name,
-		     strerror(-err));
 		if (made_fq)
 			pace_restore(d->ifindex, d->netns, msg, sizeof(msg));
 		return err;
@@ -1062,7 +1007,6 @@ static int do_detach(struct lim *l, struct tcbpf *t, const struct dev *d,
 				"created: %s\n", d->name, strerror(-err));
 	}
 	maps_del_dev(t, d->ifindex);
-	slots_changed(l);
 	ingress_release(t);
 	return 0;
 }

@@ -88,7 +88,7 @@ void lim_set_netns_name(struct lim *l, const char *name);
 void lim_set_reason(struct lim *l, const char *reason);
 
 /* Install the limiter on @dev with @s over the defaults; if there,
- * replace its settings (slots, bucket state and counters kept). */
+ * replace its settings (bucket state and counters kept). */
 int lim_attach(struct lim *l, const char *dev, const struct spec *s);
 
 /* Change only what @s sets, live. -ENOENT: no limiter on @dev. */

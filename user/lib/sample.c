@@ -47,12 +47,12 @@ static void sample_dir(struct tcbpf *t, struct walk *w, struct dev_sample *d,
 	d->cfg[dir] = *cfg;
 	d->prog_id[dir] = t->prog_id[dir];
 	if ((w->flags & SAMPLE_STATS) &&
-	    maps_read_stats(t, cfg->slot, &d->st[dir]))
+	    maps_read_stats(t, d->ifindex, dir, &d->st[dir]))
 		d->have[dir] = false;
 }
 
 static int sample_one(struct tcbpf *t, const struct tcbpf_key *key,
-		      const struct tcbpf_dev *dev, void *ctx)
+		      const struct maps_dev *dev, void *ctx)
 {
 	struct walk *w = ctx;
 	char name[IF_NAMESIZE];
@@ -169,7 +169,7 @@ static __u64 delta(__u64 old, __u64 new)
 void rate_between(const struct dev_sample *old, const struct dev_sample *new,
 		  double secs, int dir, int cls, struct rate *r)
 {
-	bool reset = old->cfg[dir].slot != new->cfg[dir].slot;
+	bool reset = old->cfg[dir].id != new->cfg[dir].id;
 	__u64 pb = 0, pp = 0, db = 0, dp = 0, wb = 0, wp = 0;
 	int c;
 

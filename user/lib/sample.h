@@ -83,8 +83,8 @@ struct rate {
 /*
  * Rates of one direction of one device between @old and @new, @secs
  * apart (sample_secs()); @cls a class, or -1 for all classes summed. A
- * counter that went back (the slot was reset) counts from zero, as
- * Prometheus does.
+ * direction attached anew (another id) or a counter that went back
+ * counts from zero, as Prometheus does.
  */
 void rate_between(const struct dev_sample *old, const struct dev_sample *new,
 		  double secs, int dir, int cls, struct rate *r);

@@ -12,6 +12,7 @@
 
 #include "tcbpf.h"
 #include "lib/layout_v1.h"
+#include "lib/maps.h"
 #include "kern/hook.h"
 #include "kern/netns.h"
 #include "kern/obj.h"
@@ -20,6 +21,15 @@
 #include "util/msg.h"
 
 #define MAX_NS		TCBPF_MAX_DEVS
+
+/* A device's or VXLAN network's entry carried over from layout 1 or 2. */
+struct carried {
+	struct tcbpf_key key;	/* the device's */
+	__u32 vni1;		/* 0 the device, else its network's VNI + 1 */
+	__u32 dirs;
+	__u32 slot[TCBPF_NDIR];	/* in the old maps */
+	struct tcbpf_stats counted[TCBPF_NDIR];	/* what was carried */
+};
 
 struct up {
 	char stage[PATH_MAX];
@@ -30,168 +40,129 @@ struct up {
 	int ncpus;
 	struct upgrade_report *r;
 	/*
-	 * Migration: the slots the settings use, and their layout 1 counters
-	 * as copied, so that what the old programs count until the swap is
-	 * added after it (late_counts()).
+	 * Migration: the staged maps, and the entries carried over with
+	 * their old slots and the counts carried, so that what the old
+	 * programs count until the swap is added after it (late_counts()).
 	 */
-	bool used[TCBPF_MAX_SLOTS];
-	__u64 slot_ns[TCBPF_MAX_SLOTS];	/* the namespace of a used slot */
-	__u32 saved_slot[TCBPF_MAX_SLOTS];
-	char *saved;		/* nsaved x cpus x one CPU's layout 1 value */
-	int nsaved;
+	struct tcbpf new;
+	struct carried *c;
+	int nc;
 };
 
-/* ------------------------------------------------------ layout 1 -> now */
+/* ------------------------------------------------ layouts 1 and 2 -> now */
 
 /*
- * The one place that knows layout 1 and this build's layout: one entry of
- * layout 1's map @m (TCBPF_MAP_*; per-CPU maps: one CPU's value) into
- * this build's @nkey/@nval, which the caller zeroed. A layout change to
- * include/tcbpf.h changes this function (and TCBPF_LAYOUT), nothing else.
+ * Layouts 1 and 2 have the same maps (2 only adds the tcbpf_info pin):
+ * settings by device, and by slot the timelines and per-CPU counters.
  */
-static void layout1_convert(unsigned int m, const void *okey, const void *oval,
-			    void *nkey, void *nval)
+enum { V1_CFG, V1_STATE, V1_STATS, V1_VNI, V1_VNI_STATS, V1_NMAPS };
+
+static const struct {
+	const char *name;
+	__u32 type, key, value;
+} v1_maps[V1_NMAPS] = {
+	[V1_CFG] = { "tcbpf_cfg", BPF_MAP_TYPE_HASH,
+		     sizeof(struct tcbpf_v1_key), sizeof(struct tcbpf_v1_dev) },
+	[V1_STATE] = { "tcbpf_state", BPF_MAP_TYPE_ARRAY, 4,
+		       sizeof(struct tcbpf_v1_state) },
+	[V1_STATS] = { "tcbpf_stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+		       sizeof(struct tcbpf_v1_pcpu) },
+	[V1_VNI] = { "tcbpf_vni", BPF_MAP_TYPE_HASH,
+		     sizeof(struct tcbpf_v1_vni_key), sizeof(struct tcbpf_v1_dev) },
+	[V1_VNI_STATS] = { "tcbpf_vni_stats", BPF_MAP_TYPE_LRU_PERCPU_HASH,
+			   sizeof(struct tcbpf_v1_vni_key),
+			   sizeof(struct tcbpf_v1_vni_ctr) },
+};
+
+/*
+ * The one place that knows layout 1's settings and this build's: one
+ * direction of a layout 1 entry into the CLI's view of this layout's
+ * (lib/maps.c splits it into a profile and the entry's own).
+ */
+static void v1_cfg_convert(const struct tcbpf_v1_cfg *oc, struct tcbpf_cfg *nc)
 {
-	int i, c, p;
+	int c, p;
 
-	switch (m) {
-	case TCBPF_MAP_CFG:
-	case TCBPF_MAP_VNI: {
-		const struct tcbpf_v1_dev *o = oval;
-		struct tcbpf_dev *n = nval;
+	memset(nc, 0, sizeof(*nc));
+	nc->mode = oc->mode;
+	nc->nports = oc->nports;
+	nc->flags = oc->flags;
+	for (c = 0; c < TCBPF_V1_NCLASS; c++) {
+		const struct tcbpf_v1_bucket_cfg *ob = &oc->cls[c];
+		struct tcbpf_bucket_cfg *nb = &nc->cls[c];
 
-		if (m == TCBPF_MAP_CFG) {
-			const struct tcbpf_v1_key *ok = okey;
-			struct tcbpf_key *nk = nkey;
-
-			nk->netns = ok->netns;
-			nk->ifindex = ok->ifindex;
-		} else {
-			const struct tcbpf_v1_vni_key *ok = okey;
-			struct tcbpf_vni_key *nk = nkey;
-
-			nk->netns = ok->netns;
-			nk->ifindex = ok->ifindex;
-			nk->vni = ok->vni;
-		}
-		n->dirs = o->dirs;
-		for (i = 0; i < TCBPF_V1_NDIR; i++) {
-			const struct tcbpf_v1_cfg *oc = &o->dir[i];
-			struct tcbpf_cfg *nc = &n->dir[i];
-
-			nc->slot = oc->slot;
-			nc->mode = oc->mode;
-			nc->nports = oc->nports;
-			nc->flags = oc->flags;
-			for (c = 0; c < TCBPF_V1_NCLASS; c++) {
-				const struct tcbpf_v1_bucket_cfg *ob = &oc->cls[c];
-				struct tcbpf_bucket_cfg *nb = &nc->cls[c];
-
-				nb->burst_ns = ob->burst_ns;
-				nb->byte_ns = ob->byte_ns;
-				nb->byte_ns_frac = ob->byte_ns_frac;
-				nb->batch_bytes = ob->batch_bytes;
-				nb->batch_ns = ob->batch_ns;
-				nb->batch_pkts = ob->batch_pkts;
-				nb->ns_bytes = ob->ns_bytes;
-				nb->pkt_ns = ob->pkt_ns;
-				nb->pburst_ns = ob->pburst_ns;
-				nb->batch_pns = ob->batch_pns;
-				nb->ns_pkts = ob->ns_pkts;
-				nb->rate_bits_per_sec = ob->rate_bits_per_sec;
-				nb->burst_bytes = ob->burst_bytes;
-				nb->pps = ob->pps;
-				nb->pburst_pkts = ob->pburst_pkts;
-			}
-			nc->delay_ns = oc->delay_ns;
-			nc->horizon_ns = oc->horizon_ns;
-			nc->ecn_ns = oc->ecn_ns;
-			for (p = 0; p < TCBPF_V1_MAX_PORTS; p++) {
-				nc->ports[p].lo = oc->ports[p].lo;
-				nc->ports[p].hi = oc->ports[p].hi;
-				nc->ports[p].protos = oc->ports[p].protos;
-			}
-			nc->hook = oc->hook;
-			nc->vxlan_port = oc->vxlan_port;
-			nc->pace_ifindex = oc->pace_ifindex;
-			nc->netns_ino = oc->netns_ino;
-			memcpy(nc->ifname, oc->ifname, sizeof(nc->ifname));
-		}
-		break;
+		nb->burst_ns = ob->burst_ns;
+		nb->byte_ns = ob->byte_ns;
+		nb->byte_ns_frac = ob->byte_ns_frac;
+		nb->batch_bytes = ob->batch_bytes;
+		nb->batch_ns = ob->batch_ns;
+		nb->batch_pkts = ob->batch_pkts;
+		nb->ns_bytes = ob->ns_bytes;
+		nb->pkt_ns = ob->pkt_ns;
+		nb->pburst_ns = ob->pburst_ns;
+		nb->batch_pns = ob->batch_pns;
+		nb->ns_pkts = ob->ns_pkts;
+		nb->rate_bits_per_sec = ob->rate_bits_per_sec;
+		nb->burst_bytes = ob->burst_bytes;
+		nb->pps = ob->pps;
+		nb->pburst_pkts = ob->pburst_pkts;
 	}
-	case TCBPF_MAP_STATE: {
-		const struct tcbpf_v1_state *o = oval;
-		struct tcbpf_state *n = nval;
+	nc->delay_ns = oc->delay_ns;
+	nc->horizon_ns = oc->horizon_ns;
+	nc->ecn_ns = oc->ecn_ns;
+	for (p = 0; p < TCBPF_V1_MAX_PORTS; p++) {
+		nc->ports[p].lo = oc->ports[p].lo;
+		nc->ports[p].hi = oc->ports[p].hi;
+		nc->ports[p].protos = oc->ports[p].protos;
+	}
+	nc->hook = oc->hook;
+	nc->vxlan_port = oc->vxlan_port;
+	nc->pace_ifindex = oc->pace_ifindex;
+	nc->netns_ino = oc->netns_ino;
+	memcpy(nc->ifname, oc->ifname, sizeof(nc->ifname));
+}
 
-		*(__u32 *)nkey = *(const __u32 *)okey;
+/* A slot's counters, summed over the CPUs (@per: ncpus values, 8-byte
+ * aligned each). */
+static void v1_counts(const char *per, int ncpus, struct tcbpf_stats *n)
+{
+	size_t sz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	int cpu, c;
+
+	memset(n, 0, sizeof(*n));
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		const struct tcbpf_v1_pcpu *o = (const void *)(per + cpu * sz);
+
 		for (c = 0; c < TCBPF_V1_NCLASS; c++) {
-			n->cls[c].tat_bytes = o->cls[c].tat_bytes;
-			n->cls[c].tat_pkts = o->cls[c].tat_pkts;
+			n->cls[c].pass_pkts += o->cls[c].pass_pkts;
+			n->cls[c].pass_bytes += o->cls[c].pass_bytes;
+			n->cls[c].drop_pkts += o->cls[c].drop_pkts;
+			n->cls[c].drop_bytes += o->cls[c].drop_bytes;
+			n->cls[c].mark_pkts += o->cls[c].mark_pkts;
+			n->cls[c].wdrop_pkts += o->cls[c].wdrop_pkts;
+			n->cls[c].wdrop_bytes += o->cls[c].wdrop_bytes;
 		}
-		break;
-	}
-	case TCBPF_MAP_STATS: {
-		const struct tcbpf_v1_pcpu *o = oval;
-		struct tcbpf_pcpu *n = nval;
-
-		*(__u32 *)nkey = *(const __u32 *)okey;
-		for (c = 0; c < TCBPF_V1_NCLASS; c++) {
-			n->cls[c].pass_pkts = o->cls[c].pass_pkts;
-			n->cls[c].pass_bytes = o->cls[c].pass_bytes;
-			n->cls[c].drop_pkts = o->cls[c].drop_pkts;
-			n->cls[c].drop_bytes = o->cls[c].drop_bytes;
-			n->cls[c].mark_pkts = o->cls[c].mark_pkts;
-			n->cls[c].wdrop_pkts = o->cls[c].wdrop_pkts;
-			n->cls[c].wdrop_bytes = o->cls[c].wdrop_bytes;
-			n->tok[c].bytes = o->tok[c].bytes;
-			n->tok[c].pkts = o->tok[c].pkts;
-		}
-		break;
-	}
-	case TCBPF_MAP_VNI_STATS: {
-		const struct tcbpf_v1_vni_key *ok = okey;
-		const struct tcbpf_v1_vni_ctr *o = oval;
-		struct tcbpf_vni_key *nk = nkey;
-		struct tcbpf_vni_ctr *n = nval;
-
-		nk->netns = ok->netns;
-		nk->ifindex = ok->ifindex;
-		nk->vni = ok->vni;
-		for (i = 0; i < TCBPF_V1_NDIR; i++) {
-			n->dir[i].pass_pkts = o->dir[i].pass_pkts;
-			n->dir[i].pass_bytes = o->dir[i].pass_bytes;
-			n->dir[i].drop_pkts = o->dir[i].drop_pkts;
-			n->dir[i].drop_bytes = o->dir[i].drop_bytes;
-		}
-		break;
-	}
 	}
 }
 
-/* Layout 1's maps: type, key and value sizes, as tcbpf 0.1 made them. */
-static const struct {
-	__u32 type, key, value;
-} v1_maps[TCBPF_NMAPS] = {
-	[TCBPF_MAP_CFG] = { BPF_MAP_TYPE_HASH, sizeof(struct tcbpf_v1_key),
-			    sizeof(struct tcbpf_v1_dev) },
-	[TCBPF_MAP_STATE] = { BPF_MAP_TYPE_ARRAY, 4,
-			      sizeof(struct tcbpf_v1_state) },
-	[TCBPF_MAP_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			      sizeof(struct tcbpf_v1_pcpu) },
-	[TCBPF_MAP_VNI] = { BPF_MAP_TYPE_HASH, sizeof(struct tcbpf_v1_vni_key),
-			    sizeof(struct tcbpf_v1_dev) },
-	[TCBPF_MAP_VNI_STATS] = { BPF_MAP_TYPE_LRU_PERCPU_HASH,
-				  sizeof(struct tcbpf_v1_vni_key),
-				  sizeof(struct tcbpf_v1_vni_ctr) },
-};
-
-static int map_open(const char *root, unsigned int m, struct bpf_map_info *info)
+static void v1_vni_ctr_convert(const struct tcbpf_v1_vni_ctr *o,
+			       struct tcbpf_vni_ctr *n)
 {
-	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < TCBPF_V1_NDIR; i++) {
+		n->dir[i].pass_pkts = o->dir[i].pass_pkts;
+		n->dir[i].pass_bytes = o->dir[i].pass_bytes;
+		n->dir[i].drop_pkts = o->dir[i].drop_pkts;
+		n->dir[i].drop_bytes = o->dir[i].drop_bytes;
+	}
+}
+
+static int map_open_path(const char *path, struct bpf_map_info *info)
+{
 	__u32 len = sizeof(*info);
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", root, tcbpf_map_name(m));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -203,17 +174,37 @@ static int map_open(const char *root, unsigned int m, struct bpf_map_info *info)
 	return fd;
 }
 
-/* Are the pinned maps really layout 1's? */
+/* This layout's map @m (TCBPF_MAP_*) under @root. */
+static int map_open(const char *root, unsigned int m, struct bpf_map_info *info)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", root, tcbpf_map_name(m));
+	return map_open_path(path, info);
+}
+
+/* Layout 1's map @m (V1_*) pinned under the pin dir. */
+static int v1_open(unsigned int m)
+{
+	struct bpf_map_info info;
+
+	return map_open_path(tcbpf_pin_path((char[PATH_MAX]){ 0 }, PATH_MAX,
+					    v1_maps[m].name), &info);
+}
+
+/* Are the pinned maps really layout 1's (or 2's: the same)? */
 static bool is_layout1(char *why, size_t len)
 {
 	struct bpf_map_info info;
+	char path[PATH_MAX];
 	unsigned int m;
 	int fd;
 
-	for (m = 0; m < TCBPF_NMAPS; m++) {
-		fd = map_open(tcbpf_pin_dir(), m, &info);
+	for (m = 0; m < V1_NMAPS; m++) {
+		fd = map_open_path(tcbpf_pin_path(path, sizeof(path),
+						  v1_maps[m].name), &info);
 		if (fd < 0) {
-			seterr(why, len, "map %s: %s", tcbpf_map_name(m),
+			seterr(why, len, "map %s: %s", v1_maps[m].name,
 			       strerror(-fd));
 			return false;
 		}
@@ -222,7 +213,7 @@ static bool is_layout1(char *why, size_t len)
 		    info.key_size != v1_maps[m].key ||
 		    info.value_size != v1_maps[m].value) {
 			seterr(why, len, "map %s has type %u key %u value %u "
-			       "bytes, not layout 1's", tcbpf_map_name(m),
+			       "bytes, not layout 1's", v1_maps[m].name,
 			       info.type, info.key_size, info.value_size);
 			return false;
 		}
@@ -230,172 +221,189 @@ static bool is_layout1(char *why, size_t len)
 	return true;
 }
 
-static size_t round8(size_t n)
+/* The staged maps as lib/maps.c sees them. */
+static int stage_open(struct up *u)
 {
-	return (n + 7) & ~(size_t)7;
-}
+	struct tcbpf *t = &u->new;
+	int *fd[] = { &t->cfg_fd, &t->prof_fd, &t->pcache_fd, &t->vni_fd,
+		      &t->vni_stats_fd };
+	struct bpf_map_info info;
+	char path[PATH_MAX + 32];
+	unsigned int m;
 
-static bool percpu(__u32 type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       type == BPF_MAP_TYPE_PERCPU_HASH ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
-/* The slots of converted settings @dev, counted as carried over. */
-static void slots_used(struct up *u, __u64 netns, const struct tcbpf_dev *dev)
-{
-	int d;
-
-	u->r->settings++;
-	for (d = 0; d < TCBPF_NDIR; d++)
-		if (dev->dirs & (1U << d) && dev->dir[d].slot < TCBPF_MAX_SLOTS) {
-			u->used[dev->dir[d].slot] = true;
-			u->slot_ns[dev->dir[d].slot] = netns;
-		}
-}
-
-static void save_counts(struct up *u, const void *key, const void *val,
-			size_t sz)
-{
-	__u32 slot = *(const __u32 *)key;
-
-	if (slot >= TCBPF_MAX_SLOTS || !u->used[slot])
-		return;
-	if (!u->saved)
-		u->saved = calloc(TCBPF_MAX_SLOTS, sz);
-	if (!u->saved)
-		return;		/* late counts lost: not worth failing */
-	memcpy(u->saved + u->nsaved * sz, val, sz);
-	u->saved_slot[u->nsaved++] = slot;
-}
-
-/* @n += @now - @then, counter by counter (all of them __u64). */
-static void counters_add(struct tcbpf_pcpu *n, const struct tcbpf_pcpu *now,
-			 const struct tcbpf_pcpu *then)
-{
-	const size_t k = sizeof(struct tcbpf_counters) / sizeof(__u64);
-	size_t c, i;
-
-	for (c = 0; c < TCBPF_NCLASS; c++) {
-		__u64 *dst = (__u64 *)&n->cls[c];
-		const __u64 *a = (const __u64 *)&now->cls[c];
-		const __u64 *b = (const __u64 *)&then->cls[c];
-
-		for (i = 0; i < k; i++)
-			dst[i] += a[i] - b[i];
+	memset(t, 0, sizeof(*t));
+	t->prog_fd[0] = t->prog_fd[1] = t->prog_fd[TCBPF_PROG_PACE] = -1;
+	t->set_fd = -1;
+	for (m = 0; m < TCBPF_NMAPS; m++)
+		*fd[m] = -1;
+	t->ncpus = u->ncpus;
+	for (m = 0; m < TCBPF_NMAPS; m++) {
+		*fd[m] = map_open(u->stage, m, &info);
+		if (*fd[m] < 0)
+			return *fd[m];
 	}
+	snprintf(path, sizeof(path), "%s/tcbpf_set", u->stage);
+	t->set_fd = bpf_obj_get(path);
+	return t->set_fd < 0 ? -errno : 0;
+}
+
+/*
+ * Every entry of the old settings map @m (V1_CFG or V1_VNI) into the
+ * staged maps, with the counters of its slots. The timelines follow
+ * right before the swap (carry_tl_ns()).
+ */
+static int carry_entries(struct up *u, unsigned int m)
+{
+	size_t psz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	union {
+		struct tcbpf_v1_key dev;
+		struct tcbpf_v1_vni_key vni;
+	} k, next;
+	struct tcbpf_cfg cfg[TCBPF_NDIR];
+	struct tcbpf_stats ctr[TCBPF_NDIR];
+	struct tcbpf_v1_dev o;
+	struct carried *cv;
+	bool first = true;
+	int fd, sfd, d, err = 0;
+	char *per;
+
+	fd = v1_open(m);
+	sfd = v1_open(V1_STATS);
+	per = calloc(u->ncpus, psz);
+	if (fd < 0 || sfd < 0 || !per) {
+		err = fd < 0 ? fd : sfd < 0 ? sfd : -ENOMEM;
+		goto out;
+	}
+	while (!err && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, &o))
+			continue;	/* gone meanwhile */
+		cv = realloc(u->c, (u->nc + 1) * sizeof(*cv));
+		if (!cv) {
+			err = -ENOMEM;
+			break;
+		}
+		u->c = cv;
+		cv = &u->c[u->nc];
+		memset(cv, 0, sizeof(*cv));
+		/* both keys start with the namespace cookie and ifindex */
+		cv->key.netns = k.dev.netns;
+		cv->key.ifindex = k.dev.ifindex;
+		cv->vni1 = m == V1_VNI ? k.vni.vni + 1 : 0;
+		cv->dirs = o.dirs & ((1U << TCBPF_NDIR) - 1);
+		for (d = 0; d < TCBPF_NDIR; d++) {
+			v1_cfg_convert(&o.dir[d], &cfg[d]);
+			memset(&ctr[d], 0, sizeof(ctr[d]));
+			cv->slot[d] = o.dir[d].slot;
+			if (!(cv->dirs & (1U << d)) ||
+			    bpf_map_lookup_elem(sfd, &cv->slot[d], per))
+				continue;
+			v1_counts(per, u->ncpus, &ctr[d]);
+			cv->counted[d] = ctr[d];
+		}
+		err = maps_carry(&u->new, &cv->key, cv->vni1, cv->dirs, cfg, ctr);
+		if (err) {
+			pr_warn("map %s: cannot carry an entry over: %s\n",
+				v1_maps[m].name, strerror(-err));
+			break;
+		}
+		u->nc++;
+		u->r->settings++;
+	}
+out:
+	free(per);
+	if (fd >= 0)
+		close(fd);
+	if (sfd >= 0)
+		close(sfd);
+	return err;
+}
+
+/* What each VXLAN network carried: the per-CPU counters as they are. */
+static int carry_vni_stats(struct up *u)
+{
+	size_t osz = (sizeof(struct tcbpf_v1_vni_ctr) + 7) & ~(size_t)7;
+	size_t nsz = (sizeof(struct tcbpf_vni_ctr) + 7) & ~(size_t)7;
+	struct tcbpf_v1_vni_key k, next;
+	struct tcbpf_vni_key nk;
+	char *oval, *nval;
+	bool first = true;
+	int fd, cpu, err = 0;
+
+	fd = v1_open(V1_VNI_STATS);
+	oval = calloc(u->ncpus, osz);
+	nval = calloc(u->ncpus, nsz);
+	if (fd < 0 || !oval || !nval) {
+		err = fd < 0 ? fd : -ENOMEM;
+		goto out;
+	}
+	while (!err && !bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		first = false;
+		k = next;
+		if (bpf_map_lookup_elem(fd, &k, oval))
+			continue;	/* gone meanwhile (LRU) */
+		memset(&nk, 0, sizeof(nk));
+		nk.netns = k.netns;
+		nk.ifindex = k.ifindex;
+		nk.vni = k.vni;
+		memset(nval, 0, u->ncpus * nsz);
+		for (cpu = 0; cpu < u->ncpus; cpu++)
+			v1_vni_ctr_convert((const void *)(oval + cpu * osz),
+					   (void *)(nval + cpu * nsz));
+		if (bpf_map_update_elem(u->new.vni_stats_fd, &nk, nval, 0))
+			err = -errno;
+	}
+out:
+	free(oval);
+	free(nval);
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 /*
  * After the swap: what the old programs counted between the copy and the
- * swap, added to the new counters. The BPF side may bump a new counter
- * between our read and write of it; that window is microseconds, the one
- * it closes milliseconds.
+ * swap, added to the new entries in place (tcbpf_set: what the new
+ * programs count meanwhile stays).
  */
 static void late_counts(struct up *u)
 {
-	size_t osz = round8(sizeof(struct tcbpf_v1_pcpu));
-	size_t nsz = round8(sizeof(struct tcbpf_pcpu));
-	struct tcbpf_pcpu a, b;
-	struct bpf_map_info info;
-	char *now = NULL, *cur = NULL;
-	int ofd, nfd, i, c;
-	__u32 key;
+	size_t psz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	struct tcbpf_stats now, add;
+	int fd, i, d, c, k;
+	char *per;
 
-	if (!u->nsaved)
+	if (!u->nc)
 		return;
 	usleep(20 * 1000);	/* packets still inside an old program */
-	ofd = map_open(tcbpf_pin_dir(), TCBPF_MAP_STATS, &info);
-	nfd = map_open(u->stage, TCBPF_MAP_STATS, &info);
-	now = calloc(u->ncpus, osz);
-	cur = calloc(u->ncpus, nsz);
-	for (i = 0; ofd >= 0 && nfd >= 0 && now && cur && i < u->nsaved; i++) {
-		key = u->saved_slot[i];
-		if (bpf_map_lookup_elem(ofd, &key, now) ||
-		    bpf_map_lookup_elem(nfd, &key, cur))
-			continue;
-		for (c = 0; c < u->ncpus; c++) {
-			memset(&a, 0, sizeof(a));
-			memset(&b, 0, sizeof(b));
-			layout1_convert(TCBPF_MAP_STATS, &key, now + c * osz,
-					&key, &a);
-			layout1_convert(TCBPF_MAP_STATS, &key, u->saved +
-					((size_t)i * u->ncpus + c) * osz, &key, &b);
-			counters_add((struct tcbpf_pcpu *)(cur + c * nsz), &a, &b);
-		}
-		bpf_map_update_elem(nfd, &key, cur, 0);
-	}
-	free(now);
-	free(cur);
-	if (ofd >= 0)
-		close(ofd);
-	if (nfd >= 0)
-		close(nfd);
-}
+	fd = v1_open(V1_STATS);
+	per = calloc(u->ncpus, psz);
+	for (i = 0; fd >= 0 && per && i < u->nc; i++) {
+		const struct carried *cv = &u->c[i];
 
-/* Every entry of layout 1's map @m into the staged map of this layout. */
-static int copy_map(struct up *u, unsigned int m)
-{
-	struct bpf_map_info oi, ni;
-	int ofd, nfd, err = 0, cpus;
-	bool pc;
-	size_t ovs, nvs, c;
-	char *okey, *nkey, *prev = NULL, *oval, *nval;
+		for (d = 0; d < TCBPF_NDIR; d++) {
+			if (!(cv->dirs & (1U << d)) ||
+			    bpf_map_lookup_elem(fd, &cv->slot[d], per))
+				continue;
+			v1_counts(per, u->ncpus, &now);
+			for (c = 0; c < TCBPF_NCLASS; c++) {
+				const __u64 *a = (const __u64 *)&now.cls[c];
+				const __u64 *b = (const __u64 *)&cv->counted[d].cls[c];
+				__u64 *n = (__u64 *)&add.cls[c];
 
-	ofd = map_open(tcbpf_pin_dir(), m, &oi);
-	if (ofd < 0)
-		return ofd;
-	nfd = map_open(u->stage, m, &ni);
-	if (nfd < 0) {
-		close(ofd);
-		return nfd;
-	}
-	pc = percpu(oi.type);
-	cpus = pc ? u->ncpus : 1;
-	ovs = pc ? round8(oi.value_size) : oi.value_size;
-	nvs = pc ? round8(ni.value_size) : ni.value_size;
-	okey = calloc(2, oi.key_size);
-	nkey = calloc(1, ni.key_size);
-	oval = calloc(cpus, ovs);
-	nval = calloc(cpus, nvs);
-	if (!okey || !nkey || !oval || !nval) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* arrays too: every index, the empty ones cost a lookup each */
-	while (!bpf_map_get_next_key(ofd, prev, okey + oi.key_size)) {
-		memcpy(okey, okey + oi.key_size, oi.key_size);
-		prev = okey;
-		if (bpf_map_lookup_elem(ofd, okey, oval))
-			continue;	/* gone meanwhile (LRU) */
-		memset(nkey, 0, ni.key_size);
-		memset(nval, 0, (size_t)cpus * nvs);
-		for (c = 0; c < (size_t)cpus; c++)
-			layout1_convert(m, okey, oval + c * ovs, nkey,
-					nval + c * nvs);
-		if (bpf_map_update_elem(nfd, nkey, nval, 0)) {
-			err = -errno;
-			pr_warn("map %s: cannot carry an entry over: %s\n",
-				tcbpf_map_name(m), strerror(-err));
-			goto out;
+				for (k = 0; k < (int)(sizeof(add.cls[c]) /
+						      sizeof(__u64)); k++)
+					n[k] = a[k] - b[k];
+			}
+			if (maps_add(&u->new, &cv->key, cv->vni1, d, &add))
+				pr_warn("%s: late counts not carried over\n",
+					"upgrade");
 		}
-		/* devices and networks: what the report counts */
-		if (m == TCBPF_MAP_CFG || m == TCBPF_MAP_VNI)
-			/* both keys start with the namespace cookie */
-			slots_used(u, *(const __u64 *)nkey,
-				   (const struct tcbpf_dev *)nval);
-		if (m == TCBPF_MAP_STATS)
-			save_counts(u, okey, oval, (size_t)cpus * ovs);
 	}
-out:
-	free(okey);
-	free(nkey);
-	free(oval);
-	free(nval);
-	close(ofd);
-	close(nfd);
-	return err;
+	free(per);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ------------------------------------------------------------- programs */
@@ -497,8 +505,7 @@ static int ns_devs(struct up *u, __u64 ns,
 
 static bool on_tc(const struct tcbpf_dev *dev)
 {
-	return (dev->dirs & 1 && dev->dir[0].hook == TCBPF_HOOK_TC) ||
-	       (dev->dirs & 2 && dev->dir[1].hook == TCBPF_HOOK_TC) ||
+	return (dev->dirs && dev->hook == TCBPF_HOOK_TC) ||
 	       dev->dir[TCBPF_INGRESS].pace_ifindex;
 }
 
@@ -510,7 +517,7 @@ static bool on_tc(const struct tcbpf_dev *dev)
 static int find_where(struct up *u, const struct tcbpf_key *key,
 		      const struct tcbpf_dev *dev, void *ctx)
 {
-	__u64 ino = dev->dir[dev->dirs & 1 ? 0 : 1].netns_ino;
+	__u64 ino = dev->netns_ino;
 	char *where = ctx;
 
 	if (!on_tc(dev))
@@ -519,7 +526,7 @@ static int find_where(struct up *u, const struct tcbpf_key *key,
 		return 1;
 	pr_debug("namespace %llx (inode %llu) of %s not found: gone, its tc "
 		 "hooks with it\n", (unsigned long long)key->netns,
-		 (unsigned long long)ino, dev->dir[0].ifname);
+		 (unsigned long long)ino, dev->ifname);
 	return 0;
 }
 
@@ -551,30 +558,33 @@ static int swap_tc(struct up *u, const struct tcbpf_key *key,
  * and the swap is let pass once more by the new ones, so that moment is
  * kept as short as can be.
  */
-static void copy_state_ns(struct up *u, __u64 ns)
+static void carry_tl_ns(struct up *u, __u64 ns)
 {
+	struct tcbpf_bucket_state tl[TCBPF_NCLASS];
 	struct tcbpf_v1_state o;
-	struct tcbpf_state n;
-	struct bpf_map_info info;
-	int ofd, nfd;
-	__u32 slot, nkey;
+	int fd, i, d, c;
 
-	ofd = map_open(tcbpf_pin_dir(), TCBPF_MAP_STATE, &info);
-	nfd = map_open(u->stage, TCBPF_MAP_STATE, &info);
-	for (slot = 0; ofd >= 0 && nfd >= 0 && slot < TCBPF_MAX_SLOTS; slot++) {
-		if (!u->used[slot] || u->slot_ns[slot] != ns ||
-		    bpf_map_lookup_elem(ofd, &slot, &o))
+	fd = v1_open(V1_STATE);
+	for (i = 0; fd >= 0 && i < u->nc; i++) {
+		const struct carried *cv = &u->c[i];
+
+		if (cv->key.netns != ns)
 			continue;
-		memset(&n, 0, sizeof(n));
-		layout1_convert(TCBPF_MAP_STATE, &slot, &o, &nkey, &n);
-		if (bpf_map_update_elem(nfd, &nkey, &n, 0))
-			pr_warn("slot %u: bucket state not carried over: %s\n",
-				slot, strerror(errno));
+		for (d = 0; d < TCBPF_NDIR; d++) {
+			if (!(cv->dirs & (1U << d)) ||
+			    bpf_map_lookup_elem(fd, &cv->slot[d], &o))
+				continue;
+			for (c = 0; c < TCBPF_NCLASS; c++) {
+				tl[c].tat_bytes = o.cls[c].tat_bytes;
+				tl[c].tat_pkts = o.cls[c].tat_pkts;
+			}
+			if (maps_carry_tl(&u->new, &cv->key, cv->vni1, d, tl))
+				pr_warn("slot %u: bucket state not carried "
+					"over\n", cv->slot[d]);
+		}
 	}
-	if (ofd >= 0)
-		close(ofd);
-	if (nfd >= 0)
-		close(nfd);
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
@@ -596,7 +606,7 @@ static int swap_ns(struct up *u, __u64 ns, const char *root, bool state)
 		err = self < 0 ? self : 0;
 	}
 	if (!err && state)
-		copy_state_ns(u, ns);
+		carry_tl_ns(u, ns);
 	n = err ? 0 : hook_swap_links(ns, fd);
 	if (n < 0)
 		err = n;
@@ -653,13 +663,12 @@ int upgrade_forget_v1(__u64 netns, __u32 ifindex, __u32 *flags)
 {
 	struct tcbpf_v1_key key = { .netns = netns, .ifindex = ifindex };
 	struct tcbpf_v1_dev dev;
-	struct bpf_map_info info;
 	int fd, d, err = 0;
 
 	*flags = 0;
 	if (!is_layout1(NULL, 0))
 		return -ESTALE;
-	fd = map_open(tcbpf_pin_dir(), TCBPF_MAP_CFG, &info);
+	fd = v1_open(V1_CFG);
 	if (fd < 0)
 		return fd;
 	if (bpf_map_lookup_elem(fd, &key, &dev) ||
@@ -704,11 +713,7 @@ static int refuse(const struct tcbpf_pins *p, const char *why, char *msg,
  */
 static int run(struct up *u, bool migrate, char *msg, size_t len)
 {
-	/* the bucket timelines are copied later, right before each swap */
-	static const unsigned int order[] = {
-		TCBPF_MAP_CFG, TCBPF_MAP_VNI, TCBPF_MAP_STATS,
-		TCBPF_MAP_VNI_STATS };
-	unsigned int i, m;
+	char path[PATH_MAX];
 	int err;
 
 	tcbpf_pin_path(u->stage, sizeof(u->stage), TCBPF_STAGE_NAME);
@@ -727,14 +732,20 @@ static int run(struct up *u, bool migrate, char *msg, size_t len)
 		       tcbpf_pin_dir(), strerror(-err));
 	if (!err)
 		err = load_all(u, msg, len);
-	/* the settings first: the slots they use are those whose counters
-	 * late_counts() completes */
-	for (i = 0; migrate && !err && i < sizeof(order) / sizeof(order[0]); i++) {
-		m = order[i];
-		err = copy_map(u, m);
+	/* the entries with their counters; the bucket timelines are
+	 * copied later, right before each swap */
+	if (migrate && !err) {
+		maps_forget();	/* what it knows is of the old maps */
+		err = stage_open(u);
+		if (!err)
+			err = carry_entries(u, V1_CFG);
+		if (!err)
+			err = carry_entries(u, V1_VNI);
+		if (!err)
+			err = carry_vni_stats(u);
 		if (err)
-			seterr(msg, len, "cannot carry map %s over: %s",
-			       tcbpf_map_name(m), strerror(-err));
+			seterr(msg, len, "cannot carry the settings and counters "
+			       "over: %s", strerror(-err));
 	}
 	if (!err) {
 		err = tcbpf_info_pin(u->stage);
@@ -746,17 +757,26 @@ static int run(struct up *u, bool migrate, char *msg, size_t len)
 		err = swap_all(u, msg, len);
 	if (!err && migrate)
 		late_counts(u);
+	tcbpf_close(&u->new);
+	maps_forget();
 	if (err) {
 		/* nothing of it in use (swapped back, or never swapped) */
 		tcbpf_stage_remove(u->stage);
 		return err;
 	}
 	err = tcbpf_stage_commit(u->stage);
-	if (err)	/* the stage stays: its pins hold what is in use */
+	if (err) {	/* the stage stays: its pins hold what is in use */
 		seterr(msg, len, "the new programs are in use, but their pins "
 		       "cannot replace the old ones in %s: %s", tcbpf_pin_dir(),
 		       strerror(-err));
-	return err;
+		return err;
+	}
+	/* the old maps this layout has none of by that name */
+	if (migrate) {
+		unlink(tcbpf_pin_path(path, sizeof(path), v1_maps[V1_STATE].name));
+		unlink(tcbpf_pin_path(path, sizeof(path), v1_maps[V1_STATS].name));
+	}
+	return 0;
 }
 
 int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
@@ -783,7 +803,7 @@ int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
 			 UPGRADE_OTHER_BUILD;
 		if (r->did == UPGRADE_CURRENT || !takeover)
 			return 0;
-	} else if (p.layout != 1) {
+	} else if (p.layout != 1 && p.layout != 2) {
 		return refuse(&p, NULL, msg, len);
 	} else if (!is_layout1(why, sizeof(why))) {
 		return refuse(&p, why, msg, len);
@@ -793,7 +813,7 @@ int upgrade_run(bool takeover, struct upgrade_report *r, char *msg,
 		return -ENOMEM;
 	u->r = r;
 	err = run(u, p.layout != TCBPF_LAYOUT, msg, len);
-	free(u->saved);
+	free(u->c);
 	if (!err) {
 		r->did = p.layout != TCBPF_LAYOUT ? UPGRADE_MIGRATED :
 			 UPGRADE_TAKEOVER;

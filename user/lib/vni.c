@@ -37,19 +37,6 @@ void vni_name(__u32 vni, char *buf, size_t len)
 	snprintf(buf, len, "%04x", vni);
 }
 
-/* The first slot no device or network uses. */
-static int vni_slot(struct tcbpf *t, unsigned char *used)
-{
-	int i;
-
-	for (i = 0; i < TCBPF_MAX_SLOTS; i++)
-		if (!used[i]) {
-			used[i] = 1;
-			return i;
-		}
-	return -ENOSPC;
-}
-
 /* The network's settings of @dir from @s: police unless it says. */
 static int vni_dir(const struct spec *s, int dir, const char *name,
 		   char *vn, struct spec_dir *d, char *msg, size_t len)
@@ -75,9 +62,8 @@ int vni_attach(struct tcbpf *t, int ifindex, const char *name,
 	       const struct spec *s, char *msg, size_t len)
 {
 	struct tcbpf_cfg dcfg[TCBPF_NDIR];
-	struct tcbpf_dev old, dev = { .dirs = (1U << TCBPF_NDIR) - 1 };
-	unsigned char *used = NULL;
-	bool have[TCBPF_NDIR], had;
+	struct maps_dev dev = { .dirs = (1U << TCBPF_NDIR) - 1 };
+	bool have[TCBPF_NDIR];
 	struct spec_dir d;
 	char vn[16];
 	int dir, err;
@@ -91,46 +77,24 @@ int vni_attach(struct tcbpf *t, int ifindex, const char *name,
 			 VNI_UNDERLAY_NAME);
 		return -ENOENT;
 	}
-	had = !maps_vni_get(t, ifindex, s->vni, &old);
+	/* a network it had keeps its counters, its timelines rescaled */
 	for (dir = 0; dir < TCBPF_NDIR; dir++) {
 		struct tcbpf_cfg *c = &dev.dir[dir];
 
 		err = vni_dir(s, dir, name, vn, &d, msg, len);
 		if (err)
-			goto out;
+			return err;
 		memset(c, 0, sizeof(*c));
-		if (had) {
-			c->slot = old.dir[dir].slot;
-		} else {
-			if (!used) {
-				used = calloc(TCBPF_MAX_SLOTS, 1);
-				err = used ? maps_slots_used(t, used) : -ENOMEM;
-				if (err)
-					goto fail;
-			}
-			err = vni_slot(t, used);
-			if (err < 0)
-				goto fail;
-			c->slot = err;
-			err = maps_slot_reset(t, c->slot);
-			if (err)
-				goto fail;
-		}
 		cfg_from_spec(c, &d);
 		c->hook = dcfg[have[0] ? 0 : 1].hook;
 		c->netns_ino = netns_ino();
 		snprintf(c->ifname, sizeof(c->ifname), "%s", name);
-		if (had)
-			maps_rescale(t, &old.dir[dir], c);
 	}
 	err = maps_vni_put(t, ifindex, s->vni, &dev);
-	if (!err)
-		goto out;
-fail:
-	snprintf(msg, len, "%s vni %s: cannot write its limit: %s", name, vn,
-		 strerror(-err));
-out:
-	free(used);
+	if (err)
+		snprintf(msg, len, "%s vni %s: cannot write its limit: %s%s",
+			 name, vn, strerror(-err), err == -ENOSPC ?
+			 " (every settings profile is in use)" : "");
 	return err;
 }
 
@@ -191,7 +155,7 @@ static int count_one(struct tcbpf *t, const struct tcbpf_vni_key *k,
 static int limit_one(struct tcbpf *t, const struct tcbpf_vni_key *k,
 		     void *val, void *ctx)
 {
-	const struct tcbpf_dev *dev = val;
+	const struct maps_dev *dev = val;
 	struct counts *c = ctx;
 	int i, dir;
 

@@ -33,7 +33,7 @@ void vni_dev_cfg(const char *name, const struct spec *s,
 /*
  * "attach DEV vni HEX SPEC": the limit of one network of underlay DEV,
  * police by default in both directions (the underlay has no queue of its
- * own to pace in); its slots kept when it had a limit. Returns 0 or a
+ * own to pace in); its counters kept when it had a limit. Returns 0 or a
  * negative errno with a message naming the culprit in @msg.
  */
 int vni_attach(struct tcbpf *t, int ifindex, const char *name,
