@@ -5,12 +5,12 @@
  * A device's counters and timelines live in its entry, shared by the
  * CPUs; a CPU adds to them through its cache, so that two CPUs flooding
  * one device do not share a cache line per packet. The cache is direct
- * mapped: a direction's tag (its id) has one place, and a packet of another device
- * direction there first hands the counts in to their entry (atomic adds,
- * the entry found again by the key the cache entry keeps, and only if it
- * still has that tag), gives the tokens it holds back to the
- * timelines, and takes the place over. seq is odd meanwhile, so that a
- * reader of entry + caches never counts the same packet twice.
+ * mapped: a direction's tag (its id) has one place, and a packet of
+ * another direction there first hands the counts in to their entry
+ * (atomic adds, the entry found again by the key the cache entry keeps,
+ * and only if it still has that tag), gives the tokens it holds back to
+ * the timelines, and takes the place over. seq is odd meanwhile, so that
+ * a reader of entry + caches never counts the same packet twice.
  */
 #ifndef TCBPF_PCACHE_H
 #define TCBPF_PCACHE_H
@@ -22,7 +22,7 @@
 #endif
 #define barrier()		asm volatile("" ::: "memory")
 
-
+/* Counts handed in: atomic adds, other CPUs hand theirs in too. */
 static __always_inline void ctr_add(struct tcbpf_counters *to,
 				    const struct tcbpf_counters *c)
 {
@@ -43,9 +43,9 @@ static __always_inline void ctr_add(struct tcbpf_counters *to,
 }
 
 /*
- * Hand what @pc holds in to its owner's entry, if that is still the
- * attach the tag names: the counts, and the unspent tokens back to the
- * timelines (at the owner's present rates).
+ * Hand what @pc holds in to its owner's entry, if that direction still
+ * has the tag (the same attach): the counts, and the unspent tokens back
+ * to the timelines (at the owner's present rates).
  */
 static __always_inline void pc_handin(struct tcbpf_pc *pc)
 {

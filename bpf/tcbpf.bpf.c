@@ -93,6 +93,9 @@ static __always_inline int limit_dir(struct __sk_buff *skb,
 
 	if (!skb || !dd || !prof || !s)		/* may be NULL: verifier */
 		return FATE_PASS;
+	/* this CPU's cache entry first: after classify() the verifier
+	 * walked 40 % more (a redirected packet takes one too, which
+	 * tcbpf_pace on the ifb, on this CPU, uses) */
 	pc = pc_get(dd, dir, &s->key, s->vni1);
 	if (!pc)
 		return FATE_PASS;
