@@ -1518,31 +1518,7 @@ static int jiffies_case(char *why)
  */
 #define PC_IDX		37	/* the entry colliding ids share */
 
-/* A new id at cache entry PC_IDX, unlike any other the tests gave. */
-static __u64 collide_id(void)
-{
-	return testrun_id(&tr) << 6 | PC_IDX;
-}
-
-static cpu_set_t unpinned;	/* the CPUs before pin() */
-
-/* Run on the CPU the thread is on now, alone; returns it, or -1. */
-static int pin(void)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0 || sched_getaffinity(0, sizeof(unpinned), &unpinned))
-		return -1;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(0, sizeof(one), &one) ? -1 : cpu;
-}
-
-static void unpin(void)
-{
-	sched_setaffinity(0, sizeof(unpinned), &unpinned);
-}
+static cpu_set_t unpinned;	/* the CPUs before testrun_pin() */
 
 /*
  * @fn on one CPU (the thread's now, which it is given), then back on
@@ -1554,11 +1530,11 @@ static int pinned(int (*fn)(int cpu, char *why), char *why)
 
 	if (!dev2)
 		return SKIPF("no device but lo for a second one");
-	cpu = pin();
+	cpu = testrun_pin(&unpinned);
 	if (cpu < 0)
 		return FAILF("pinning to one CPU: %s", strerror(errno));
 	err = fn(cpu, why);
-	unpin();
+	testrun_unpin(&unpinned);
 	return err;
 }
 
@@ -1579,7 +1555,8 @@ static int put_collide(int ifindex, __u32 dir, __u32 mode, __u64 rate,
 	bucket_from(&cfg.cls[DEF], rate, burst, pps, pburst);
 	err = testrun_cfg_put(&tr, ifindex, dir, &cfg);
 	if (!err)
-		err = testrun_id_set(&tr, ifindex, dir, collide_id());
+		err = testrun_id_set(&tr, ifindex, dir,
+				     testrun_collide_id(&tr, PC_IDX));
 	if (err)
 		return FAILF("writing cfg of ifindex %d: %s", ifindex,
 			     strerror(-err));

@@ -475,31 +475,7 @@ static int vx_limit_case(char *why)
 
 #define PC_IDX		21	/* the entry colliding ids share */
 
-/* A new id at cache entry PC_IDX, unlike any other the tests gave. */
-static __u64 collide_id(void)
-{
-	return testrun_id(&tr) << 6 | PC_IDX;
-}
-
-static cpu_set_t unpinned;	/* the CPUs before pin() */
-
-/* Run on the CPU the thread is on now, alone; -1 on error. */
-static int pin(void)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0 || sched_getaffinity(0, sizeof(unpinned), &unpinned))
-		return -1;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	return sched_setaffinity(0, sizeof(one), &one) ? -1 : 0;
-}
-
-static void unpin(void)
-{
-	sched_setaffinity(0, sizeof(unpinned), &unpinned);
-}
+static cpu_set_t unpinned;	/* the CPUs before testrun_pin() */
 
 /* @s is exactly @pp/@pb passed, @dp/@db dropped in the default class. */
 static int want_exact(const struct tcbpf_stats *s, const char *who,
@@ -542,12 +518,14 @@ static int vx_collide_case(char *why)
 
 	if (vx_setup(ING, 0, why))
 		return -1;
-	err = testrun_id_set(&tr, LO_IFINDEX, ING, collide_id());
+	err = testrun_id_set(&tr, LO_IFINDEX, ING,
+			     testrun_collide_id(&tr, PC_IDX));
 	if (err)
 		return FAILF("setting the device's id: %s", strerror(-err));
-	if (vni_limit_put(0xc9, ING, SLOW_RATE, 3000, collide_id(), why))
+	if (vni_limit_put(0xc9, ING, SLOW_RATE, 3000,
+			  testrun_collide_id(&tr, PC_IDX), why))
 		return -1;
-	if (pin())
+	if (testrun_pin(&unpinned) < 0)
 		return FAILF("pinning to one CPU: %s", strerror(errno));
 	for (i = 0; i < 10; i++) {
 		vx_frame(&f, &f_vx4, 0xc9, 0x08);
@@ -555,7 +533,7 @@ static int vx_collide_case(char *why)
 		vx_frame(&f, &f_vx4, 0xca, 0x08);
 		other[i] = run1(ING, &f);
 	}
-	unpin();
+	testrun_unpin(&unpinned);
 	if (strcmp(got, "PPPDDDDDDD"))
 		return FAILF("00c9 verdicts %s, want PPPDDDDDDD", got);
 	if (strcmp(other, "PPPPPPPPPP"))

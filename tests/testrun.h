@@ -11,6 +11,7 @@
 #define TCBPF_TESTS_TESTRUN_H
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,37 @@ static inline __u64 testrun_id(struct testrun *t)
 {
 	t->ids += 2;
 	return (t->ids - 1) * 0x9e3779b97f4a7c15ULL;
+}
+
+/*
+ * A new direction id whose place in each CPU's cache is entry @idx (ids
+ * sharing it collide), unlike any other the tests gave.
+ */
+static inline __u64 testrun_collide_id(struct testrun *t, __u32 idx)
+{
+	return testrun_id(t) * TCBPF_PCACHE | (idx & (TCBPF_PCACHE - 1));
+}
+
+/*
+ * Run on the CPU the thread is on now, alone (the CPUs' caches are per
+ * CPU: a test of one must stay on it); the CPUs it had into @saved, for
+ * testrun_unpin(). Returns the CPU, or -1 with errno.
+ */
+static inline int testrun_pin(cpu_set_t *saved)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(*saved), saved))
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -1 : cpu;
+}
+
+static inline void testrun_unpin(const cpu_set_t *saved)
+{
+	sched_setaffinity(0, sizeof(*saved), saved);
 }
 
 /*
