@@ -38,15 +38,26 @@ static void ent_of(struct ent *e, const struct tcbpf *t, int ifindex)
 	ent_dev(e, t, &key);
 }
 
+/* @key's entry (@vni1: 0 the device's, else its network's VNI + 1). */
+static void ent_key_of(struct ent *e, const struct tcbpf *t,
+		       const struct tcbpf_key *key, __u32 vni1)
+{
+	ent_dev(e, t, key);
+	if (!vni1)
+		return;
+	e->fd = t->vni_fd;
+	e->vni1 = vni1;
+	e->vkey.netns = key->netns;
+	e->vkey.ifindex = key->ifindex;
+	e->vkey.vni = vni1 - 1;
+}
+
 static void ent_vni(struct ent *e, const struct tcbpf *t, int ifindex,
 		    __u32 vni)
 {
-	ent_of(e, t, ifindex);
-	e->fd = t->vni_fd;
-	e->vni1 = vni + 1;
-	e->vkey.netns = t->netns;
-	e->vkey.ifindex = ifindex;
-	e->vkey.vni = vni;
+	struct tcbpf_key key = { .netns = t->netns, .ifindex = ifindex };
+
+	ent_key_of(e, t, &key, vni + 1);
 }
 
 static const void *ent_key(const struct ent *e)
@@ -434,19 +445,6 @@ static int ent_adjust(struct tcbpf *t, const struct ent *e, int d,
 	if (add)
 		a.add[d] = *add;
 	return set_run(t, &a);
-}
-
-static void ent_key_of(struct ent *e, const struct tcbpf *t,
-		       const struct tcbpf_key *key, __u32 vni1)
-{
-	ent_dev(e, t, key);
-	if (!vni1)
-		return;
-	e->fd = t->vni_fd;
-	e->vni1 = vni1;
-	e->vkey.netns = key->netns;
-	e->vkey.ifindex = key->ifindex;
-	e->vkey.vni = vni1 - 1;
 }
 
 int maps_carry(struct tcbpf *t, const struct tcbpf_key *key, __u32 vni1,

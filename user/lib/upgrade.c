@@ -122,11 +122,17 @@ static void v1_cfg_convert(const struct tcbpf_v1_cfg *oc, struct tcbpf_cfg *nc)
 	memcpy(nc->ifname, oc->ifname, sizeof(nc->ifname));
 }
 
+/* The stride of a per-CPU map's values in a lookup's buffer. */
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
 /* A slot's counters, summed over the CPUs (@per: ncpus values, 8-byte
  * aligned each). */
 static void v1_counts(const char *per, int ncpus, struct tcbpf_stats *n)
 {
-	size_t sz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	size_t sz = round8(sizeof(struct tcbpf_v1_pcpu));
 	int cpu, c;
 
 	memset(n, 0, sizeof(*n));
@@ -254,7 +260,7 @@ static int stage_open(struct up *u)
  */
 static int carry_entries(struct up *u, unsigned int m)
 {
-	size_t psz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	size_t psz = round8(sizeof(struct tcbpf_v1_pcpu));
 	union {
 		struct tcbpf_v1_key dev;
 		struct tcbpf_v1_vni_key vni;
@@ -323,8 +329,8 @@ out:
 /* What each VXLAN network carried: the per-CPU counters as they are. */
 static int carry_vni_stats(struct up *u)
 {
-	size_t osz = (sizeof(struct tcbpf_v1_vni_ctr) + 7) & ~(size_t)7;
-	size_t nsz = (sizeof(struct tcbpf_vni_ctr) + 7) & ~(size_t)7;
+	size_t osz = round8(sizeof(struct tcbpf_v1_vni_ctr));
+	size_t nsz = round8(sizeof(struct tcbpf_vni_ctr));
 	struct tcbpf_v1_vni_key k, next;
 	struct tcbpf_vni_key nk;
 	char *oval, *nval;
@@ -369,7 +375,7 @@ out:
  */
 static void late_counts(struct up *u)
 {
-	size_t psz = (sizeof(struct tcbpf_v1_pcpu) + 7) & ~(size_t)7;
+	size_t psz = round8(sizeof(struct tcbpf_v1_pcpu));
 	struct tcbpf_stats now, add;
 	int fd, i, d, c, k;
 	char *per;
