@@ -67,4 +67,19 @@ prof_lookup(const struct tcbpf_ddir *dd)
 	return bpf_map_lookup_elem(&tcbpf_prof, &i);
 }
 
+/*
+ * The entry of device @ifindex of namespace @netns (@vni1 0), or of its
+ * VXLAN network @vni1 - 1.
+ */
+static __always_inline struct tcbpf_dev *ent_lookup(__u64 netns,
+						    __u32 ifindex, __u32 vni1)
+{
+	struct tcbpf_key k = { .netns = netns, .ifindex = ifindex };
+	struct tcbpf_vni_key vk = { .netns = netns, .ifindex = ifindex,
+				    .vni = vni1 - 1 };
+
+	return vni1 ? bpf_map_lookup_elem(&tcbpf_vni, &vk) :
+		      bpf_map_lookup_elem(&tcbpf_cfg, &k);
+}
+
 #endif /* TCBPF_MAPS_H */

@@ -49,19 +49,13 @@ static __always_inline void ctr_add(struct tcbpf_counters *to,
  */
 static __always_inline void pc_handin(struct tcbpf_pc *pc)
 {
-	struct tcbpf_key k = { .netns = pc->key.netns,
-			       .ifindex = pc->key.ifindex };
-	struct tcbpf_vni_key vk = { .netns = pc->key.netns,
-				    .ifindex = pc->key.ifindex,
-				    .vni = pc->vni - 1 };
+	struct tcbpf_dev *e = ent_lookup(pc->key.netns, pc->key.ifindex,
+					 pc->vni);
 	__u32 dir = pc->key.pad & 1;
 	const struct tcbpf_prof *p;
 	struct tcbpf_ddir *dd;
-	struct tcbpf_dev *e;
 	int c;
 
-	e = pc->vni ? bpf_map_lookup_elem(&tcbpf_vni, &vk) :
-		      bpf_map_lookup_elem(&tcbpf_cfg, &k);
 	if (!e)
 		return;		/* detached: its counts went with it */
 	dd = &e->dir[dir];

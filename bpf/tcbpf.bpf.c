@@ -352,15 +352,8 @@ static __always_inline void set_dir(struct tcbpf_dev *e,
 SEC("syscall")
 int tcbpf_set(struct tcbpf_set_args *a)
 {
-	struct tcbpf_key key = { .netns = a->key.netns,
-				 .ifindex = a->key.ifindex };
-	struct tcbpf_vni_key vk = { .netns = a->key.netns,
-				    .ifindex = a->key.ifindex,
-				    .vni = a->vni - 1 };
-	struct tcbpf_dev *e;
+	struct tcbpf_dev *e = ent_lookup(a->key.netns, a->key.ifindex, a->vni);
 
-	e = a->vni ? bpf_map_lookup_elem(&tcbpf_vni, &vk) :
-		     bpf_map_lookup_elem(&tcbpf_cfg, &key);
 	if (!e) {
 		a->ret = -2;	/* -ENOENT */
 		return 0;
